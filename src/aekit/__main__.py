@@ -1,0 +1,7 @@
+"""`python -m aekit ...` (and `torchrun -m aekit train ...`) run the CLI."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

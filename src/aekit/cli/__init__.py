@@ -1,0 +1,73 @@
+"""The `aekit` command: a thin layer of argument parsing over the Python API.
+
+Each module in COMMANDS registers its sub-commands; adding a command is one module
+and one entry here. Errors the user can fix print one line and exit with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from importlib import import_module
+
+COMMANDS = ["train", "use"]  # modules in aekit.cli, each with register(subparsers)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a bad option in one line instead of usage + error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> Parser:
+    from .. import __version__
+
+    parser = Parser(prog="aekit", description="Autoencoders: train, inspect, use.")
+    parser.add_argument("--version", action="version", version=f"aekit {__version__}")
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=Parser
+    )
+    subparsers.required = True
+    for name in COMMANDS:
+        import_module(f".{name}", __name__).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="aekit: %(message)s",
+    )
+    from ..errors import AekitError
+
+    try:
+        return int(args.func(args) or 0)
+    except AekitError as e:
+        if args.debug:
+            raise
+        print(f"aekit: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("aekit: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        if args.debug:
+            raise
+        print(
+            "aekit: error: out of memory; try a smaller --batch-size or data set",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception as e:  # a bug in aekit, not the user's input
+        if args.debug:
+            raise
+        first = str(e).splitlines()[0] if str(e) else ""
+        print(
+            f"aekit: internal error: {type(e).__name__}: {first} "
+            "(rerun with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return 1

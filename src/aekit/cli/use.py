@@ -1,0 +1,216 @@
+"""Commands that use a trained run: reconstruct, encode, decode, sample, denoise, info,
+and `datasets`, which lists the built-in data."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import AekitError
+from .common import add_command, check_output, inputs_arg, positive_int, print_json, say
+
+
+def register(subparsers: Any) -> None:
+    for name, help_, func in [
+        ("reconstruct", "reconstruct inputs through a trained run", reconstruct),
+        ("denoise", "denoise inputs with a trained (denoising) run", denoise),
+    ]:
+        p = add_command(subparsers, name, help_)
+        p.add_argument("run", type=Path, metavar="RUN")
+        p.add_argument(
+            "inputs",
+            nargs="+",
+            metavar="INPUTS",
+            help="a data source (name, file, folder) or image files",
+        )
+        p.add_argument("--out", type=Path, required=True, metavar="DIR|FILE.npy")
+        if name == "denoise":
+            p.add_argument(
+                "--add-noise",
+                metavar="KIND:AMOUNT",
+                help="corrupt the inputs first (to see the model at work)",
+            )
+        p.set_defaults(func=func)
+
+    p = add_command(subparsers, "encode", "write the codes of inputs")
+    p.add_argument("run", type=Path, metavar="RUN")
+    p.add_argument("inputs", nargs="+", metavar="INPUTS")
+    p.add_argument("--out", type=Path, required=True, metavar="codes.npy|codes.csv")
+    p.set_defaults(func=encode)
+
+    p = add_command(subparsers, "decode", "decode codes (an .npy of shape (N, latent))")
+    p.add_argument("run", type=Path, metavar="RUN")
+    p.add_argument("codes", type=Path, metavar="CODES.npy")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR|FILE.npy")
+    p.set_defaults(func=decode)
+
+    p = add_command(subparsers, "sample", "generate new examples from the decoder")
+    p.add_argument("run", type=Path, metavar="RUN")
+    p.add_argument("-n", type=positive_int, default=64, help="how many (default 64)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.png|FILE.npy|DIR")
+    p.set_defaults(func=sample)
+
+    p = add_command(
+        subparsers, "info", "describe a run: model, data, training, metrics"
+    )
+    p.add_argument("run", type=Path, metavar="RUN")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=info)
+
+    p = add_command(subparsers, "datasets", "list the built-in data sets")
+    p.set_defaults(func=datasets)
+
+
+def reconstruct(args: argparse.Namespace) -> int:
+    from .. import api
+
+    kind = check_output(args.out, (".npy", ".csv", "dir"), "reconstructions")
+    run = api.as_run(args.run)
+    out = api.reconstruct(run, inputs_arg(args.inputs))
+    return write_data(out, args.out, kind, run)
+
+
+def denoise(args: argparse.Namespace) -> int:
+    from .. import api
+
+    kind = check_output(args.out, (".npy", ".csv", "dir"), "denoised inputs")
+    run = api.as_run(args.run)
+    out = api.denoise(run, inputs_arg(args.inputs), add_noise=args.add_noise)
+    return write_data(out, args.out, kind, run)
+
+
+def encode(args: argparse.Namespace) -> int:
+    from .. import api
+    from ..io import write_npy, write_text
+
+    kind = check_output(args.out, (".npy", ".csv"), "codes")
+    codes = api.encode(args.run, inputs_arg(args.inputs))
+    if kind == ".npy":
+        write_npy(args.out, codes.astype(np.float32))
+    else:
+        header = ",".join(f"z{i}" for i in range(codes.shape[1]))
+        rows = "\n".join(",".join(f"{v:.7g}" for v in row) for row in codes)
+        write_text(args.out, header + "\n" + rows + "\n")
+    say(f"wrote {len(codes)} codes of size {codes.shape[1]} to {args.out}")
+    return 0
+
+
+def decode(args: argparse.Namespace) -> int:
+    from .. import api
+
+    kind = check_output(args.out, (".npy", ".csv", "dir"), "decoded data")
+    run = api.as_run(args.run)
+    return write_data(api.decode(run, read_codes(args.codes)), args.out, kind, run)
+
+
+def sample(args: argparse.Namespace) -> int:
+    from .. import api
+
+    kind = check_output(args.out, (".png", ".npy", ".csv", "dir"), "samples")
+    run = api.as_run(args.run)
+    if kind == ".png":
+        from ..io import save_figure
+        from ..plots import plot_image_grid
+
+        if len(run.sample_shape) != 3:
+            raise AekitError(
+                "this run's data are vectors; write samples as .npy or .csv"
+            )
+        x = api.sample_model_units(run, args.n, seed=args.seed)
+        how = (
+            "the prior"
+            if run.is_variational
+            else "a Gaussian fitted to the training codes"
+        )
+        save_figure(
+            plot_image_grid(
+                x, title=f"{args.n} samples from {how}", ncol=min(8, args.n)
+            ),
+            args.out,
+        )
+        say(f"wrote {args.n} samples to {args.out}")
+        return 0
+    return write_data(api.sample(run, args.n, seed=args.seed), args.out, kind, run)
+
+
+def info(args: argparse.Namespace) -> int:
+    from .. import api
+
+    summary = api.info(args.run)
+    if args.json:
+        print_json(summary)
+        return 0
+    data = summary["data"]
+    say(
+        f"run:        {summary['path']}",
+        f"model:      {summary['model']} ({summary['parameters']:,} parameters, "
+        f"code size {summary['latent_dim']})",
+        f"data:       {data.get('name')} {data.get('sample_shape')} "
+        f"({data.get('n_train')} train / {data.get('n_val')} val)",
+        f"training:   {summary['training']['epochs']} epochs, batch "
+        f"{summary['training']['batch_size']}, lr {summary['training']['lr']}"
+        + (
+            f", noise {summary['training']['noise']}"
+            if summary["training"]["noise"]
+            else ""
+        ),
+    )
+    for key, value in summary["metrics"].items():
+        shown = f"{value:.5g}" if isinstance(value, float) else value
+        say(f"  {key:<22}{shown}")
+    say(f"files:      {', '.join(summary['files'])}")
+    return 0
+
+
+def datasets(args: argparse.Namespace) -> int:
+    from .. import api
+
+    for name, description in api.datasets().items():
+        say(f"{name:<12}{description}")
+    return 0
+
+
+def read_codes(path: Path) -> np.ndarray:
+    if not path.is_file():
+        raise AekitError(f"no such file: {path}")
+    if path.suffix.lower() == ".csv":
+        try:
+            return np.loadtxt(
+                path, delimiter=",", skiprows=1, ndmin=2, dtype=np.float32
+            )
+        except ValueError as e:
+            raise AekitError(f"{path}: not a CSV of numbers ({e})") from e
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as e:
+        raise AekitError(f"{path} is not a readable .npy array ({e})") from e
+
+
+def write_data(values: np.ndarray, out: Path, kind: str, run: Any) -> int:
+    """Rows in source units -> .npy / .csv, or one PNG per row in a directory."""
+    from ..io import write_npy, write_text
+
+    if kind == ".npy":
+        write_npy(out, values)
+    elif kind == ".csv":
+        flat = values.reshape(len(values), -1)
+        write_text(
+            out, "\n".join(",".join(f"{v:.7g}" for v in row) for row in flat) + "\n"
+        )
+    else:
+        if len(run.sample_shape) != 3:
+            raise AekitError(
+                "this run's data are vectors, not images; use --out FILE.npy"
+            )
+        from ..images import save_png
+
+        x = run.scaling.from_source(values).numpy()  # back to [0, 1] for display
+        width = max(5, len(str(len(x))))
+        for i, image in enumerate(x):
+            save_png(out / f"{i:0{width}d}.png", image)
+    say(f"wrote {len(values)} item(s) to {out}")
+    return 0

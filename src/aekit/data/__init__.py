@@ -1,0 +1,9 @@
+"""Data loading: every source becomes a Dataset of float32 samples and its Scaling."""
+
+from __future__ import annotations
+
+from .builtin import DATASETS
+from .dataset import Dataset, Scaling, check_finite
+from .sources import load_dataset
+
+__all__ = ["DATASETS", "Dataset", "Scaling", "check_finite", "load_dataset"]
