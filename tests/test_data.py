@@ -109,14 +109,23 @@ def test_idx_directory_with_one_file(tmp_path):
     [
         (b"\x03\x08\x00\x00" + bytes(20), False, "not an IDX file.*0x03080000"),
         (b"\x89PNG\r\n\x1a\n" + bytes(20), False, "not an IDX file"),
-        (b"\x00\x00\x08\x03" + struct.pack(">3I", 10, 28, 28) + bytes(100), False,
-         "truncated: header claims 7840 bytes"),
+        (
+            b"\x00\x00\x08\x03" + struct.pack(">3I", 10, 28, 28) + bytes(100),
+            False,
+            "truncated: header claims 7840 bytes",
+        ),
         (b"\x00\x00\x08\x03\x00\x00", False, "truncated IDX header"),
         # would be 2 TB if the loader believed the header
-        (b"\x00\x00\x08\x03" + struct.pack(">3I", 2_000_000_000, 1000, 1000), False,
-         "header claims 2000000000000000 bytes"),
-        (b"\x00\x00\x08\x03" + struct.pack(">3I", 2_000_000_000, 1000, 1000), True,
-         "header claims 2000000000000000 bytes"),
+        (
+            b"\x00\x00\x08\x03" + struct.pack(">3I", 2_000_000_000, 1000, 1000),
+            False,
+            "header claims 2000000000000000 bytes",
+        ),
+        (
+            b"\x00\x00\x08\x03" + struct.pack(">3I", 2_000_000_000, 1000, 1000),
+            True,
+            "header claims 2000000000000000 bytes",
+        ),
         (b"\x1f\x8b\x08\x00garbage-not-deflate", False, "broken or truncated gzip"),
     ],
 )
@@ -161,10 +170,18 @@ def test_npy_image_layouts(tmp_path, shape, layout, model_shape):
 @pytest.mark.parametrize(
     ("a", "offset", "scale", "domain"),
     [
-        (np.linspace(-3, 5, 5 * 16, dtype=np.float32).reshape(5, 4, 4), -3.0, 8.0,
-         "unit"),
-        (np.linspace(0, 1, 5 * 16, dtype=np.float64).reshape(5, 4, 4), 0.0, 1.0,
-         "unit"),
+        (
+            np.linspace(-3, 5, 5 * 16, dtype=np.float32).reshape(5, 4, 4),
+            -3.0,
+            8.0,
+            "unit",
+        ),
+        (
+            np.linspace(0, 1, 5 * 16, dtype=np.float64).reshape(5, 4, 4),
+            0.0,
+            1.0,
+            "unit",
+        ),
         (np.tile([0, 1], 40).reshape(5, 4, 4).astype(np.int64), 0.0, 1.0, "unit"),
         (np.arange(80, dtype=np.uint16).reshape(5, 4, 4) * 100, 0.0, 7900.0, "unit"),
     ],
@@ -173,7 +190,9 @@ def test_npy_image_scaling_rules(tmp_path, a, offset, scale, domain):
     np.save(tmp_path / "a.npy", a)
     ds = load_dataset(tmp_path / "a.npy")
     assert (ds.scaling.offset, ds.scaling.scale, ds.scaling.domain) == (
-        offset, scale, domain
+        offset,
+        scale,
+        domain,
     )
     assert 0.0 <= float(ds.x.min()) and float(ds.x.max()) <= 1.0
     np.testing.assert_allclose(source_values(ds), a, rtol=1e-5, atol=1e-3)
@@ -399,10 +418,16 @@ def _valid_bytes(kind: str) -> bytes:
 
 
 @pytest.mark.parametrize("kind", [".npy", ".npz", ".png", ".csv", "-idx3-ubyte.gz"])
-@settings(max_examples=40, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(edits=st.lists(st.tuples(st.integers(0, 400), st.integers(0, 255)), max_size=4),
-       cut=st.integers(1, 400))
+@settings(
+    max_examples=40,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    edits=st.lists(st.tuples(st.integers(0, 400), st.integers(0, 255)), max_size=4),
+    cut=st.integers(1, 400),
+)
 def test_damaged_files_raise_only_aekit_errors(tmp_path, kind, edits, cut):
     data = bytearray(_valid_bytes(kind))
     for position, value in edits:
@@ -423,8 +448,11 @@ def test_apply_mode_csv(tmp_path):
     ds = load_dataset(tmp_path / "new.csv", scaling=trained)
     assert ds.scaling == trained
     np.testing.assert_allclose(ds.x.numpy(), [[0, 0], [3, 3]], atol=1e-6)
-    fails(tmp_path / "wide.csv", "wide.csv: 3 features but the model expects 2",
-          scaling=trained)
+    fails(
+        tmp_path / "wide.csv",
+        "wide.csv: 3 features but the model expects 2",
+        scaling=trained,
+    )
 
 
 def test_apply_mode_images(tmp_path):
@@ -435,8 +463,11 @@ def test_apply_mode_images(tmp_path):
     colour = Scaling(scale=255.0, domain="unit", layout="hwc")
     grey = png(tmp_path / "grey.png", np.zeros((4, 4), np.uint8))
     assert load_dataset(grey, scaling=colour).x.shape == (1, 3, 4, 4)
-    fails(grey, "grey.png: holds images but the model was trained on vectors",
-          scaling=Scaling(domain="real", layout="d"))
+    fails(
+        grey,
+        "grey.png: holds images but the model was trained on vectors",
+        scaling=Scaling(domain="real", layout="d"),
+    )
 
 
 # -- dispatch --------------------------------------------------------------------

@@ -30,4 +30,5 @@ def test_readme_quick_start_trains_on_built_in_data():
 @pytest.mark.parametrize("index", range(len(code_blocks("python"))))
 def test_python_examples_run(index, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    exec(compile(code_blocks("python")[index], f"README.md python block {index}", "exec"), {})
+    source = code_blocks("python")[index]
+    exec(compile(source, f"README.md python block {index}", "exec"), {})

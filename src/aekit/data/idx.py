@@ -97,8 +97,9 @@ def _read_payload(f: BinaryIO, path: Path, expected: int, dims: tuple) -> bytear
             f"(shape {dims}) but the file holds {have}"
         )
     if have > expected:
-        logger.warning("%s: ignoring data after the %d bytes the header claims", path,
-                       expected)
+        logger.warning(
+            "%s: ignoring data after the %d bytes the header claims", path, expected
+        )
     del data[expected:]
     return data
 
@@ -129,7 +130,9 @@ def read_idx_images(path: Path, split: str = "train") -> RawData:
         raise AekitError(f"{path}: image files differ in size: {shapes}")
     labelled = all(p.y is not None for p in parts)
     return RawData(
-        np.concatenate([p.a for p in parts]), "hw", str(path),
+        np.concatenate([p.a for p in parts]),
+        "hw",
+        str(path),
         y=np.concatenate([p.y for p in parts]) if labelled else None,
     )
 
@@ -173,7 +176,8 @@ def find_idx_images(folder: Path) -> list[Path]:
     found = sorted(p for p in folder.rglob("*") if _IMAGES_NAME.search(p.name))
     kept = set(found)
     return [
-        p for p in found
+        p
+        for p in found
         if p.is_file() and not (p.suffix.lower() == ".gz" and p.with_suffix("") in kept)
     ]
 

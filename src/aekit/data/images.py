@@ -31,8 +31,10 @@ def find_images(folder: Path) -> list[Path]:
     """Image files below `folder`, sorted; hidden files and folders are skipped."""
     return sorted(
         (
-            p for p in folder.rglob("*")
-            if is_image_name(p) and p.is_file()
+            p
+            for p in folder.rglob("*")
+            if is_image_name(p)
+            and p.is_file()
             and not any(part.startswith(".") for part in p.relative_to(folder).parts)
         ),
         key=lambda p: p.relative_to(folder).as_posix(),
@@ -57,7 +59,8 @@ def read_image_folder(
     elif any(len(parts) > 1 for parts in tops):
         logger.warning(
             "%s: some images sit at the top and some in sub-folders; loading them "
-            "without labels", folder,
+            "without labels",
+            folder,
         )
     return raw
 
@@ -155,7 +158,12 @@ def _default_size(image: Image.Image, path: Path) -> Size:
     size = max(1, round(h * f)), max(1, round(w * f))
     logger.info(
         "%s is %dx%d; resizing all images to %dx%d (height x width) to fit in "
-        "%dx%d; pass image_size to choose", path, h, w, *size, DEFAULT_MAX_SIDE,
+        "%dx%d; pass image_size to choose",
+        path,
+        h,
+        w,
+        *size,
+        DEFAULT_MAX_SIDE,
         DEFAULT_MAX_SIDE,
     )
     return size

@@ -67,8 +67,9 @@ def load_dataset(
 
 def _builtin(key: str, name: str | None) -> Dataset:
     if Path(key).exists():
-        logger.warning("%r is a built-in data set; write ./%s for the local path", key,
-                       key)
+        logger.warning(
+            "%r is a built-in data set; write ./%s for the local path", key, key
+        )
     dataset = DATASETS[key].load()
     if name:
         dataset.name = name
@@ -126,7 +127,9 @@ def _concat(raws: list[RawData]) -> RawData:
     first = raws[0]
     for raw in raws[1:]:
         if (raw.a.shape[1:], raw.layout, raw.table) != (
-            first.a.shape[1:], first.layout, first.table
+            first.a.shape[1:],
+            first.layout,
+            first.table,
         ):
             raise AekitError(
                 f"cannot combine {first.name} (samples {first.a.shape[1:]}, "
@@ -135,8 +138,12 @@ def _concat(raws: list[RawData]) -> RawData:
             )
     y, classes = _concat_labels(raws)
     return RawData(
-        np.concatenate([r.a for r in raws]), first.layout,
-        " + ".join(r.name for r in raws), y, classes, first.table,
+        np.concatenate([r.a for r in raws]),
+        first.layout,
+        " + ".join(r.name for r in raws),
+        y,
+        classes,
+        first.table,
     )
 
 
@@ -153,8 +160,10 @@ def _concat_labels(raws: list[RawData]) -> tuple[np.ndarray | None, tuple | None
     ]
     union = tuple(sorted(set().union(*names)))
     lookup = {c: i for i, c in enumerate(union)}
-    y = np.concatenate([
-        np.array([lookup[c] for c in n], dtype=np.int64)[r.y]
-        for n, r in zip(names, raws, strict=True)
-    ])
+    y = np.concatenate(
+        [
+            np.array([lookup[c] for c in n], dtype=np.int64)[r.y]
+            for n, r in zip(names, raws, strict=True)
+        ]
+    )
     return y, union
