@@ -133,8 +133,8 @@ def register(subparsers: Any) -> None:
 
     t = p.add_argument_group("training")
     t.add_argument("--epochs", type=int, help="default 30")
-    t.add_argument("--batch-size", type=int, help="default 128")
-    t.add_argument("--lr", type=float, help="AdamW learning rate (default 1e-3)")
+    t.add_argument("--batch-size", type=int, help="default 64")
+    t.add_argument("--lr", type=float, help="AdamW learning rate (default 2e-3)")
     t.add_argument("--weight-decay", type=float, help="default 1e-4")
     t.add_argument("--schedule", choices=["cosine", "constant"], help="default cosine")
     t.add_argument("--val-fraction", type=float, help="held-out share (default 0.1)")
