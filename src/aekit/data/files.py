@@ -6,13 +6,18 @@ import csv
 import io
 import itertools
 import logging
+import math
 import operator
+import os
 import re
+import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
+from numpy.lib import format as npy_format
 
 from ..errors import AekitError
 from .dataset import Dataset, Layout, Scaling, check_finite
@@ -24,6 +29,8 @@ _CHANNELS = (1, 3, 4)
 _DELIMITERS = (",", "\t", ";")
 Rows = list[list[str]]  # CSV cells as read
 _DECIMAL_COMMA = re.compile(r"^(\s*[-+]?\d*),(\d+(?:[eE][-+]?\d+)?\s*)$")
+_NPY_MAGIC = b"\x93NUMPY"
+_DEFLATE_MAX_RATIO = 1032  # deflate cannot expand its input by more than this
 
 
 @dataclass
@@ -101,6 +108,7 @@ def finish(
     if not a.dtype.isnative:  # big-endian data: torch only takes native order
         a = a.astype(a.dtype.newbyteorder("="))
     check_finite(a, raw.name)
+    _check_float32_range(a, raw.name)
     if scaling is None:
         scaling = fit_scaling(a, raw.layout, table=raw.table)
         x = scaling.from_source(a)
@@ -109,6 +117,19 @@ def finish(
     return Dataset(
         x=x, y=raw.y, scaling=scaling, name=name or raw.name, classes=raw.classes
     )
+
+
+def _check_float32_range(a: np.ndarray, name: str) -> None:
+    """Models compute in float32: a larger value would turn into inf there."""
+    if a.dtype.kind != "f" or a.dtype.itemsize <= 4:
+        return
+    big = np.abs(a.reshape(len(a), -1)) > np.finfo(np.float32).max
+    rows = np.flatnonzero(big.any(axis=1))
+    if len(rows):
+        raise AekitError(
+            f"{name}: sample {rows[0]} (row {rows[0]}, counting from 0) holds a value "
+            "beyond the float32 range (about 3.4e38); rescale the data first"
+        )
 
 
 def dataset_from_array(
@@ -148,7 +169,10 @@ def encode_labels(values: np.ndarray, where: str) -> tuple[np.ndarray, tuple | N
     """Integer labels stay as they are; text (or negative) labels become class ids."""
     v = np.asarray(values).reshape(-1)
     if v.dtype.kind in "US":
-        v = np.char.strip(v.astype(str))
+        try:
+            v = np.char.strip(v.astype(str))
+        except UnicodeError as e:
+            raise AekitError(f"{where}: labels are bytes that are not text") from e
         try:
             numbers = v.astype(np.float64)
         except ValueError:
@@ -193,6 +217,11 @@ def _np_read(path: Path) -> dict[str, np.ndarray]:
     key = None
     try:
         with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if f.read(len(_NPY_MAGIC)) == _NPY_MAGIC:
+                f.seek(0)
+                check_npy_header(f, size, str(path))
+            f.seek(0)  # np.load tells .npy, .npz and pickles apart by content
             obj = np.load(f, allow_pickle=False)
             if not hasattr(obj, "files"):
                 return {"x": obj}
@@ -206,12 +235,53 @@ def _np_read(path: Path) -> dict[str, np.ndarray]:
                 arrays = {}
                 for key in ("x", "y"):
                     if key in obj.files:
+                        _check_npz_member(obj.zip, key, size, f"{path}, array {key!r}")
                         arrays[key] = obj[key]
                 return arrays
     except AekitError:
         raise
     except Exception as e:
         raise AekitError(_np_reason(path, e, key)) from e
+
+
+def check_npy_header(f: BinaryIO, available: int, where: str) -> None:
+    """Refuse an .npy whose header claims more bytes than `available` hold.
+
+    NumPy allocates what the header claims before it reads: a 100-byte file may
+    claim terabytes. `f` is at the start of the .npy; it is left after the header.
+    """
+    start = f.tell()
+    head = f.read(len(_NPY_MAGIC) + 2)  # the magic string, then the version
+    if head[: len(_NPY_MAGIC)] != _NPY_MAGIC:
+        raise AekitError(f"{where}: not a NumPy array (no .npy header)")
+    read = (
+        npy_format.read_array_header_1_0
+        if head[-2] == 1
+        else npy_format.read_array_header_2_0
+    )
+    shape, _, dtype = read(f)
+    claimed = math.prod(shape) * dtype.itemsize
+    held = available - (f.tell() - start)
+    if claimed > held:
+        raise AekitError(
+            f"{where}: truncated or corrupt: its header claims {claimed:,} bytes "
+            f"(shape {shape}, {dtype}) but only {max(held, 0):,} follow"
+        )
+
+
+def _check_npz_member(archive: zipfile.ZipFile, key: str, size: int, where: str):
+    """check_npy_header for one member, bounded by what the zip can really hold."""
+    name = key if key in archive.namelist() else f"{key}.npy"
+    info = archive.getinfo(name)
+    if info.compress_size > size:
+        raise AekitError(f"{where}: corrupt zip (a member larger than the file)")
+    bound = info.file_size
+    if info.compress_type == zipfile.ZIP_STORED:
+        bound = min(bound, info.compress_size)
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        bound = min(bound, _DEFLATE_MAX_RATIO * info.compress_size + 1024)
+    with archive.open(name) as member:
+        check_npy_header(member, bound, where)
 
 
 def _np_reason(path: Path, e: Exception, key: str | None = None) -> str:

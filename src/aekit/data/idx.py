@@ -85,8 +85,10 @@ def _read_exact(f: BinaryIO, n: int, path: Path) -> bytes:
 
 def _read_payload(f: BinaryIO, path: Path, expected: int, dims: tuple) -> bytearray:
     if isinstance(f, gzip.GzipFile):
-        data = _read_capped(f, expected + 1)  # never more than the header claims
-        have = len(data)
+        data = _read_capped(f, expected)  # never more than the header claims
+        # gzip checks its CRC only at the end: a damaged stream can inflate to
+        # plausible bytes, so read on (and discard) to the end to have it checked
+        have = len(data) + _drain(f)
     else:
         have = os.fstat(f.fileno()).st_size - f.tell()
         data = bytearray(expected if have >= expected else 0)  # size checked first
@@ -102,6 +104,13 @@ def _read_payload(f: BinaryIO, path: Path, expected: int, dims: tuple) -> bytear
         )
     del data[expected:]
     return data
+
+
+def _drain(f: gzip.GzipFile) -> int:
+    n = 0
+    while chunk := f.read(_CHUNK):
+        n += len(chunk)
+    return n
 
 
 def _read_capped(f: gzip.GzipFile, cap: int) -> bytearray:

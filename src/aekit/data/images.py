@@ -116,6 +116,9 @@ def open_rgb(path: Path, size: Size | None = None) -> Image.Image:
 def _to_rgb(image: Image.Image) -> Image.Image:
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16-bit / float scans
         a = np.asarray(image, dtype=np.float64)
+        if not np.isfinite(a).all():  # float scans can hold them; caught as bad file
+            row, col = np.argwhere(~np.isfinite(a))[0]
+            raise ValueError(f"NaN or inf pixel at row {row}, column {col}")
         a = a / 257.0 if a.max() > 255 else a
         image = Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8))
     has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (

@@ -46,12 +46,18 @@ def load_dataset(
     split: str = "train",
     scaling: Scaling | None = None,
     name: str | None = None,
+    stream: bool = False,
 ) -> Dataset:
     """Load a built-in name, a file, a folder or a list of them.
 
     With `scaling` (a trained model's), nothing is fitted: the given scaling is
     applied so new inputs match the model. Built-in data sets keep their own.
+    `stream` reads an .npy or raw IDX file in chunks instead (aekit.data.stream).
     """
+    if stream:
+        from .stream import open_stream
+
+        return open_stream(source, split=split, scaling=scaling)  # type: ignore
     if scaling is not None and channels is None and scaling.layout != "d":
         # new images must have the model's channels; only "hw" data was grayscale
         channels = 1 if scaling.layout == "hw" else 3
