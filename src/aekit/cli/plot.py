@@ -1,0 +1,202 @@
+"""`aekit plot`, `aekit report` and `aekit edit`: pictures of a run's latent space, the
+run's HTML report, and inputs edited along attribute vectors."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+from typing import Any
+
+from ..errors import AekitError
+from .common import (
+    add_command,
+    check_output,
+    float_list,
+    inputs_arg,
+    int_list,
+    positive_int,
+    say,
+)
+
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
+MAX_EDIT_ROWS = 32  # strips drawn in an edit picture; .npy holds every input
+
+
+def register(subparsers: Any) -> None:
+    from ..plots.pictures import KINDS
+
+    p = add_command(
+        subparsers,
+        "plot",
+        "draw a picture of a run: " + ", ".join(KINDS),
+        epilog="compare draws the same pictures of RUN and RUN_B side by side: "
+        "aekit plot RUN compare RUN_B --out cmp.png",
+    )
+    p.set_defaults(func=plot)
+    _plot_arguments(p)
+    _register_report(subparsers)
+    _register_edit(subparsers)
+
+
+def _plot_arguments(p: argparse.ArgumentParser) -> None:
+    from ..plots.pictures import COMPARED, KINDS
+
+    p.add_argument("run", type=Path, metavar="RUN")
+    p.add_argument("kind", choices=KINDS, metavar="KIND", help=" | ".join(KINDS))
+    p.add_argument("other", type=Path, nargs="?", metavar="RUN_B", help="for compare")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.png|.pdf|.svg")
+    _data_option(p)
+    _picture_options(p)
+    p.add_argument(
+        "--compare",
+        type=lambda t: tuple(k for k in t.split(",") if k),
+        default=COMPARED,
+        metavar="KIND,KIND",
+        help=f"pictures that compare draws (default {','.join(COMPARED)})",
+    )
+
+
+def _register_report(subparsers: Any) -> None:
+    r = add_command(subparsers, "report", "write a run's self-contained report.html")
+    r.set_defaults(func=report)
+    r.add_argument("run", type=Path, metavar="RUN")
+    r.add_argument(
+        "--out", type=Path, metavar="FILE.html", help="default RUN/report.html"
+    )
+    _data_option(r)
+    _picture_options(r)
+
+
+def _register_edit(subparsers: Any) -> None:
+    e = add_command(
+        subparsers, "edit", "edit inputs along an attribute vector of the latent space"
+    )
+    e.set_defaults(func=edit)
+    # let "--strengths -2,-1,0" pass as a value: argparse takes only "-2" for a number
+    e._negative_number_matcher = re.compile(r"^-\.?\d[\d.,eE+-]*$")
+    e.add_argument("run", type=Path, metavar="RUN")
+    e.add_argument("inputs", nargs="+", metavar="INPUTS", help="what to edit")
+    e.add_argument(
+        "--attribute",
+        required=True,
+        metavar="NAME",
+        help="label=VALUE, or a column of --attributes",
+    )
+    e.add_argument(
+        "--strengths",
+        type=float_list,
+        default=(-2.0, -1.0, 0.0, 1.0, 2.0),
+        metavar="S,S,...",
+        help="multiples of the vector to add (default -2,-1,0,1,2)",
+    )
+    e.add_argument(
+        "--attributes",
+        type=Path,
+        metavar="FILE",
+        help="binary attributes per example of --data: a CSV, or CelebA's "
+        "list_attr_celeba.txt (matched by file name, else by order)",
+    )
+    e.add_argument("--out", type=Path, required=True, metavar="FILE.png|FILE.npy")
+    _data_option(e, what="the examples the vector is the mean difference over")
+
+
+def _data_option(p: argparse.ArgumentParser, what: str = "the examples shown") -> None:
+    p.add_argument(
+        "--data",
+        metavar="SOURCE",
+        help=f"{what} (default: the run's own data; its held-out split for pictures)",
+    )
+
+
+def _picture_options(p: argparse.ArgumentParser) -> None:
+    from ..latent import PROJECTIONS
+
+    g = p.add_argument_group("pictures")
+    g.add_argument("--projection", choices=PROJECTIONS, help="latent: default auto")
+    g.add_argument("--grid", type=positive_int, metavar="N", help="manifold: N x N")
+    g.add_argument(
+        "--dims",
+        type=int_list,
+        metavar="I,J",
+        help="manifold: the two dimensions (default the plane of a 2-D code, else "
+        "the PCA plane); traverse: the dimensions swept",
+    )
+    g.add_argument("--steps", type=positive_int, help="frames per interpolation")
+    g.add_argument("--pairs", type=positive_int, help="interpolation pairs")
+    g.add_argument("--samples", type=positive_int, metavar="N", help="draws per panel")
+    g.add_argument(
+        "--components", type=positive_int, metavar="K", help="Gaussian mixture size"
+    )
+    g.add_argument("--seed", type=int, help="default 0")
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    names = ("projection", "grid", "dims", "steps", "pairs", "samples", "components")
+    options = {k: getattr(args, k) for k in (*names, "seed")}
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def plot(args: argparse.Namespace) -> int:
+    from ..plots import plot as draw
+
+    check_output(args.out, FIGURE_SUFFIXES, "a picture")
+    if args.kind == "compare" and args.other is None:
+        raise AekitError("compare needs a second run: aekit plot RUN compare RUN_B")
+    if args.kind != "compare" and args.other is not None:
+        raise AekitError(f"only compare takes a second run, not {args.kind}")
+    draw(
+        args.run,
+        args.kind,
+        data=args.data,
+        out=args.out,
+        other=args.other,
+        compared=args.compare,
+        **_options(args),
+    )
+    say(f"wrote {args.out}")
+    return 0
+
+
+def report(args: argparse.Namespace) -> int:
+    from ..report import write_report
+
+    if args.out is not None:
+        check_output(args.out, (".html", ".htm"), "a report")
+    path = write_report(args.run, data=args.data, out=args.out, **_options(args))
+    say(f"wrote {path}")
+    return 0
+
+
+def edit(args: argparse.Namespace) -> int:
+    import numpy as np
+    import torch
+
+    from .. import api, attributes
+    from ..io import save_figure, write_npy
+    from ..plots.kinds import edits
+
+    kind = check_output(args.out, (".npy", *FIGURE_SUFFIXES), "edits")
+    run = api.as_run(args.run)
+    vector = attributes.attribute_vector(
+        run, args.attribute, data=args.data, attributes=args.attributes
+    )
+    inputs = api.load_inputs(run, inputs_arg(args.inputs))
+    if kind == ".npy":
+        out = attributes.edit(run, inputs, vector, strengths=args.strengths)
+        write_npy(args.out, out)
+        say(f"wrote {out.shape[0]} x {out.shape[1]} edits to {args.out}")
+        return 0
+    if len(inputs) > MAX_EDIT_ROWS:
+        say(f"drawing the first {MAX_EDIT_ROWS} of {len(inputs)} inputs (.npy: all)")
+    x = inputs.x[:MAX_EDIT_ROWS]
+    fig = edits(
+        run,
+        x,
+        torch.from_numpy(np.asarray(vector)),
+        list(args.strengths),
+        attribute=args.attribute,
+    )
+    save_figure(fig, args.out)
+    say(f"wrote {len(x)} edited input(s) to {args.out}")
+    return 0

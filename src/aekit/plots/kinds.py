@@ -1,0 +1,289 @@
+"""The lecture pictures of a trained run, one function per kind: run + data -> Figure.
+
+Every function takes the run, the examples to show (model units) and PictureOptions,
+draws with the plain plot functions, and is deterministic for `options.seed`.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from .. import latent
+from ..data import Dataset
+from ..errors import AekitError
+from ..run import Run
+from .curves import plot_history
+from .grids import plot_image_panels, plot_image_rows, plot_vector_strips
+from .latent import plot_latent_scatter, plot_manifold
+
+EMBED_POINTS = 1000  # t-SNE and UMAP see at most this many codes
+MAX_TRAVERSED = 16  # rows of a traversal: the most active dimensions beyond this
+
+
+@dataclass(frozen=True)
+class PictureOptions:
+    seed: int = 0  # every random choice (examples, pairs, draws, t-SNE) follows it
+    projection: str = "auto"  # latent: auto (2-D as is, else PCA), pca, tsne, umap
+    grid: int = 15  # manifold: cells per side
+    dims: tuple[int, ...] | None = None  # manifold plane / traversed dimensions
+    steps: int = 10  # frames per interpolation or traversal
+    pairs: int = 4  # interpolation pairs
+    samples: int = 36  # draws per sampler
+    components: int = 10  # Gaussian-mixture components for a plain AE's codes
+    max_points: int = 5000  # latent scatter points (PCA or as is)
+    fit: Dataset | None = None  # whose codes samplers fit (default: the shown data)
+
+
+def run_label(run: Run) -> str:
+    return f"{run.path.name} ({run.model_name}, {run.model.latent_dim}-D code)"
+
+
+def display(run: Run, x: torch.Tensor) -> torch.Tensor:
+    """Model values as images in [0, 1]; standardised data is min-max scaled."""
+    if run.scaling.domain == "unit":
+        return x
+    lo, hi = x.min(), x.max()
+    return (x - lo) / (hi - lo).clamp_min(1e-8)
+
+
+def need_images(run: Run, kind: str) -> None:
+    if len(run.sample_shape) != 3:
+        raise AekitError(
+            f"the {kind} picture needs image data; {run.path} was trained on "
+            f"vectors of {run.sample_shape[0]} features"
+        )
+
+
+def _strips(run, strips, labels, *, title, column_labels, row_label="step"):
+    if len(run.sample_shape) == 3:
+        shown = [display(run, s) for s in strips]
+        return plot_image_rows(shown, labels, title=title, column_labels=column_labels)
+    return plot_vector_strips(strips, labels, title=title, row_label=row_label)
+
+
+# -- the kinds ----------------------------------------------------------------------
+def reconstructions(run: Run, data: Dataset, o: PictureOptions) -> Figure:
+    from ..outputs import reconstruction_figure
+
+    return reconstruction_figure(run, data)
+
+
+def latent_scatter(run: Run, data: Dataset, o: PictureOptions) -> Figure:
+    limit = o.max_points if o.projection in ("auto", "pca") else EMBED_POINTS
+    shown = latent.subsample(data, limit, seed=o.seed)
+    codes = latent.encode_tensor(run, shown.x).numpy()
+    p = latent.project(codes, o.projection, seed=o.seed)
+    d = codes.shape[1]
+    how = f"{p.method} of the {d}-D code"
+    if p.method == "code":
+        how = f"the {d}-D code as it is"
+    what = "posterior means" if run.is_variational else "codes"
+    return plot_latent_scatter(
+        p.points,
+        None if shown.y is None else shown.y.numpy(),
+        shown.classes or run.classes,
+        title=f"{run_label(run)}\n{what} of {len(shown)} examples: {how}",
+        xlabel=p.xlabel,
+        ylabel=p.ylabel,
+    )
+
+
+def manifold(run: Run, data: Dataset, o: PictureOptions) -> Figure:
+    need_images(run, "manifold")
+    codes = latent.encode_tensor(run, data.x)
+    dims = tuple(o.dims) if o.dims else None
+    plane = latent.code_plane(codes, o.grid, variational=run.is_variational, dims=dims)
+    images = display(run, latent.decode_tensor(run, plane.codes))
+    return plot_manifold(
+        images,
+        plane.u,
+        plane.v,
+        title=f"{run_label(run)}\n{o.grid}x{o.grid} decoded codes over {plane.how}",
+        xlabel=plane.xlabel,
+        ylabel=plane.ylabel,
+    )
+
+
+def interpolation_frames(
+    run: Run, data: Dataset, o: PictureOptions
+) -> tuple[list[tuple[int, int]], dict[str, torch.Tensor]]:
+    """Pairs of example indices, and per path kind the decoded frames
+    (pairs, steps, *sample) between their codes, model units."""
+    pairs = pick_pairs(data, o.pairs, seed=o.seed)
+    z = latent.encode_tensor(run, data.x[[i for p in pairs for i in p]])
+    frames = {}
+    for method in latent.PATHS:
+        paths = torch.stack(
+            [
+                latent.interpolation_path(run, z[2 * k], z[2 * k + 1], o.steps, method)
+                for k in range(len(pairs))
+            ]
+        )
+        x = latent.decode_tensor(run, paths.flatten(0, 1))
+        frames[method] = x.reshape(len(pairs), o.steps, *x.shape[1:])
+    return pairs, frames
+
+
+def pick_pairs(data: Dataset, n: int, *, seed: int = 0) -> list[tuple[int, int]]:
+    """n pairs of examples: of neighbouring classes when labelled, else at random."""
+    g = torch.Generator().manual_seed(seed)
+    if len(data) < 2:
+        raise AekitError("interpolation needs at least two examples")
+    if data.y is not None and len(torch.unique(data.y)) > 1:
+        labels = torch.unique(data.y).tolist()
+        first = {c: int((data.y == c).nonzero()[0, 0]) for c in labels}
+        order = [first[c] for c in labels]
+    else:
+        order = torch.randperm(len(data), generator=g).tolist()
+    m = len(order)
+    return [(order[(2 * k) % m], order[(2 * k + 1) % m]) for k in range(n)]
+
+
+def interpolate(run: Run, data: Dataset, o: PictureOptions) -> Figure:
+    pairs, frames = interpolation_frames(run, data, o)
+    strips, labels = [], []
+    for k, (i, j) in enumerate(pairs):
+        for method, x in frames.items():
+            ends = (data.x[i : i + 1], data.x[j : j + 1])
+            images = len(run.sample_shape) == 3
+            strips.append(torch.cat([ends[0], x[k], ends[1]]) if images else x[k])
+            labels.append(f"{_name(data, i)} → {_name(data, j)}\n{method}")
+    t = [f"{v:.2g}" for v in np.linspace(0, 1, o.steps)]
+    return _strips(
+        run,
+        strips,
+        labels,
+        title=f"{run_label(run)}\ninterpolation between the codes of two inputs "
+        "(inputs at both ends; t = 0 and 1 are their reconstructions)",
+        column_labels=["input", *t, "input"],
+    )
+
+
+def _name(data: Dataset, i: int) -> str:
+    return data.label_name(int(data.y[i])) if data.y is not None else f"#{i}"
+
+
+def traverse(run: Run, data: Dataset, o: PictureOptions) -> Figure:
+    from ..outputs import shown_examples
+
+    codes = latent.encode_tensor(run, data.x)
+    d = codes.shape[1]
+    if o.dims:
+        dims = latent.check_dim_list(list(o.dims), d)
+    else:
+        dims = latent.active_dims(codes, min(d, MAX_TRAVERSED))
+    vae = run.is_variational
+    values = latent.traversal_values(codes, dims, o.steps, variational=vae)
+    base = codes[shown_examples(data, 1)[0]]
+    rows = latent.traversal_codes(base, dims, values)
+    x = latent.decode_tensor(run, rows.flatten(0, 1))
+    strips = list(x.reshape(len(dims), o.steps, *x.shape[1:]))
+    sweep = "the prior's σ" if run.is_variational else "σ of each dimension's codes"
+    s = np.linspace(-latent.paths.SPAN, latent.paths.SPAN, o.steps)
+    return _strips(
+        run,
+        strips,
+        [f"z{k}" for k in dims],
+        title=f"{run_label(run)}\neach row sweeps one dimension of one example's code "
+        f"(in {sweep}), the others fixed",
+        column_labels=[f"{v:+.1f}σ" for v in s],
+        row_label="",
+    )
+
+
+def samples(run: Run, data: Dataset, o: PictureOptions) -> Figure:
+    d = run.model.latent_dim
+    g = torch.Generator().manual_seed(o.seed)
+    prior = torch.randn(o.samples, d, generator=g)
+    if run.is_variational:
+        panels = {"the prior N(0, I)": prior}
+    else:
+        fit = latent.subsample(o.fit or data, 5000, seed=o.seed)
+        codes = latent.encode_tensor(run, fit.x)
+        mean, cov = latent.fit_gaussian(codes)
+        mixture = latent.fit_gaussian_mixture(codes, o.components, seed=o.seed)
+        panels = {
+            "N(0, I), as a VAE would": prior,
+            "a Gaussian fitted to the codes": latent.sample_gaussian(
+                mean, cov, o.samples, seed=o.seed
+            ),
+            f"a {mixture.n_components}-component Gaussian mixture\n"
+            "fitted to the codes": latent.sample_mixture(mixture, o.samples),
+        }
+    decoded = [latent.decode_tensor(run, z) for z in panels.values()]
+    title = f"{run_label(run)}\nnew data: codes drawn from each distribution, decoded"
+    if len(run.sample_shape) == 3:
+        return plot_image_panels(
+            [display(run, x) for x in decoded], list(panels), title=title
+        )
+    return plot_vector_strips(decoded, list(panels), title=title, row_label="draw")
+
+
+def history(run: Run, data: Any, o: PictureOptions) -> Figure:
+    columns = read_history(run)
+    vae = run.is_variational
+    names = {
+        "loss": "total (negative ELBO)" if vae else "total loss",
+        "recon": "reconstruction",
+        "kl": "KL to the prior",
+        "sparsity": "sparsity penalty (L1)",
+        "sigma": "decoder σ (learned)",
+    }
+    from .curves import history_terms
+
+    terms = {t: names.get(t, t) for t in history_terms(columns)}
+    return plot_history(
+        columns,
+        title=f"{run_label(run)}: training curves",
+        terms=terms,
+        best_epoch=run.metrics.get("best_epoch"),
+        ylabel="nats per example" if vae else "loss",
+    )
+
+
+def read_history(run: Run) -> dict[str, list[float]]:
+    path = run.path / "history.csv"
+    if not path.is_file():
+        raise AekitError(f"{run.path} has no history.csv; it has not finished an epoch")
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise AekitError(f"{path} holds no epochs")
+    return {k: [float(r[k] or "nan") for r in rows] for k in rows[0]}
+
+
+def edits(
+    run: Run,
+    x: torch.Tensor,
+    vector: torch.Tensor,
+    strengths: list[float],
+    *,
+    attribute: str,
+    names: list[str] | None = None,
+) -> Figure:
+    """One strip per input (model units): the input, then its code plus each strength
+    times the attribute vector, decoded."""
+    z = latent.encode_tensor(run, x)
+    s = torch.tensor(strengths, dtype=torch.float32)
+    codes = z[:, None, :] + s[None, :, None] * vector.float()[None, None, :]
+    out = latent.decode_tensor(run, codes.flatten(0, 1))
+    out = out.reshape(len(x), len(strengths), *out.shape[1:])
+    images = len(run.sample_shape) == 3
+    strips = [
+        torch.cat([x[i : i + 1], out[i]]) if images else out[i] for i in range(len(x))
+    ]
+    return _strips(
+        run,
+        strips,
+        names or [f"input {i + 1}" for i in range(len(x))],
+        title=f"{run_label(run)}\nedited along the {attribute!r} vector "
+        f"(|v| = {vector.norm():.3g}); strength 0 is the reconstruction",
+        column_labels=["input", *[f"{v:+g}" for v in strengths]],
+        row_label="strength",
+    )

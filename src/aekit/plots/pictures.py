@@ -1,0 +1,248 @@
+"""Pictures of a run by name: the registry, the `plot` verb, comparisons of two runs,
+and the pictures (and report) written at the end of training."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .. import latent
+from ..data import Dataset
+from ..errors import AekitError
+from ..io import save_figure, write_bytes
+from ..run import Run
+from . import kinds
+from .compose import compose, figure_png
+from .curves import plot_smoothness
+from .kinds import PictureOptions, run_label
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Picture:
+    draw: Callable[[Run, Any, PictureOptions], Figure]
+    description: str  # the report's caption
+    uses_data: bool = True
+
+
+PICTURES: dict[str, Picture] = {
+    "reconstructions": Picture(
+        kinds.reconstructions,
+        "Held-out originals above their reconstructions (clean, noisy and denoised "
+        "for a denoising run).",
+    ),
+    "history": Picture(
+        kinds.history,
+        "Training curves: each loss term on the training and validation splits.",
+        uses_data=False,
+    ),
+    "latent": Picture(
+        kinds.latent_scatter,
+        "The codes of held-out examples, coloured by label: as they are for a 2-D "
+        "code, otherwise projected to 2-D by the method the title names.",
+    ),
+    "manifold": Picture(
+        kinds.manifold,
+        "A regular grid of codes decoded into images: for a VAE through the inverse "
+        "CDF of its Gaussian prior, for a plain autoencoder over the range of its "
+        "codes.",
+    ),
+    "interpolate": Picture(
+        kinds.interpolate,
+        "Paths between the codes of two inputs, decoded: linear and spherical.",
+    ),
+    "traverse": Picture(
+        kinds.traverse,
+        "One row per latent dimension: that dimension swept while the others stay "
+        "fixed at one example's code.",
+    ),
+    "samples": Picture(
+        kinds.samples,
+        "New data from the decoder: a VAE decodes draws from its prior; a plain "
+        "autoencoder's codes follow no known distribution, so N(0, I) fails where a "
+        "Gaussian or a Gaussian mixture fitted to its codes does better.",
+    ),
+}
+KINDS = (*PICTURES, "compare")
+COMPARED = ("latent", "manifold", "interpolate")  # compare's default pictures
+AFTER_TRAINING = ("history", "latent", "manifold", "interpolate", "traverse", "samples")
+
+
+def plot(
+    run: Run | str | Path,
+    kind: str,
+    *,
+    data: Any = None,
+    out: str | Path | None = None,
+    other: Run | str | Path | None = None,
+    compared: Sequence[str] = COMPARED,
+    **options: Any,
+) -> Figure:
+    """The picture `kind` of a run (see KINDS) as a matplotlib Figure, saved to `out`
+    when given. `data` defaults to the run's own held-out split; `compare` draws the
+    same pictures of `run` and `other` side by side. Options: PictureOptions fields."""
+    from ..api import as_run
+
+    run = as_run(run)
+    o = picture_options(options)
+    if kind == "compare":
+        if other is None:
+            raise AekitError("compare needs a second run to compare with")
+        fig = compare(run, as_run(other), data=data, kinds=compared, options=o)
+    elif kind not in PICTURES:
+        raise AekitError(f"unknown picture {kind!r}; choose from {', '.join(KINDS)}")
+    else:
+        shown, fit = (None, None)
+        if PICTURES[kind].uses_data:
+            shown, fit = picture_data(run, data)
+        fig = PICTURES[kind].draw(run, shown, dataclasses.replace(o, fit=fit))
+    if out is not None:
+        save_figure(fig, out)
+    return fig
+
+
+def picture_options(options: dict[str, Any]) -> PictureOptions:
+    names = {f.name for f in dataclasses.fields(PictureOptions)} - {"fit"}
+    unknown = sorted(set(options) - names)
+    if unknown:
+        raise AekitError(f"unknown picture option(s) {', '.join(unknown)}")
+    o = PictureOptions(**{k: v for k, v in options.items() if v is not None})
+    for name in ("grid", "steps", "pairs", "samples", "components", "max_points"):
+        if getattr(o, name) < (2 if name in ("grid", "steps") else 1):
+            raise AekitError(f"{name} is too small: {getattr(o, name)}")
+    if o.projection not in latent.PROJECTIONS:
+        raise AekitError(
+            f"unknown projection {o.projection!r}; choose from "
+            f"{', '.join(latent.PROJECTIONS)}"
+        )
+    return o
+
+
+def picture_data(run: Run, data: Any = None) -> tuple[Dataset, Dataset]:
+    """(examples to show, examples whose codes samplers fit): the run's validation
+    and training splits by default, else `data` for both."""
+    if data is not None:
+        shown = latent.run_data(run, data)
+        return shown, shown
+    everything = latent.run_data(run)
+    config = run.train_config
+    train, val = everything.split(config.val_fraction, seed=config.seed)
+    return val, train
+
+
+def applicable(run: Run, kind: str) -> bool:
+    """Whether a picture makes sense for the run (images, code size)."""
+    images = len(run.sample_shape) == 3
+    if kind == "manifold":
+        return images and run.model.latent_dim >= 2
+    return True
+
+
+# -- comparing runs ------------------------------------------------------------------
+def compare(
+    a: Run,
+    b: Run,
+    *,
+    data: Any = None,
+    kinds: Sequence[str] = COMPARED,
+    options: PictureOptions | None = None,
+) -> Figure:
+    """The same pictures of two runs side by side, on the same examples (run A's
+    held-out split by default), with the smoothness of their interpolations."""
+    o = options or PictureOptions()
+    if a.sample_shape != b.sample_shape:
+        raise AekitError(
+            f"{a.path} and {b.path} model different data ({a.sample_shape} and "
+            f"{b.sample_shape}); compare runs on the same data"
+        )
+    for kind in kinds:
+        if kind not in PICTURES:
+            raise AekitError(f"unknown picture {kind!r} to compare")
+    shown_a, fit_a = picture_data(a, data)
+    shown_b, fit_b = (latent.run_data(b, shown_a), latent.run_data(b, fit_a))
+    rows = []
+    for kind in kinds:
+        if applicable(a, kind) and applicable(b, kind):
+            rows.append(
+                [
+                    PICTURES[kind].draw(a, shown_a, dataclasses.replace(o, fit=fit_a)),
+                    PICTURES[kind].draw(b, shown_b, dataclasses.replace(o, fit=fit_b)),
+                ]
+            )
+    rows.append([smoothness_figure([(a, shown_a), (b, shown_b)], o)])
+    return compose(rows, title=f"{run_label(a)}   vs   {run_label(b)}")
+
+
+def frame_changes(frames: Any) -> np.ndarray:
+    """Mean absolute change between neighbouring frames (pairs, steps, ...) at each
+    step, averaged over pairs: (steps - 1,)."""
+    x = frames.flatten(2)
+    return (x[:, 1:] - x[:, :-1]).abs().mean(dim=(0, 2)).numpy()
+
+
+def smoothness_figure(runs: Sequence[tuple[Run, Dataset]], o: PictureOptions) -> Figure:
+    changes = {}
+    for run, data in runs:
+        _, frames = kinds.interpolation_frames(run, data, o)
+        changes[run.path.name] = {m: frame_changes(x) for m, x in frames.items()}
+    return plot_smoothness(
+        changes,
+        title="smoothness of interpolations: mean change between neighbouring frames",
+        ylabel="mean |change| per value (model units)",
+    )
+
+
+# -- at the end of training -----------------------------------------------------------
+def write_run_pictures(
+    run: Run,
+    train: Dataset,
+    val: Dataset,
+    *,
+    pictures: bool = True,
+    report: bool = True,
+    written: dict[str, Path] | None = None,
+) -> dict[str, Path]:
+    """The lecture pictures that suit the run as RUN/KIND.png (unless `pictures` is
+    False) and report.html embedding them (unless `report` is False). Pictures in
+    `written` are already on disk and are only embedded."""
+    if run.task != "reconstruct":  # image-to-image tasks draw their own pictures
+        return {}
+    written = written or {}
+    o = PictureOptions(seed=run.train_config.seed, pairs=3, fit=train)
+    pngs = {k: Path(p).read_bytes() for k, p in written.items() if k in PICTURES}
+    kinds_ = [k for k in ("reconstructions", *AFTER_TRAINING) if k not in pngs]
+    out: dict[str, Path] = {}
+    for kind in kinds_:
+        if not _after_training(run, kind):
+            continue
+        try:
+            pngs[kind] = figure_png(PICTURES[kind].draw(run, val, o))
+        except AekitError as e:  # a picture that cannot be drawn costs no training
+            log.warning("no %s picture: %s", kind, e)
+            continue
+        if pictures:
+            out[kind] = write_bytes(run.path / f"{kind}.png", pngs[kind])
+    if report:
+        from ..report import write_html
+
+        out["report"] = write_html(run, pngs, run.path / "report.html")
+    return out
+
+
+def _after_training(run: Run, kind: str) -> bool:
+    images = len(run.sample_shape) == 3
+    if kind == "manifold":
+        return applicable(run, kind) and (
+            run.model.latent_dim == 2 or run.is_variational
+        )
+    if kind in ("interpolate", "traverse", "samples"):
+        return images
+    return True
