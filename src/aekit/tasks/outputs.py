@@ -1,0 +1,119 @@
+"""What a finished task training leaves in its run: metrics.json and predictions.png."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..data import Dataset
+from ..io import save_figure, write_json
+from ..plots import plot_image_rows
+from ..run import Run
+from .colorize import color_scores, to_rgb
+from .segment import confusion_matrix, segmentation_scores
+
+N_SHOWN = 8  # validation patches in predictions.png
+
+
+def predict_batches(
+    model: torch.nn.Module, x: torch.Tensor, batch: int = 64
+) -> torch.Tensor:
+    """Outputs for equally sized inputs (N, C, H, W), in eval mode, on the CPU."""
+    device = next(model.parameters()).device
+    model.eval()
+    with torch.no_grad():
+        return torch.cat(
+            [
+                model(x[i : i + batch].to(device)).float().cpu()
+                for i in range(0, len(x), batch)
+            ]
+        )
+
+
+def task_settings(run: Run) -> dict[str, Any]:
+    return run.data_spec.get("task") or {}
+
+
+def write_task_outputs(
+    run: Run, train: Dataset, val: Dataset, history: Any, *, pictures: bool = True
+) -> dict[str, Path]:
+    """metrics.json (loss terms and task scores on the validation patches) and,
+    unless `pictures` is False, predictions.png."""
+    out = predict_batches(run.model, val.x)
+    best = next(r for r in history.rows if r["epoch"] == history.best_epoch)
+    metrics: dict[str, Any] = {
+        "task": run.task,
+        "best_epoch": history.best_epoch,
+        "epochs_run": len(history.rows),
+        "stop_reason": history.stop_reason,
+        "train_seconds": round(sum(r["seconds"] for r in history.rows), 3),
+        "parameters": sum(p.numel() for p in run.model.parameters()),
+        **{k: v for k, v in best.items() if k.startswith("val_")},
+    }
+    scores = (
+        _color_patch_scores(run, val, out)
+        if run.task == "colorize"
+        else _segment_patch_scores(run, val, out)
+    )
+    metrics |= {f"val_{k}": v for k, v in scores.items()}
+    written = {"metrics": write_json(run.path / "metrics.json", metrics)}
+    if pictures:
+        fig = predictions_figure(run, val, out)
+        written["predictions"] = save_figure(fig, run.path / "predictions.png")
+    return written
+
+
+def _color_patch_scores(run: Run, val: Dataset, out: torch.Tensor) -> dict[str, Any]:
+    space = task_settings(run)["color_space"]
+    truth = [to_rgb(x, t, space) for x, t in zip(val.x, val.target, strict=True)]
+    pred = [to_rgb(x, o, space) for x, o in zip(val.x, out, strict=True)]
+    return color_scores(truth, pred)
+
+
+def _segment_patch_scores(run: Run, val: Dataset, out: torch.Tensor) -> dict[str, Any]:
+    n = out.shape[1]
+    conf = confusion_matrix(
+        out.argmax(1).numpy(), val.target.numpy(), n, task_settings(run)["ignore_index"]
+    )
+    return segmentation_scores(conf, run.classes)
+
+
+def predictions_figure(run: Run, val: Dataset, out: torch.Tensor):
+    """Held-out patches: input, prediction and truth, one row each."""
+    index = torch.arange(min(N_SHOWN, len(val)))
+    x, target, y = val.x[index], val.target[index], out[index]
+    settings = task_settings(run)
+    if run.task == "colorize":
+        space = settings["color_space"]
+        rows = [
+            x.repeat(1, 3, 1, 1),
+            _chw([to_rgb(a, b, space) for a, b in zip(x, y, strict=True)]),
+            _chw([to_rgb(a, b, space) for a, b in zip(x, target, strict=True)]),
+        ]
+        labels = ["input (L)", "colorized", "true colour"]
+        title = f"{run.model_name} colorization ({space}) on held-out patches"
+    else:
+        palette = np.asarray(settings["palette"], dtype=np.float32) / 255.0
+        rows = [
+            x.repeat(1, 3 // x.shape[1], 1, 1),
+            _chw([_colours(m, palette) for m in y.argmax(1).numpy()]),
+            _chw([_colours(m, palette) for m in target.numpy()]),
+        ]
+        labels = ["image", "predicted", "true"]
+        title = f"{run.model_name} segmentation on held-out patches"
+    return plot_image_rows(rows, labels, title=title)
+
+
+def _colours(ids: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """(H, W) class ids -> (H, W, 3) palette colours; ignored pixels white."""
+    known = ids < len(palette)
+    out = np.ones((*ids.shape, 3), np.float32)
+    out[known] = palette[ids[known]]
+    return out
+
+
+def _chw(images: list[np.ndarray]) -> torch.Tensor:
+    return torch.from_numpy(np.stack(images).transpose(0, 3, 1, 2).astype(np.float32))
