@@ -231,6 +231,7 @@ def test_info_and_datasets(run_dir, capsys):
     assert (
         info["model"] == "conv" and info["latent_dim"] == 4 and info["parameters"] > 0
     )
+    assert list(info["model_config"]["channels"]) == [4, 8]  # --channels is the model's
     assert main(["datasets"]) == 0
     listing = capsys.readouterr().out
     assert "digits" in listing and "mnist-5k" in listing

@@ -34,6 +34,19 @@ _EXPORTS = {
     "build_model": "models",
     "AekitError": "errors",
     "Noise": "noise",
+    "export_onnx": "export",
+    "plot": "plots",
+    "write_report": "report",
+    "interpolate": "latent",
+    "traverse": "latent",
+    "attribute_vector": "attributes",
+    "add_vector": "attributes",
+    "edit": "attributes",
+    "latent_arithmetic": "attributes",
+    "evaluate": "evaluation",
+    "detect": "anomaly",
+    "colorize": "tasks.apply",
+    "segment": "tasks.apply",
 }
 
 __all__ = ["__version__", *_EXPORTS]

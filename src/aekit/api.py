@@ -13,29 +13,42 @@ from typing import Any
 import numpy as np
 import torch
 
-from .data import DATASETS, Dataset, load_dataset
+from . import distributed
+from .checkpoint import check_checkpoint
+from .data import DATASETS, Dataset, StreamDataset, load_dataset
+from .data.arrayfile import should_stream
 from .errors import AekitError
-from .io import write_json
+from .io import is_temp_name, remove_stale_temps, write_json
 from .models import MODELS, Model, build_model
 from .noise import Noise
 from .run import Run, build_run_model, load_run, read_run_config, write_run_config
-from .trainer import Progress, TrainConfig, fit
+from .trainer import CHECKPOINT, Progress, TrainConfig, fit
 
 log = logging.getLogger(__name__)
 
-DATA_OPTIONS = ("image_size", "channels", "label_column", "split")
+# api.train's data options -> load_dataset's keywords ("channels" is the conv widths)
+DATA_OPTIONS = {
+    "image_size": "image_size",
+    "image_channels": "channels",
+    "label_column": "label_column",
+    "split": "split",
+    "stream": "stream",
+}
 TRAIN_OPTIONS = tuple(f.name for f in dataclasses.fields(TrainConfig))
 BATCH = 512  # inference batch size
+OUTPUT_ROWS = 5_000  # rows of a streamed data set that metrics and pictures use
 
 
 def train(
     data: str | Path | Dataset | np.ndarray = "mnist-5k",
-    model: str = "mlp",
+    model: str | None = None,
     *,
+    task: str = "reconstruct",
     out: str | Path | None = None,
     resume: str | Path | None = None,
     overwrite: bool = False,
     pictures: bool = True,
+    report: bool = True,
     progress: Progress | None = None,
     **options: Any,
 ) -> Run:
@@ -43,35 +56,67 @@ def train(
 
     `options` mixes model options (latent_dim, hidden, upsample, sparsity, beta, ...),
     training options (the TrainConfig fields: epochs, lr, noise, ...) and data options
-    (image_size, channels, label_column, split). `resume` continues a run directory.
+    (image_size, image_channels, label_column, split, stream). `resume` continues
+    a run directory.
+    `task` "colorize" or "segment" trains an image-to-image model instead (see
+    aekit.tasks; model default "unet").
     """
     if resume is not None:
-        return _resume(Path(resume), options, progress, pictures)
-    data_opts = {k: options.pop(k) for k in DATA_OPTIONS if options.get(k) is not None}
+        return _resume(Path(resume), options, progress, pictures, report)
+    if task != "reconstruct":  # colorize, segment: an image-to-image model (unet, ...)
+        from .tasks import train_task
+
+        return train_task(
+            task,
+            data,
+            model,
+            out=out,
+            overwrite=overwrite,
+            pictures=pictures,
+            progress=progress,
+            **options,
+        )
+    model = model or "mlp"
+    data_opts = {
+        DATA_OPTIONS[k]: options.pop(k)
+        for k in list(DATA_OPTIONS)
+        if options.get(k) is not None
+    }
     train_opts = {k: options.pop(k) for k in TRAIN_OPTIONS if k in options}
     config = TrainConfig(**train_opts)
     dataset, spec = _dataset(data, data_opts)
-    net = build_model(
-        model, dataset.sample_shape, **_model_defaults(model, dataset, options)
+    net = _seeded(
+        config.seed,
+        lambda: build_model(
+            model, dataset.sample_shape, **_model_defaults(model, dataset, options)
+        ),
     )
     train_set, val_set = dataset.split(config.val_fraction, seed=config.seed)
-    out = _new_run_dir(out, model, dataset, overwrite)
-    write_run_config(
-        out,
-        model_name=model,
-        model=net,
-        data=dataset,
-        data_spec=spec,
-        train_config=config,
-        n_train=len(train_set),
-        n_val=len(val_set),
+    # under torchrun rank 0 makes the run directory and the others learn its name
+    out = distributed.on_main(
+        lambda: _new_run_dir(out, model, dataset, overwrite), config.device
     )
+    if distributed.main_process():
+        write_run_config(
+            out,
+            model_name=model,
+            model=net,
+            data=dataset,
+            data_spec=spec,
+            train_config=config,
+            n_train=len(train_set),
+            n_val=len(val_set),
+        )
     history = fit(net, train_set, val_set, config, out=out, progress=progress)
-    return _finish(out, train_set, val_set, history, pictures)
+    return _finish(out, train_set, val_set, history, pictures, report)
 
 
 def _resume(
-    path: Path, options: dict[str, Any], progress: Progress | None, pictures: bool
+    path: Path,
+    options: dict[str, Any],
+    progress: Progress | None,
+    pictures: bool,
+    report: bool = True,
 ) -> Run:
     record = read_run_config(path)
     allowed = {"epochs", "patience"}
@@ -79,25 +124,56 @@ def _resume(
         raise AekitError(
             f"a resumed run keeps its settings; only {sorted(allowed)} may change"
         )
+    if record.get("task", "reconstruct") != "reconstruct":
+        from .tasks import resume_task
+
+        return resume_task(path, record, options, progress, pictures)
     spec = record["data"]
     if spec.get("source") is None:
         raise AekitError(
             f"{path} was trained on in-memory data, which cannot be reloaded"
         )
-    config = dataclasses.replace(TrainConfig(**record["training"]), **options)
+    try:
+        config = dataclasses.replace(TrainConfig(**record["training"]), **options)
+    except (TypeError, ValueError) as e:  # AekitError is a ValueError
+        raise AekitError(f"{path / 'config.json'}: training section: {e}") from e
+    checkpoint = path / CHECKPOINT
+    # killed before the first epoch completed: start again, the same run
+    restart = not checkpoint.exists() and not (path / "metrics.json").exists()
+    if not checkpoint.exists() and not restart:
+        raise AekitError(f"nothing to resume: no {CHECKPOINT} in {path}")
+    if not restart:
+        check_checkpoint(checkpoint, "training")  # blame a bad file before config
+    main = distributed.main_process()
+    for stale in remove_stale_temps(path) if main else []:  # a killed run's files
+        log.info("removed %s, left by an interrupted run", stale)
     dataset, _ = _dataset(spec["source"], spec.get("options", {}))
     train_set, val_set = dataset.split(config.val_fraction, seed=config.seed)
-    model = build_run_model(record, path)  # fit() fills it from the checkpoint
-    record["training"] = dataclasses.asdict(config)
-    write_json(path / "config.json", record)
-    history = fit(
-        model, train_set, val_set, config, out=path, resume=True, progress=progress
+    model = _seeded(  # fit() fills it from the checkpoint, unless it restarts
+        config.seed, lambda: build_run_model(record, path, weights=checkpoint)
     )
-    return _finish(path, train_set, val_set, history, pictures)
+    record["training"] = dataclasses.asdict(config)
+    if main:
+        write_json(path / "config.json", record)
+    history = fit(
+        model,
+        train_set,
+        val_set,
+        config,
+        out=path,
+        resume=not restart,
+        progress=progress,
+    )
+    return _finish(path, train_set, val_set, history, pictures, report)
 
 
 def _finish(
-    out: Path, train_set: Dataset, val_set: Dataset, history: Any, pictures: bool
+    out: Path,
+    train_set: Dataset,
+    val_set: Dataset,
+    history: Any,
+    pictures: bool,
+    report: bool = True,
 ) -> Run:
     from .outputs import write_outputs
 
@@ -107,7 +183,11 @@ def _finish(
         )
     run = load_run(out)
     run.history = history
-    write_outputs(run, train_set, val_set, history, pictures=pictures)
+    if not distributed.main_process():
+        return run  # rank 0 writes the outputs
+    if isinstance(train_set, StreamDataset):  # metrics and pictures from samples
+        train_set, val_set = train_set.load(OUTPUT_ROWS), val_set.load(OUTPUT_ROWS)
+    write_outputs(run, train_set, val_set, history, pictures=pictures, report=report)
     return run
 
 
@@ -153,7 +233,10 @@ def _new_run_dir(
             n += 1
             out = base.with_name(f"{base.name}-{n}")
     out = Path(out)
-    if out.exists() and any(out.iterdir()):
+    if out.exists() and not out.is_dir():
+        raise AekitError(f"{out} is a file, not a directory; choose another --out")
+    # a directory holding only what a killed run was writing counts as empty
+    if out.exists() and any(not is_temp_name(p.name) for p in out.iterdir()):
         if not (out / "config.json").is_file():
             raise AekitError(
                 f"{out} exists and is not an aekit run; choose another --out"
@@ -163,9 +246,25 @@ def _new_run_dir(
                 f"{out} already holds a run; continue it with --resume {out}, "
                 "or replace it with --force"
             )
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.rmtree(out)
+        except OSError as e:
+            reason = e.strerror or e
+            raise AekitError(f"cannot replace {out} (--force): {reason}") from e
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        reason = e.strerror or e
+        raise AekitError(f"cannot create the run directory {out}: {reason}") from e
+    remove_stale_temps(out)
     return out
+
+
+def _seeded(seed: int, build: Callable[[], Model]) -> Model:
+    """Initial weights drawn from the run's seed: the same seed, the same run."""
+    with torch.random.fork_rng(devices=[]):  # the caller's random state is kept
+        torch.manual_seed(seed)
+        return build()
 
 
 # -- using a trained run --------------------------------------------------------------
@@ -192,7 +291,10 @@ def load_inputs(run: Run, inputs: Any) -> Dataset:
             if isinstance(inputs, list | tuple)
             else str(inputs)
         )
-        data = load_dataset(source, scaling=run.scaling, **image)
+        if isinstance(source, str) and should_stream(source):  # larger than memory
+            data = load_dataset(source, scaling=run.scaling, stream=True)
+        else:
+            data = load_dataset(source, scaling=run.scaling, **image)
     if data.sample_shape != run.sample_shape:
         raise AekitError(
             f"{data.name}: samples have shape {data.sample_shape}, but {run.path} was "
@@ -231,7 +333,10 @@ def denoise(
 def encode(run: Run | str | Path, inputs: Any) -> np.ndarray:
     """Codes (N, latent_dim) of `inputs`; a VAE gives its posterior means."""
     run = as_run(run)
-    return batched(run.model.encode, load_inputs(run, inputs).x).numpy()
+    data = load_inputs(run, inputs)
+    if isinstance(data, StreamDataset):  # larger than memory: codes fill one array
+        return data.map(run.model.encode, BATCH)
+    return batched(run.model.encode, data.x).numpy()
 
 
 def decode(run: Run | str | Path, codes: Any) -> np.ndarray:
@@ -275,11 +380,14 @@ def info(run: Run | str | Path) -> dict[str, Any]:
     """What a run is: model, size, data, training, and its metrics."""
     run = as_run(run)
     n_params = sum(p.numel() for p in run.model.parameters())
+    task = run.record.get("task", "reconstruct")
     return {
         "path": str(run.path),
         "model": run.model_name,
+        "task": task,
         "parameters": n_params,
-        "latent_dim": run.model.latent_dim,
+        # image-to-image models (tasks) have no vector code
+        "latent_dim": run.model.latent_dim if task == "reconstruct" else None,
         "model_config": run.record["model"]["config"],
         "data": {k: v for k, v in run.data_spec.items() if k != "scaling"},
         "training": run.record["training"],

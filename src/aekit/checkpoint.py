@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -67,46 +68,88 @@ def load_training_state(
         path, model, {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
     )
     slots: dict[int, dict[str, torch.Tensor]] = {}
-    for key, value in tensors.items():
-        if key.startswith("optimizer."):
-            _, index, slot = key.split(".", 2)
-            slots.setdefault(int(index), {})[slot] = value
     try:
+        for key, value in tensors.items():
+            if key.startswith("optimizer."):
+                _, index, slot = key.split(".", 2)
+                slots.setdefault(int(index), {})[slot] = value
         groups = json.loads(meta["param_groups"])
         optimizer.load_state_dict({"state": slots, "param_groups": groups})
+        _check_optimizer_shapes(optimizer)
         return json.loads(meta["state"])
-    except (KeyError, ValueError, json.JSONDecodeError) as e:
-        raise AekitError(f"{path}: training state is malformed ({e})") from e
+    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as e:
+        reason = " ".join(str(e).split())
+        raise AekitError(f"{path}: training state is malformed ({reason})") from e
+
+
+def _check_optimizer_shapes(optimizer: torch.optim.Optimizer) -> None:
+    # load_state_dict does not compare them; a mismatch would fail mid-training
+    for param, slots in optimizer.state.items():
+        for slot, value in slots.items():
+            if value.ndim and value.shape != param.shape:
+                raise ValueError(
+                    f"optimizer slot {slot!r} has shape {tuple(value.shape)} for a "
+                    f"parameter of shape {tuple(param.shape)}"
+                )
 
 
 def _save(
     path: str | os.PathLike, tensors: dict[str, torch.Tensor], meta: dict
 ) -> Path:
     with atomic_path(path, suffix=".safetensors") as tmp:
-        save_file(tensors, str(tmp), metadata={"format": FORMAT, **meta})
+        try:
+            save_file(tensors, str(tmp), metadata={"format": FORMAT, **meta})
+        except SafetensorError as e:  # its writer reports a full disk this way
+            raise _os_error(e) from e
     return Path(path)
 
 
-def _load(path: str | os.PathLike, kind: str) -> tuple[dict[str, torch.Tensor], dict]:
+def _os_error(e: Exception) -> OSError:
+    """The OSError behind a safetensors I/O failure ("... (os error 28)")."""
+    found = re.search(r"os error (\d+)", str(e))
+    if found:
+        number = int(found.group(1))
+        return OSError(number, os.strerror(number))
+    return OSError(" ".join(str(e).split()))
+
+
+def check_checkpoint(path: str | os.PathLike, kind: str) -> dict[str, str]:
+    """Read only the header: an aekit `kind` checkpoint ("weights" or "training")?
+
+    Returns its metadata; raises naming the file when it is missing, damaged, of
+    another format (a pickle, someone else's safetensors) or of the other kind.
+    """
     path = Path(path)
     if not path.is_file():
         raise AekitError(f"{path}: no such checkpoint")
     try:
-        tensors = load_file(str(path))
-        from safetensors import safe_open
-
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise AekitError(
-            f"{path} is not a readable safetensors checkpoint (corrupt, truncated or "
-            f"another format; aekit never unpickles files): {str(e).splitlines()[0]}"
-        ) from e
+        raise _unreadable(path, e) from e
     if meta.get("format") != FORMAT or meta.get("kind") != kind:
         raise AekitError(
             f"{path} is a safetensors file but not an aekit {kind} checkpoint"
         )
+    return meta
+
+
+def _load(path: str | os.PathLike, kind: str) -> tuple[dict[str, torch.Tensor], dict]:
+    path = Path(path)
+    meta = check_checkpoint(path, kind)
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise _unreadable(path, e) from e
     return tensors, meta
+
+
+def _unreadable(path: Path, e: Exception) -> AekitError:
+    reason = (str(e).splitlines() or [type(e).__name__])[0]
+    return AekitError(
+        f"{path} is not a readable safetensors checkpoint (corrupt, truncated or "
+        f"another format; aekit never unpickles files): {reason}"
+    )
 
 
 def _assign(

@@ -14,6 +14,7 @@ import functools
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -106,7 +107,9 @@ def read_json(path: str | os.PathLike) -> Any:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as e:
         raise AekitError(f"{path}: no such file") from e
-    except (OSError, UnicodeDecodeError) as e:
+    except UnicodeDecodeError as e:
+        raise AekitError(f"{path} is not valid JSON (not UTF-8 text)") from e
+    except OSError as e:
         raise AekitError(f"cannot read {path}: {_reason(e)}") from e
     try:
         return json.loads(text)
@@ -124,13 +127,48 @@ def _umask() -> int:
 
 
 def _fsync(path: Path) -> None:
-    with contextlib.suppress(OSError), open(path, "rb") as f:
-        os.fsync(f.fileno())
+    # A failed fsync (a full disk noticed late, an I/O error) means the bytes may
+    # not be on disk, and renaming would replace a good file with a bad one; only
+    # file systems that cannot sync at all are let through.
+    with open(path, "rb") as f:
+        try:
+            os.fsync(f.fileno())
+        except OSError as e:
+            if e.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+                raise
+
+
+def remove_stale_temps(directory: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files a killed aekit left in `directory`; returns them.
+
+    Only names atomic_path makes (".NAME.XXXXXXXX[.suffix].tmp") are touched.
+    """
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in Path(directory).iterdir():
+            if is_temp_name(entry.name) and entry.is_file():
+                entry.unlink(missing_ok=True)
+                removed.append(entry)
+    return removed
+
+
+def is_temp_name(name: str) -> bool:
+    """True for the names atomic_path gives its temporary files."""
+    return bool(_TEMP_NAME.match(name))
+
+
+_TEMP_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]{8}(\.[^.]+)*\.tmp$")
 
 
 def _reason(e: OSError) -> str:
-    if e.errno == errno.ENOSPC:
-        return "no space left on device"
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "no space left on device (or over quota)"
+    if e.errno == errno.EFBIG:
+        return "file too large (a file size limit was reached)"
     if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return "permission denied (read-only or not writable)"
+    if e.errno in (errno.ENOTDIR, errno.EEXIST):
+        return "a part of the path is a file, not a directory"
+    if e.errno is None and "written" in str(e):  # NumPy's short write, errno lost
+        return f"short write, the disk may be full ({e})"
     return e.strerror or str(e)

@@ -21,9 +21,17 @@ N_SHOWN = 10  # examples in reconstructions.png
 
 
 def write_outputs(
-    run: Run, train: Dataset, val: Dataset, history: Any, *, pictures: bool = True
+    run: Run,
+    train: Dataset,
+    val: Dataset,
+    history: Any,
+    *,
+    pictures: bool = True,
+    report: bool = True,
 ) -> dict[str, Path]:
-    """metrics.json and code statistics always; pictures unless `pictures` is False."""
+    """metrics.json and code statistics always; the pictures as PNG files unless
+    `pictures` is False; report.html (embedding the pictures, drawn for it alone when
+    `pictures` is False) unless `report` is False."""
     from .api import batched
 
     written = {}
@@ -45,6 +53,12 @@ def write_outputs(
                 title=f"{run.model_name}: 64 draws from the prior, decoded",
             )
             written["samples"] = save_figure(fig, run.path / "samples.png")
+    if pictures or report:  # the lecture pictures and the report (aekit.plots)
+        from .plots.pictures import write_run_pictures
+
+        written |= write_run_pictures(
+            run, train, val, pictures=pictures, report=report, written=written
+        )
     return written
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from .checkpoint import load_weights
+from .checkpoint import check_checkpoint, load_weights
 from .data import Dataset, Scaling
 from .errors import AekitError
 from .io import read_json, write_json
@@ -115,15 +115,21 @@ def read_run_config(path: str | Path) -> dict[str, Any]:
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise AekitError(f"{path / CONFIG} is not an aekit run configuration")
     version = record.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise AekitError(
+            f"{path / CONFIG} has no valid format_version ({version!r}); it is "
+            "damaged or was not written by aekit"
+        )
+    if version > FORMAT_VERSION:
         raise AekitError(
             f"{path / CONFIG} has run format {version!r}, newer than this aekit reads "
             f"({FORMAT_VERSION}); upgrade aekit"
         )
-    if (
-        version < FORMAT_VERSION
-    ):  # no older format exists yet; here is where it migrates
-        raise AekitError(f"{path / CONFIG} has an unknown old run format {version}")
+    if version < FORMAT_VERSION:  # no older format exists yet; migrate here
+        raise AekitError(
+            f"{path / CONFIG} has run format {version}, older than any this aekit "
+            f"reads ({FORMAT_VERSION})"
+        )
     for key in ("model", "data", "training"):
         if not isinstance(record.get(key), dict):
             raise AekitError(f"{path / CONFIG} lacks its {key!r} section")
@@ -134,25 +140,53 @@ def load_run(path: str | Path) -> Run:
     """Read a run back: config.json rebuilds the model, safetensors fills it."""
     path = Path(path)
     record = read_run_config(path)
-    model = build_run_model(record, path)
+    if not (path / WEIGHTS).is_file():
+        raise AekitError(f"{path} holds no trained weights yet ({WEIGHTS} missing)")
+    check_checkpoint(path / WEIGHTS, "weights")  # blame a bad file before config
+    model = build_run_model(record, path, weights=path / WEIGHTS)
     try:
         scaling = Scaling.from_dict(record["data"]["scaling"])
         train_config = TrainConfig(**record["training"])
-    except (KeyError, TypeError) as e:
-        raise AekitError(f"{path / CONFIG} is malformed: {e}") from e
-    if not (path / WEIGHTS).is_file():
-        raise AekitError(f"{path} holds no trained weights yet ({WEIGHTS} missing)")
+        shape = record["data"]["sample_shape"]
+        if not (isinstance(shape, list) and all(_positive_int(v) for v in shape)):
+            raise ValueError(f"sample_shape {shape!r} is not a list of sizes")
+    except (KeyError, TypeError, ValueError) as e:  # AekitError is a ValueError
+        raise AekitError(f"{path / CONFIG} is malformed: {_one_line(e)}") from e
     load_weights(path / WEIGHTS, model)
     model.eval()
     return Run(path, model, record["model"]["name"], scaling, train_config, record)
 
 
-def build_run_model(record: dict[str, Any], path: Path) -> Model:
-    """The untrained model a run's config.json describes."""
+def build_run_model(
+    record: dict[str, Any], path: Path, *, weights: Path | None = None
+) -> Model:
+    """The untrained model a run's config.json describes.
+
+    With `weights` (the file that will fill it), the model is first built on the
+    meta device, which allocates nothing: a damaged or hand-edited config.json
+    describing a model bigger than that file is refused before memory is taken.
+    """
     try:
+        if weights is not None and weights.is_file():
+            with torch.device("meta"):
+                shapes = model_from_record(record["model"]).state_dict().values()
+            need = sum(t.numel() * t.element_size() for t in shapes)
+            if need > weights.stat().st_size:
+                raise AekitError(
+                    f"describes a model of {need:,} bytes, but {weights.name} holds "
+                    f"only {weights.stat().st_size:,}: the two do not belong together"
+                )
         return model_from_record(record["model"])
-    except AekitError as e:
-        raise AekitError(f"{path / CONFIG}: {e}") from e
+    except (AekitError, TypeError, ValueError, RuntimeError, OverflowError) as e:
+        raise AekitError(f"{path / CONFIG}: {_one_line(e)}") from e
+
+
+def _one_line(e: Exception) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def versions() -> dict[str, str]:

@@ -11,7 +11,8 @@ import logging
 import sys
 from importlib import import_module
 
-COMMANDS = ["train", "use"]  # modules in aekit.cli, each with register(subparsers)
+# modules in aekit.cli, each with register(subparsers)
+COMMANDS = ["train", "use", "evaluate", "plot", "ecosystem", "tasks"]
 
 
 class Parser(argparse.ArgumentParser):

@@ -90,7 +90,7 @@ def encode(args: argparse.Namespace) -> int:
     kind = check_output(args.out, (".npy", ".csv"), "codes")
     codes = api.encode(args.run, inputs_arg(args.inputs))
     if kind == ".npy":
-        write_npy(args.out, codes.astype(np.float32))
+        write_npy(args.out, codes.astype(np.float32, copy=False))  # no second copy
     else:
         header = ",".join(f"z{i}" for i in range(codes.shape[1]))
         rows = "\n".join(",".join(f"{v:.7g}" for v in row) for row in codes)
@@ -145,10 +145,15 @@ def info(args: argparse.Namespace) -> int:
         print_json(summary)
         return 0
     data = summary["data"]
+    shape = (
+        f"code size {summary['latent_dim']}"
+        if summary["latent_dim"] is not None
+        else f"task {summary['task']}"
+    )
     say(
         f"run:        {summary['path']}",
         f"model:      {summary['model']} ({summary['parameters']:,} parameters, "
-        f"code size {summary['latent_dim']})",
+        f"{shape})",
         f"data:       {data.get('name')} {data.get('sample_shape')} "
         f"({data.get('n_train')} train / {data.get('n_val')} val)",
         f"training:   {summary['training']['epochs']} epochs, batch "
@@ -160,6 +165,8 @@ def info(args: argparse.Namespace) -> int:
         ),
     )
     for key, value in summary["metrics"].items():
+        if isinstance(value, dict | list):  # nested task metrics: see --json
+            continue
         shown = f"{value:.5g}" if isinstance(value, float) else value
         say(f"  {key:<22}{shown}")
     say(f"files:      {', '.join(summary['files'])}")
@@ -177,17 +184,26 @@ def datasets(args: argparse.Namespace) -> int:
 def read_codes(path: Path) -> np.ndarray:
     if not path.is_file():
         raise AekitError(f"no such file: {path}")
-    if path.suffix.lower() == ".csv":
-        try:
-            return np.loadtxt(
+    from ..data import check_finite
+    from ..data.files import check_npy_header
+
+    try:
+        if path.suffix.lower() == ".csv":
+            codes = np.loadtxt(
                 path, delimiter=",", skiprows=1, ndmin=2, dtype=np.float32
             )
-        except ValueError as e:
-            raise AekitError(f"{path}: not a CSV of numbers ({e})") from e
-    try:
-        return np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as e:
-        raise AekitError(f"{path} is not a readable .npy array ({e})") from e
+        else:
+            with open(path, "rb") as f:  # one plain array; never .npz or a pickle
+                check_npy_header(f, path.stat().st_size, str(path))
+                f.seek(0)
+                codes = np.load(f, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        if isinstance(e, AekitError):
+            raise
+        reason = " ".join(str(e).split())
+        raise AekitError(f"{path} is not a readable array of codes ({reason})") from e
+    check_finite(codes, str(path))
+    return codes
 
 
 def write_data(values: np.ndarray, out: Path, kind: str, run: Any) -> int:

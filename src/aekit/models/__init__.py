@@ -10,6 +10,8 @@ from ..errors import AekitError
 from .autoencoder import Autoencoder, AutoencoderConfig
 from .base import Model
 from .bodies import UPSAMPLE_MODES
+from .segnet import SegNet, SegNetConfig
+from .unet import UNet, UNetConfig
 from .vae import VAE, VAEConfig
 
 
@@ -42,6 +44,20 @@ MODELS: dict[str, ModelSpec] = {
     ),
 }
 
+# Image-to-image models (colorization, segmentation): no vector code, so they are kept
+# out of MODELS, whose contract suite expects encode/decode; runs load through both.
+IMAGE_TO_IMAGE: dict[str, ModelSpec] = {
+    "unet": ModelSpec(
+        UNet, UNetConfig, {"skip": True}, "U-Net: conv encoder-decoder with skips"
+    ),
+    "encoder-decoder": ModelSpec(
+        UNet, UNetConfig, {"skip": False}, "plain conv encoder-decoder, no skips"
+    ),
+    "segnet": ModelSpec(
+        SegNet, SegNetConfig, {}, "SegNet: decoder unpools with the pooling indices"
+    ),
+}
+
 
 def build_model(name: str, input_shape: tuple[int, ...], **options: Any) -> Model:
     """Build a registered model for samples of `input_shape`; unknown options fail."""
@@ -70,7 +86,7 @@ def model_from_record(record: dict[str, Any]) -> Model:
         name, config = record["name"], dict(record["config"])
     except (KeyError, TypeError) as e:
         raise AekitError(f"model record is malformed (missing {e})") from e
-    spec = _spec(name)
+    spec = IMAGE_TO_IMAGE.get(name) or _spec(name)
     known = {f.name for f in dataclasses.fields(spec.config)}
     unknown = sorted(set(config) - known)
     if unknown:
@@ -94,6 +110,7 @@ def _spec(name: str) -> ModelSpec:
 
 
 __all__ = [
+    "IMAGE_TO_IMAGE",
     "MODELS",
     "UPSAMPLE_MODES",
     "VAE",

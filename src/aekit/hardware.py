@@ -1,0 +1,161 @@
+"""What the machine accelerates: the device, bf16 support, and what precision "auto" is.
+
+bf16 (bfloat16) keeps float32's exponent range with 8 bits of mantissa, so autocast
+needs no loss scaling. It pays only where the hardware has bf16 arithmetic: CPUs with
+AVX-512-BF16 or AMX (Intel Cooper Lake, Sapphire Rapids and later; AMD Zen 4 and
+later) and CUDA GPUs of compute capability 8.0 or more (Ampere and later). Elsewhere
+it is emulated and slower than float32.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import functools
+import logging
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+from .errors import AekitError
+
+log = logging.getLogger(__name__)
+
+PRECISIONS = ("auto", "fp32", "bf16")
+CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # /proc/cpuinfo names
+
+# "auto" picks bf16 for these model kinds, (class, body) -> the smallest batch size
+# at which bf16 autocast trained faster than float32 on a CPU with AMX, 2 threads
+# (conv: 1.8-3.0x at every batch size; MLP bodies: 0.85-1.0x at 64, 1.05-1.2x at
+# 128, 1.3-2.0x from 256). Every kind listed kept its validation loss within 2% of
+# float32 at equal epochs on mnist-5k, on average over seeds (BENCHMARKS.md).
+BF16_FROM_BATCH = {
+    ("Autoencoder", "conv"): 1,
+    ("VAE", "conv"): 1,
+    ("Autoencoder", "mlp"): 128,
+    ("VAE", "mlp"): 128,
+}
+
+
+def resolve_device(name: str) -> torch.device:
+    """ "auto": a CUDA GPU, else Apple's MPS, else the CPU; or the device named."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as e:
+        raise AekitError(f"unknown device {name!r}") from e
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise AekitError(f"device {name!r} asked for, but no CUDA GPU is available")
+    return device
+
+
+@functools.cache
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags as Linux reports them; empty elsewhere."""
+    try:
+        return parse_cpu_flags(Path("/proc/cpuinfo").read_text(errors="replace"))
+    except OSError:
+        return frozenset()
+
+
+def parse_cpu_flags(cpuinfo: str) -> frozenset[str]:
+    """The "flags" line of /proc/cpuinfo as a set."""
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            return frozenset(line.split(":", 1)[1].split())
+    return frozenset()
+
+
+def bf16_accelerated(device: torch.device) -> bool:
+    """True where bf16 matrix arithmetic runs in hardware on `device`."""
+    if device.type == "cuda":
+        index = device.index if device.index is not None else 0
+        return torch.cuda.get_device_capability(index) >= (8, 0)
+    if device.type == "cpu":
+        return torch.backends.mkldnn.is_available() and any(
+            flag in cpu_flags() for flag in CPU_BF16_FLAGS
+        )
+    return False
+
+
+def model_kind(model: torch.nn.Module) -> tuple[str, str]:
+    """(class name, body) of a model, the key of BF16_FROM_BATCH."""
+    config = getattr(model, "config", None)
+    return type(model).__name__, str(getattr(config, "body", ""))
+
+
+def resolve_precision(
+    precision: str, device: torch.device, model: torch.nn.Module, batch_size: int = 64
+) -> str:
+    """fp32 or bf16: "auto" is bf16 only where it was measured both faster and as
+    good (BF16_FROM_BATCH), on hardware with bf16 arithmetic."""
+    if precision not in PRECISIONS:
+        raise AekitError(f"precision must be one of {', '.join(PRECISIONS)}")
+    if precision != "auto":
+        return precision
+    from_batch = BF16_FROM_BATCH.get(model_kind(model))
+    # GPUs with bf16 tensor cores: assumed faster at any batch size (untested here)
+    pays = from_batch is not None and (
+        device.type == "cuda" or batch_size >= from_batch
+    )
+    chosen = "bf16" if pays and bf16_accelerated(device) else "fp32"
+    log.info(
+        "precision auto -> %s (bf16 in hardware on %s: %s; measured faster and "
+        "within 2%% of float32 for this model at batch %d: %s)",
+        chosen,
+        device,
+        bf16_accelerated(device),
+        batch_size,
+        pays,
+    )
+    return chosen
+
+
+def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
+    if precision == "bf16":
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def prefers_channels_last(
+    model: torch.nn.Module, device: torch.device, precision: str
+) -> bool:
+    """Convolutions in NHWC: oneDNN's bf16 kernels (AMX) and cuDNN's tensor cores
+    want it; float32 on the CPU gains nothing measurable (BENCHMARKS.md)."""
+    has_conv = any(isinstance(m, torch.nn.Conv2d) for m in model.modules())
+    return has_conv and (device.type == "cuda" or precision == "bf16")
+
+
+@functools.cache
+def keep_freed_memory() -> bool:
+    """Let glibc's malloc keep freed memory for reuse instead of handing it back.
+
+    By default every allocation over 32 MiB (a conv layer's activations at batch 512)
+    is a fresh mmap, and the heap is trimmed when its top frees up, so each training
+    step faults its pages in again: measured as 1.3-2.6 million page faults per epoch
+    pair and ~20% of a conv AE's time (BENCHMARKS.md). Once per process, on Linux,
+    unless the user set MALLOC_* variables. Memory then stays at the step's peak,
+    as with PyTorch's own caching allocator on GPUs.
+    """
+    if not sys.platform.startswith("linux") or any(
+        k.startswith("MALLOC_") for k in os.environ
+    ):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_max = -1, -4  # glibc's mallopt parameter numbers
+        done = (
+            libc.mallopt(m_mmap_max, 0) == 1
+            and libc.mallopt(m_trim_threshold, 1 << 30) == 1
+        )
+    except (OSError, AttributeError):
+        return False
+    log.info("malloc keeps freed memory for reuse: %s", done)
+    return done
