@@ -129,3 +129,27 @@ def test_the_fused_optimiser_steps_as_the_plain_one():
             opt.step()
     for a, b in zip(model.parameters(), plain.parameters(), strict=True):
         torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("cores", "load", "threads"),
+    [(2, 0.0, 2), (2, 0.9, 1), (2, 5.0, 1), (8, 2.2, 6), (8, 0.4, 8), (1, 0.0, 1)],
+)
+def test_threads_are_the_cores_other_work_leaves_free(cores, load, threads):
+    assert hardware.threads_for(cores, load) == threads
+
+
+def test_auto_threads_leave_an_omp_setting_alone(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setattr(hardware.os, "getloadavg", lambda: (99.0, 0.0, 0.0))
+    assert hardware.auto_threads() == torch.get_num_threads()
+
+
+def test_cli_threads_option_sets_torch_threads_and_refuses_zero(capsys):
+    from aekit.cli import main
+
+    assert main(["datasets", "--threads", "1"]) == 0
+    assert torch.get_num_threads() == 1
+    assert main(["datasets", "--threads", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["aekit: error: --threads must be at least 1, got 0"]

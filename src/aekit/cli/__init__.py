@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     from ..errors import AekitError
 
     try:
+        from ..hardware import set_threads
+
+        set_threads(args.threads)
         return int(args.func(args) or 0)
     except AekitError as e:
         if args.debug:

@@ -14,10 +14,17 @@ from ..errors import AekitError
 def add_command(
     subparsers: Any, name: str, help: str, **kwargs: Any
 ) -> argparse.ArgumentParser:
-    """A sub-command with the options every command shares (--debug, --verbose)."""
+    """A sub-command with the options every command shares (--debug, --verbose,
+    --threads)."""
     parser = subparsers.add_parser(name, help=help, description=help, **kwargs)
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument("--verbose", action="store_true", help="log what happens")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="torch CPU threads (default: the cores other work leaves free)",
+    )
     return parser
 
 
