@@ -1,6 +1,8 @@
 """Latency of the latent-space explorer under bursts of concurrent requests.
 
     python benchmarks/explore_load.py                   # trains an MLP on mnist-5k
+    python benchmarks/explore_load.py --out /tmp/mnist  # ... and keeps the run
+    python benchmarks/explore_load.py --run /tmp/mnist --omp-threads 1
     python benchmarks/explore_load.py --run runs/mnist  # or serves an existing run
     python benchmarks/explore_load.py --requests 200 --concurrency 1,4  # quick
 
@@ -8,7 +10,10 @@ The server is `aekit explore RUN --port 0` in its own process, as a user runs it
 For each endpoint (POST /api/decode with a point of the map, POST /api/encode with
 a 28x28 PNG of a data point) and each concurrency c, c client threads with one
 keep-alive connection each send --requests requests between them; each request is
-timed from send to the last byte of the answer. It prints markdown for
+timed from send to the last byte of the answer. --omp-threads N starts the server
+with OMP_NUM_THREADS=N in its environment (the CLI's torch.set_num_threads(1) holds
+for its main thread only, not for the worker threads that run the model). It
+prints markdown for
 BENCHMARKS.md: p50, p99 and max latency in ms, requests/s, and every answer that
 was not 200 (there should be none: at most MAX_BUSY model calls are taken at once
 and a concurrency of 16 stays within it).
@@ -45,12 +50,16 @@ def train_run(out: Path, model: str, epochs: int) -> Path:
     return out
 
 
-def start_server(run: Path) -> tuple[subprocess.Popen, str]:
+def start_server(run: Path, omp_threads: int | None) -> tuple[subprocess.Popen, str]:
     """`aekit explore RUN --port 0` in a child process, and its base URL."""
+    env = dict(os.environ)
+    if omp_threads is not None:
+        env["OMP_NUM_THREADS"] = str(omp_threads)
     child = subprocess.Popen(
         [sys.executable, "-u", "-m", "aekit", "explore", str(run), "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
+        env=env,
     )
     for line in child.stdout:
         found = re.search(r"http://127\.0\.0\.1:\d+", line)
@@ -105,7 +114,9 @@ def burst(
 
     def send(kwargs: dict[str, Any]) -> tuple[float, int]:
         if not hasattr(local, "http"):
-            local.http = httpx.Client(base_url=url, timeout=60)
+            local.http = httpx.Client(
+                base_url=url, timeout=60
+            )  # httpx sets TCP_NODELAY
             with lock:
                 clients.append(local.http)
         started = time.perf_counter()
@@ -133,20 +144,23 @@ def burst(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", type=Path, help="an existing run directory to serve")
+    parser.add_argument("--out", type=Path, help="keep the trained run here (no --run)")
     parser.add_argument("--model", default="mlp", help="model to train (no --run)")
     parser.add_argument("--epochs", type=int, default=3, help="epochs (no --run)")
     parser.add_argument("--requests", type=int, default=2000, help="per burst")
     parser.add_argument("--concurrency", default="1,4,16", help="comma-separated")
     parser.add_argument("--endpoints", default="decode,encode")
+    parser.add_argument(
+        "--omp-threads", type=int, help="OMP_NUM_THREADS for the server process"
+    )
     args = parser.parse_args(argv)
     levels = [int(c) for c in args.concurrency.split(",")]
 
     header = machine_header("Explorer under load")
     with tempfile.TemporaryDirectory() as tmp:
-        run = args.run or train_run(
-            Path(tmp) / "explore-bench", args.model, args.epochs
-        )
-        child, url = start_server(run)
+        out = args.out or Path(tmp) / "explore-bench"
+        run = args.run or train_run(out, args.model, args.epochs)
+        child, url = start_server(run, args.omp_threads)
         try:
             rows, memory = measure(child.pid, url, args, levels)
         finally:
@@ -161,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         f"from {run if args.run else f'mnist-5k, {args.epochs} epochs'}; "
         f"`aekit explore` in its own process (1 torch thread); {args.requests} "
         f"requests per burst from keep-alive client threads in a second process; "
+        f"server environment OMP_NUM_THREADS={args.omp_threads or 'unset'}; "
         f"MAX_BUSY = {MAX_BUSY}."
     )
     print()

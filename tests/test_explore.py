@@ -375,3 +375,19 @@ def test_real_server_on_loopback(image_run, monkeypatch):
         thread.join(10)
         sock.close()
     assert not thread.is_alive()
+
+
+def test_requests_run_on_one_thread_each(image_run):
+    """torch's thread count is per OS thread: the server's worker threads must set
+    their own, or every one-sample request waits on idle OpenMP workers."""
+    explorer = load_explorer(image_run)
+    seen = {}
+
+    def probe(x: torch.Tensor) -> torch.Tensor:
+        seen["threads"] = torch.get_num_threads()
+        return x
+
+    worker = threading.Thread(target=explorer._call, args=(probe, torch.zeros(1, 1)))
+    worker.start()
+    worker.join()
+    assert seen["threads"] == 1

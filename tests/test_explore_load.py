@@ -105,18 +105,21 @@ def live(tmp_path_factory) -> Iterator[Live]:
     assert not thread.is_alive()
 
 
-def _raw(port: int, target: str) -> tuple[int, dict, bytes]:
-    """GET `target` byte for byte (no client-side normalisation of `..` or `%2f`):
-    (status, headers, body)."""
-    request = (
-        f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    ).encode("latin-1")
+def _exchange(port: int, request: bytes) -> bytes:
+    """Send bytes as they are, read until the server closes."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
         conn.sendall(request)
         answer = b""
         while chunk := conn.recv(65536):
             answer += chunk
-    head, _, body = answer.partition(b"\r\n\r\n")
+    return answer
+
+
+def _raw(port: int, target: str) -> tuple[int, dict, bytes]:
+    """GET `target` byte for byte (no client-side normalisation of `..` or `%2f`):
+    (status, headers, body)."""
+    request = f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    head, _, body = _exchange(port, request.encode("latin-1")).partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     headers = dict(line.split(": ", 1) for line in lines[1:])
     return int(lines[0].split()[1]), {k.lower(): v for k, v in headers.items()}, body
@@ -242,7 +245,7 @@ def _bad_requests(bomb: bytes) -> list[tuple[str, Send, int, str]]:
         (
             "upload just over MAX_BYTES",  # under the guard's cap: refused unread
             _post("/api/encode", content=b"\x89PNG" + b"\0" * MAX_BYTES, headers=PNG),
-            422,
+            413,
             "larger than",
         ),
         (
@@ -304,6 +307,7 @@ def _bad_requests(bomb: bytes) -> list[tuple[str, Send, int, str]]:
 def _check_refusal(status: int, headers: Any, body: bytes, want: int, words: str):
     assert status == want, body[:200]
     assert headers["content-type"].startswith("application/json")
+    assert headers["x-content-type-options"] == "nosniff"  # guard headers on all
     error = json.loads(body)["error"]
     assert isinstance(error, str) and error and words in error
     for secret in (b"root:", b"[project]", b"import "):
@@ -443,3 +447,16 @@ def test_model_calls_over_the_cap_are_refused_503_with_retry_after(live, monkeyp
     assert cheap.status_code == 200
     assert first["r"].status_code == 200 and "image" in first["r"].json()
     assert live.app.state.busy == 0
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [b"GET /static/a b HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", b"not http\r\n\r\n"],
+)
+def test_unparsable_http_gets_uvicorns_own_400(live, request_bytes):
+    """What h11 cannot parse never reaches the app: uvicorn answers 400 itself, in
+    plain text, the one refusal that is not JSON; the server carries on."""
+    answer = _exchange(live.port, request_bytes)
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert b"Invalid HTTP request" in answer
+    assert _raw(live.port, "/static/app.js")[0] == 200

@@ -76,12 +76,8 @@ def explore(args: argparse.Namespace) -> int:
     from ..explore import load_explorer
     from ..explore.server import LOOPBACK, bind, create_app, server
 
+    # requests run one thread each (Explorer._call); loading uses --threads
     explorer = load_explorer(args.run, args.data, max_points=args.max_points)
-    import torch
-
-    # each request decodes one sample: more intra-op threads only spin, and on a
-    # busy machine they turn a 1 ms decode into tens of milliseconds
-    torch.set_num_threads(1)
     loopback = args.host in LOOPBACK
     sock = bind(args.host, args.port)
     host, port = sock.getsockname()[:2]

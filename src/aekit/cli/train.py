@@ -282,8 +282,10 @@ def summarize(run: Any) -> None:
         )
     say(f"run directory: {run.path}")
     for name in sorted(p.name for p in run.path.iterdir()):
-        if name.endswith((".png", ".html")):
+        if name.endswith(".png"):
             say(f"  picture: {run.path / name}")
+    if (run.path / "report.html").is_file():
+        say(f"  report (open in a browser): {run.path / 'report.html'}")
 
 
 class ProgressBar:

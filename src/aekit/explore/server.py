@@ -163,6 +163,8 @@ def _routes(app: FastAPI, explorer: Explorer, static: dict[str, bytes]) -> None:
         if not explorer.is_image:
             raise ApiError(422, "this run's data are vectors: use /api/encode-values")
         data = await _upload(request)
+        if len(data) > MAX_BYTES:  # the guard lets multipart framing pass
+            raise ApiError(413, f"the upload is larger than {MAX_BYTES // 2**20} MiB")
         return await _compute(request, _encode_image, explorer, data, invert, fit)
 
     @app.post("/api/encode-values")

@@ -184,6 +184,12 @@ class Explorer:
         from ..api import batched
 
         with self.lock, torch.inference_mode():
+            if threading.current_thread() is not threading.main_thread():
+                # a request: one sample, where more threads only wait for each
+                # other. The thread count is per OS thread, so the server's setting
+                # never reaches its worker threads: measured 28 ms -> 4.6 ms p50 per
+                # decode on 2 busy cores (BENCHMARKS.md, explorer under load)
+                torch.set_num_threads(1)
             return batched(fn, x)
 
 
