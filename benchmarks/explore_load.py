@@ -11,12 +11,11 @@ For each endpoint (POST /api/decode with a point of the map, POST /api/encode wi
 a 28x28 PNG of a data point) and each concurrency c, c client threads with one
 keep-alive connection each send --requests requests between them; each request is
 timed from send to the last byte of the answer. --omp-threads N starts the server
-with OMP_NUM_THREADS=N in its environment (the CLI's torch.set_num_threads(1) holds
-for its main thread only, not for the worker threads that run the model). It
-prints markdown for
-BENCHMARKS.md: p50, p99 and max latency in ms, requests/s, and every answer that
-was not 200 (there should be none: at most MAX_BUSY model calls are taken at once
-and a concurrency of 16 stays within it).
+with OMP_NUM_THREADS=N in its environment (the worker threads that run the model
+set one thread each themselves; this changes the loading and the event loop). It
+prints markdown for BENCHMARKS.md: p50, p99 and max latency in ms, requests/s, and
+every answer that was not 200 (there should be none: at most MAX_BUSY model calls
+are taken at once and a concurrency of 16 stays within it).
 """
 
 from __future__ import annotations

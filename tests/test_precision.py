@@ -3,6 +3,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -141,8 +146,30 @@ def test_threads_are_the_cores_other_work_leaves_free(cores, load, threads):
 
 def test_auto_threads_leave_an_omp_setting_alone(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    monkeypatch.setattr(hardware.os, "getloadavg", lambda: (99.0, 0.0, 0.0))
+    monkeypatch.setattr(hardware, "busy_cores", lambda: 99.0)
     assert hardware.auto_threads() == torch.get_num_threads()
+
+
+def test_auto_threads_follow_the_busy_cores(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    cores = len(hardware.os.sched_getaffinity(0))
+    monkeypatch.setattr(hardware, "busy_cores", lambda: float(cores))
+    assert hardware.auto_threads() == 1
+    monkeypatch.setattr(hardware, "busy_cores", lambda: 0.0)
+    assert hardware.auto_threads() == cores
+
+
+def test_busy_cores_sees_a_spinning_process():
+    if not Path("/proc/stat").exists():
+        pytest.skip("no /proc/stat")
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)
+        busy = hardware.busy_cores(0.5)
+    finally:
+        spinner.kill()
+        spinner.wait()
+    assert busy is not None and 0.7 <= busy <= (hardware.os.cpu_count() or 1)
 
 
 def test_cli_threads_option_sets_torch_threads_and_refuses_zero(capsys):

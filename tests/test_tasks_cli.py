@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
+from safetensors.torch import load_file
 
 import aekit
 from aekit.cli import main
@@ -169,6 +171,25 @@ def test_resume_continues_a_task_run(tmp_path, colour_folder):
     assert main(["train", "--resume", str(out), "--epochs", "2", "--quiet"]) == 0
     lines = (out / "history.csv").read_text().splitlines()
     assert len(lines) == 3  # header and two epochs
+
+
+def test_a_task_run_killed_before_its_first_epoch_restarts(tmp_path, colour_folder):
+    out = tmp_path / "run"
+    base = ["train", "--task", "colorize", "--data", str(colour_folder), "--out"]
+    threads = ["--threads", "1"]  # the same arithmetic in both runs
+    assert main([*base, str(out), *TINY, *threads, "--color-space", "rgb"]) == 0
+    first = load_file(out / "model.safetensors")
+    for name in ("checkpoint.safetensors", "metrics.json", "history.csv"):
+        (out / name).unlink()  # as if killed during epoch 1
+    stale = out / ".checkpoint.safetensors.abcd1234.tmp"
+    stale.write_bytes(b"half a file")
+    assert main(["train", "--resume", str(out), "--quiet", *threads]) == 0
+    assert not stale.exists()
+    lines = (out / "history.csv").read_text().splitlines()
+    assert len(lines) == 1 + int(TINY[TINY.index("--epochs") + 1])
+    again = load_file(out / "model.safetensors")  # same seed, same run
+    assert again.keys() == first.keys()
+    assert all(torch.equal(again[k], first[k]) for k in first)
 
 
 @pytest.mark.parametrize(

@@ -124,10 +124,6 @@ def _resume(
         raise AekitError(
             f"a resumed run keeps its settings; only {sorted(allowed)} may change"
         )
-    if record.get("task", "reconstruct") != "reconstruct":
-        from .tasks import resume_task
-
-        return resume_task(path, record, options, progress, pictures)
     spec = record["data"]
     if spec.get("source") is None:
         raise AekitError(
@@ -147,6 +143,10 @@ def _resume(
     main = distributed.main_process()
     for stale in remove_stale_temps(path) if main else []:  # a killed run's files
         log.info("removed %s, left by an interrupted run", stale)
+    if record.get("task", "reconstruct") != "reconstruct":
+        from .tasks import resume_task
+
+        return resume_task(path, record, config, progress, pictures, restart=restart)
     dataset, _ = _dataset(spec["source"], spec.get("options", {}))
     train_set, val_set = dataset.split(config.val_fraction, seed=config.seed)
     model = _seeded(  # fit() fills it from the checkpoint, unless it restarts

@@ -15,6 +15,7 @@ import functools
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -172,16 +173,43 @@ def threads_for(cores: int, load: float) -> int:
     return max(1, min(cores, round(cores - load)))
 
 
+def busy_cores(seconds: float = 0.1) -> float | None:
+    """How many cores other work keeps busy now: /proc/stat's non-idle time over
+    `seconds` (this process sleeps meanwhile); None where there is no /proc/stat.
+    The load average would be simpler, but it lags: a job that ended a minute ago
+    still counts in it."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:]]
+        idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
+        return sum(ticks), idle
+
+    try:
+        total0, idle0 = sample()
+        time.sleep(seconds)
+        total1, idle1 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    if total1 <= total0:
+        return None
+    cores = os.cpu_count() or 1
+    return cores * (1 - (idle1 - idle0) / (total1 - total0))
+
+
 def auto_threads() -> int:
-    """threads_for() this process's cores and the 1-minute load average; torch's own
+    """threads_for() this process's cores and the cores busy now; torch's own
     choice where OMP_NUM_THREADS is set (torchrun, or the user)."""
-    if "OMP_NUM_THREADS" in os.environ or not hasattr(os, "getloadavg"):
+    if "OMP_NUM_THREADS" in os.environ:
         return torch.get_num_threads()
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cores = os.cpu_count() or 1
-    return threads_for(cores, os.getloadavg()[0])
+    busy = busy_cores()
+    if busy is None:
+        return torch.get_num_threads()
+    return threads_for(cores, busy)
 
 
 def set_threads(threads: int | None) -> int:

@@ -105,20 +105,19 @@ def train_task(
 def resume_task(
     path: Path,
     record: dict[str, Any],
-    options: dict[str, Any],
+    config: TrainConfig,
     progress: Progress | None,
     pictures: bool,
+    *,
+    restart: bool = False,
 ) -> Run:
-    """Continue a task run from its last checkpoint; only epochs/patience may change."""
+    """Continue a task run from its last checkpoint (api.train(resume=...) checks it
+    and clears a killed run's temporary files first); `restart`: the run was killed
+    before its first epoch completed and starts again."""
     from ..io import write_json
 
     spec = record["data"]
-    if spec.get("source") is None:
-        raise AekitError(
-            f"{path} was trained on in-memory data, which cannot be reloaded"
-        )
-    config = dataclasses.replace(TrainConfig(**record["training"]), **options)
-    net = build_run_model(record, path)
+    net = _seeded_model(record, path, config.seed)
     prepared = task_data(record["task"], spec["source"], spec["options"], net, config)
     record["training"] = dataclasses.asdict(config)
     write_json(path / "config.json", record)
@@ -128,10 +127,18 @@ def resume_task(
         prepared.val,
         config,
         out=path,
-        resume=True,
+        resume=not restart,
         progress=progress,
     )
     return finish_task(path, prepared, history, pictures)
+
+
+def _seeded_model(record: dict[str, Any], path: Path, seed: int) -> Any:
+    """The run's model with the initial weights its seed gave (fit() loads the
+    checkpoint over them, unless the run restarts)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build_run_model(record, path)
 
 
 def finish_task(out: Path, prepared: TaskData, history: Any, pictures: bool) -> Run:
