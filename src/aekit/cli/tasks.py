@@ -9,18 +9,6 @@ from typing import Any
 from ..errors import AekitError
 from .common import add_command, inputs_arg, positive_int, say
 
-# `aekit train` options of the image-to-image tasks (dest names = API options)
-TRAIN_TASK_OPTIONS = (
-    "masks",
-    "classes",
-    "color_space",
-    "color_loss",
-    "patch_size",
-    "patches_per_image",
-    "class_weights",
-    "ignore_index",
-)
-
 
 def register(subparsers: Any) -> None:
     p = add_command(
@@ -121,7 +109,11 @@ def add_train_task_options(parser: argparse.ArgumentParser) -> None:
 
 
 def train_task_options(args: argparse.Namespace) -> dict[str, Any]:
-    options = {k: getattr(args, k, None) for k in (*TRAIN_TASK_OPTIONS, "task")}
+    """The `aekit train` options of the image-to-image tasks (dest names are the
+    API's option names)."""
+    from ..tasks.training import TASK_OPTIONS
+
+    options = {k: getattr(args, k, None) for k in (*TASK_OPTIONS, "task")}
     return {k: v for k, v in options.items() if v is not None}
 
 

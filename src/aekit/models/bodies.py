@@ -49,7 +49,7 @@ class MLPBody(nn.Module):
         return self.encoder(x.flatten(1)), None  # (B, F)
 
     def decode(self, h: torch.Tensor, switches: Switches = None) -> torch.Tensor:
-        return self.decoder(h).view(len(h), *self.input_shape)  # (B, *input_shape)
+        return self.decoder(h).view(h.shape[0], *self.input_shape)  # (B, *input_shape)
 
 
 def bed_of_nails(x: torch.Tensor) -> torch.Tensor:
@@ -153,7 +153,7 @@ class ConvBody(nn.Module):
         return x.flatten(1), (switches if self.keep_switches else None)  # (B, F)
 
     def decode(self, h: torch.Tensor, switches: Switches = None) -> torch.Tensor:
-        x = self.act(h).view(len(h), *self.grid)  # (B, C_last, h, w)
+        x = self.act(h).view(h.shape[0], *self.grid)  # (B, C_last, h, w)
         for i in reversed(range(len(self.up))):
             x = self.up[i](x, None if switches is None else switches[i])
             x = self.act(x)
