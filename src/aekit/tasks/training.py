@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from ..data import Dataset
 from ..data.paired import (
     ImagePairs,
@@ -117,7 +115,10 @@ def resume_task(
     from ..io import write_json
 
     spec = record["data"]
-    net = _seeded_model(record, path, config.seed)
+    from ..api import _seeded
+
+    # the initial weights its seed gave; fit() loads the checkpoint unless it restarts
+    net = _seeded(config.seed, lambda: build_run_model(record, path))
     prepared = task_data(record["task"], spec["source"], spec["options"], net, config)
     record["training"] = dataclasses.asdict(config)
     write_json(path / "config.json", record)
@@ -131,14 +132,6 @@ def resume_task(
         progress=progress,
     )
     return finish_task(path, prepared, history, pictures)
-
-
-def _seeded_model(record: dict[str, Any], path: Path, seed: int) -> Any:
-    """The run's model with the initial weights its seed gave (fit() loads the
-    checkpoint over them, unless the run restarts)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return build_run_model(record, path)
 
 
 def finish_task(out: Path, prepared: TaskData, history: Any, pictures: bool) -> Run:
@@ -174,9 +167,12 @@ def build_task(
             f"model {model!r} takes no option(s) {', '.join(unknown)} for --task "
             f"{task}; it takes {', '.join(sorted(free))}"
         )
-    with torch.random.fork_rng(devices=[]):  # the same seed, the same initial weights
-        torch.manual_seed(config.seed)
-        net = spec.cls(spec.config(**{**model_opts, **fixed, **spec.fixed}))
+    from ..api import _seeded  # the same seed, the same initial weights
+
+    net = _seeded(
+        config.seed,
+        lambda: spec.cls(spec.config(**{**model_opts, **fixed, **spec.fixed})),
+    )
     return net, task_data(task, pairs, task_opts, net, config)
 
 
