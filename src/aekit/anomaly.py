@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .data.files import is_number
 from .errors import AekitError
 from .metrics import auprc, auroc
 
@@ -140,7 +141,7 @@ def read_anomaly_labels(path: str | Path, n: int) -> np.ndarray:
             rows = [r for r in csv.reader(f) if r]
     except OSError as e:
         raise AekitError(f"cannot read anomaly labels {path}: {e.strerror}") from e
-    if rows and not _is_number(rows[0][-1]):
+    if rows and not is_number(rows[0][-1]):
         header = [h.strip().lower() for h in rows.pop(0)]
         column = next(
             (header.index(h) for h in ("anomaly", "label") if h in header), -1
@@ -156,14 +157,6 @@ def read_anomaly_labels(path: str | Path, n: int) -> np.ndarray:
     if not np.isin(labels, (0, 1)).all():
         raise AekitError(f"{path}: anomaly labels must be 0 (normal) or 1 (anomaly)")
     return labels.astype(np.int64)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def anomaly_truth(

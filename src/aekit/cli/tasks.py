@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AekitError
-from .common import add_command, inputs_arg, positive_int, say
+from .common import add_command, float_list, inputs_arg, positive_int, say
 
 
 def register(subparsers: Any) -> None:
@@ -121,8 +121,8 @@ def class_weights(text: str) -> str | tuple[float, ...]:
     if text in ("auto", "none"):
         return text
     try:
-        return tuple(float(v) for v in text.replace(" ", "").split(",") if v)
-    except ValueError:
+        return float_list(text)
+    except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(
             f"expected auto, none or comma-separated numbers, got {text!r}"
         ) from None

@@ -367,7 +367,8 @@ def _sniff(text: str) -> str:
     return max(pool, key=lambda d: counts[d][0])
 
 
-def _is_number(cell: str) -> bool:
+def is_number(cell: str) -> bool:
+    """Whether a CSV cell parses as a number."""
     try:
         float(cell)
     except ValueError:
@@ -379,10 +380,10 @@ def _has_header(rows: list[list[str]]) -> bool:
     """A header has a text cell above a number (text label columns stay data)."""
     first = [c.strip() for c in rows[0]]
     if len(rows) == 1:
-        return not all(_is_number(c) for c in first)
+        return not all(is_number(c) for c in first)
     second = rows[1]
     return any(
-        a and not _is_number(a) and _is_number(b)
+        a and not is_number(a) and is_number(b)
         for a, b in zip(first, second, strict=True)
     )
 
@@ -463,7 +464,7 @@ def _raise_bad_cell(
     for row, line in zip(data, lines, strict=True):
         for j in columns:
             cell = row[j].strip()
-            if _is_number(cell):
+            if is_number(cell):
                 continue
             where = _where(path, line, j, names)
             if not cell:

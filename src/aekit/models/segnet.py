@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import AekitError
-from .layers import init_weights, output_activation, positive_int_tuple
+from .layers import init_weights, output_activation
 from .unet import (
     ImageToImage,
     check_pixel_config,
@@ -42,11 +42,6 @@ class SegNetConfig:
     ignore_index: int = 255  # target pixels with this id count for nothing
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self,
-            "channels",
-            positive_int_tuple(self.channels, "channels", allow_empty=False),
-        )
         if self.convs < 1:
             raise AekitError(f"convs must be at least 1, got {self.convs}")
         check_pixel_config(self)

@@ -50,11 +50,6 @@ class UNetConfig:
     ignore_index: int = 255  # target pixels with this id count for nothing
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self,
-            "channels",
-            positive_int_tuple(self.channels, "channels", allow_empty=False),
-        )
         if self.upsample not in UPSAMPLE_MODES:
             raise AekitError(
                 f"unknown upsampling {self.upsample!r}; "
@@ -65,6 +60,11 @@ class UNetConfig:
 
 def check_pixel_config(config) -> None:
     """Checks every image-to-image config shares: channels, output, loss, weights."""
+    object.__setattr__(
+        config,
+        "channels",
+        positive_int_tuple(config.channels, "channels", allow_empty=False),
+    )
     for name in ("in_channels", "out_channels"):
         if int(getattr(config, name)) < 1:
             raise AekitError(f"{name} must be at least 1, got {getattr(config, name)}")
