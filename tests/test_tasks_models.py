@@ -21,8 +21,11 @@ def build(name: str, **options) -> torch.nn.Module:
     return spec.cls(spec.config(channels=(4, 8, 8), **options, **spec.fixed))
 
 
-def test_registries_are_separate():
-    assert not set(IMAGE_TO_IMAGE) & set(MODELS)
+def test_image_to_image_models_declare_no_code():
+    assert set(IMAGE_TO_IMAGE) <= set(MODELS)
+    for name in IMAGE_TO_IMAGE:
+        caps = MODELS[name].capabilities
+        assert caps.codes is None and "reconstruct" not in caps.tasks
     assert IMAGE_TO_IMAGE["unet"].fixed["skip"] is True
     assert IMAGE_TO_IMAGE["encoder-decoder"].fixed["skip"] is False
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-__version__ = "0.1.0"
+from .version import __version__
 
 # name -> module, resolved on first use: `import aekit` stays cheap and inert
 _EXPORTS = {

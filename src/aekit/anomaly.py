@@ -19,22 +19,22 @@ import torch
 
 from .data.files import is_number
 from .errors import AekitError
+from .inference import BATCH, batched
 from .metrics import auprc, auroc
+from .run import as_run, load_inputs, run_splits
 
 THRESHOLDS = ("percentile", "max", "sigma")
-BATCH = 512
 
 
 def reconstruction_errors(
     model: Any, x: torch.Tensor, *, batch_size: int = BATCH
 ) -> np.ndarray:
     """Mean squared reconstruction error of each example (N,), in model units."""
-    errors = []
-    with torch.no_grad():
-        for i in range(0, len(x), batch_size):
-            xb = x[i : i + batch_size]
-            errors.append((model(xb) - xb).double().pow(2).flatten(1).mean(1))
-    return torch.cat(errors).cpu().numpy()
+
+    def errors(xb: torch.Tensor) -> torch.Tensor:
+        return (model(xb) - xb).double().pow(2).flatten(1).mean(1)
+
+    return batched(errors, x, batch_size=batch_size).cpu().numpy()
 
 
 def threshold(
@@ -73,9 +73,6 @@ def detect(
 ) -> dict[str, Any]:
     """Score `inputs` with a run and flag those above a threshold set on the run's
     training split: {"scores", "anomaly" (bool array), "threshold", ...}."""
-    from .api import as_run, load_inputs
-    from .evaluation import run_splits
-
     run = as_run(run)
     train, _ = run_splits(run)
     limit = threshold(

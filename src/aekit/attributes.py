@@ -208,7 +208,7 @@ def attribute_vector(
 ) -> np.ndarray:
     """The attribute's vector (latent_dim,) over `data` (default: the run's own data):
     mean code with the attribute minus mean code without (a VAE's posterior means)."""
-    from .api import as_run
+    from .run import as_run
 
     run = as_run(run)
     dataset = run_data(run, data)
@@ -250,7 +250,7 @@ def edit(
     """Each input decoded with the attribute's vector added at each strength, in the
     source's units: (N, len(strengths), *sample). `attribute` is a name (see
     attribute_vector) or a vector itself; strength 0 is the plain reconstruction."""
-    from .api import as_run, load_inputs
+    from .run import as_run, load_inputs
 
     run = as_run(run)
     vector = (
@@ -269,7 +269,7 @@ def latent_arithmetic(
 ) -> np.ndarray:
     """decode(code(base) - mean code(minus) + mean code(plus)) for each base input,
     in the source's units: the classic "smiling woman - woman + man" sum."""
-    from .api import as_run, load_inputs
+    from .run import as_run, load_inputs
 
     run = as_run(run)
     z = encode_tensor(run, load_inputs(run, base).x)

@@ -24,7 +24,8 @@ GPU_SHARE = 0.25  # in-memory data moves to the GPU whole if it takes at most th
 
 
 class Batches:
-    """`epoch(seed)` yields (x, target, weight) for each step of an epoch."""
+    """`epoch(seed)` yields (x, target, c, weight) for each step of an epoch; `c` is
+    the batch's condition (labels or attributes; None when the data has none)."""
 
     def __init__(
         self,
@@ -33,18 +34,24 @@ class Batches:
         ranks: Ranks,
         device: torch.device,
         channels_last: bool = False,
+        conditional: bool = False,
     ):
         self.data, self.batch_size, self.ranks = data, batch_size, ranks
         self.device, self.channels_last = device, channels_last
         self.stream = isinstance(data, StreamDataset)
+        self.c = None
         if not self.stream:
             self.x = place(data.x, device)
             self.target = None if data.target is None else place(data.target, device)
+            condition = data.condition if conditional else None
+            self.c = None if condition is None else place(condition, device)
 
     def __len__(self) -> int:
         return math.ceil(len(self.data) / self.batch_size)
 
-    def epoch(self, seed: int) -> Iterator[tuple[torch.Tensor, torch.Tensor, float]]:
+    def epoch(
+        self, seed: int
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, float]]:
         for part, n in self._global_batches(seed):
             mine = part[self.ranks.share(n)]
             weight = len(mine) * self.ranks.size / n
@@ -53,7 +60,9 @@ class Batches:
             x, target = self._rows(mine)
             on_device = self.to_device(x)
             same = target is x
-            yield on_device, on_device if same else self.to_device(target), weight
+            target = on_device if same else self.to_device(target)
+            c = None if self.stream or self.c is None else self.c[mine].to(self.device)
+            yield on_device, target, c, weight
 
     def _global_batches(self, seed: int) -> Iterator[tuple[torch.Tensor, int]]:
         """Row indices (in memory) or rows (streamed) of each global batch."""

@@ -95,8 +95,8 @@ def run_config(
     config: dict[str, Any], out: Path, *, quick: bool = False
 ) -> dict[str, Any]:
     """Train and evaluate one config; returns its evaluation with timings and bars."""
-    from .api import train
     from .evaluation import evaluate
+    from .pipeline import train
 
     train_path, test_path = prepare_data(config["data"], out)
     options = {**config.get("options", {}), **(QUICK if quick else {})}

@@ -113,8 +113,10 @@ class _Objective(torch.nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, x: torch.Tensor, target: torch.Tensor) -> dict:
-        return self.model.loss(x, target)
+    def forward(
+        self, x: torch.Tensor, target: torch.Tensor, c: torch.Tensor | None = None
+    ) -> dict:
+        return self.model.loss(x, target, c)
 
 
 def objective(model: Any, device: torch.device, ranks: Ranks) -> Callable[..., dict]:

@@ -21,27 +21,15 @@ import numpy as np
 import torch
 
 from . import anomaly, compression, likelihood, metrics, probes
-from .data import Dataset, load_dataset
+from .data import Dataset
 from .errors import AekitError
+from .inference import BATCH
 from .noise import Noise
-from .run import Run
+from .run import Run, run_splits  # noqa: F401  (aekit.evaluation.run_splits)
 
 log = logging.getLogger(__name__)
 
-BATCH = 256
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-
-
-def run_splits(run: Run) -> tuple[Dataset, Dataset]:
-    """The run's (train, validation) split, reloaded exactly as training made it."""
-    spec = run.data_spec
-    if spec.get("source") is None:
-        raise AekitError(
-            f"{run.path} was trained on in-memory data, which cannot be reloaded; "
-            "give the data to evaluate with --data"
-        )
-    data = load_dataset(spec["source"], **(spec.get("options") or {}))
-    return data.split(run.train_config.val_fraction, seed=run.train_config.seed)
 
 
 def evaluate(
@@ -64,11 +52,11 @@ def evaluate(
     run's scaling. `nll_examples` caps the examples the NLL is estimated on (0 for
     all). Runs of other tasks go to aekit.tasks.evaluate_task(run, data, **options).
     """
-    from .api import as_run
+    from .run import as_run
 
     run = as_run(run)
-    if run.task != "reconstruct":
-        from .tasks import evaluate_task
+    if not run.capabilities.has_code:  # image-to-image tasks score themselves
+        from .tasks.apply import evaluate_task
 
         return evaluate_task(run, data, **options)
     if options:
@@ -101,7 +89,7 @@ def evaluate(
 def _evaluation_data(
     run: Run, data: Any
 ) -> tuple[Dataset | None, Dataset, dict[str, Any]]:
-    from .api import load_inputs
+    from .run import load_inputs
 
     if data is None:
         train, val = run_splits(run)
@@ -312,6 +300,6 @@ def _fit_pca(train: Dataset, n_components: int, seed: int) -> Any:
 
 
 def _encode(model: Any, x: torch.Tensor) -> torch.Tensor:
-    from .api import batched
+    from .inference import batched
 
     return batched(model.encode, x)

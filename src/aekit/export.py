@@ -34,14 +34,15 @@ TOLERANCE = 1e-4  # largest |ONNX Runtime - PyTorch| accepted by the check after
 
 
 class _Call(nn.Module):
-    """One method of a model as a module's forward, for torch.export."""
+    """One method of a model as a module's forward, for torch.export; a conditional
+    model's graphs take the condition `c` as their second input."""
 
     def __init__(self, model: nn.Module, method: str):
         super().__init__()
         self.model, self.method = model, method
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return getattr(self.model, self.method)(x)
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return getattr(self.model, self.method)(*inputs)
 
 
 def export_onnx(
@@ -58,31 +59,35 @@ def export_onnx(
     PyTorch; the largest difference is recorded and above 1e-4 raises. Returns what
     aekit-onnx.json holds.
     """
-    from .api import as_run
-    from .models import MODELS
+    from .run import as_run
 
     _require("onnx", "onnxscript")
     run = as_run(run)
     out = Path(out)
     model = run.model.cpu().eval()
     shape, graphs = run.sample_shape, {}
-    if run.model_name in MODELS:
-        graphs["encoder"] = ("encode", "x", shape, "z")
-        graphs["decoder"] = ("decode", "z", (model.latent_dim,), "x_hat")
-        graphs["autoencoder"] = ("forward", "x", shape, "x_hat")
-    else:
-        graphs["model"] = ("forward", "x", shape, "y")
+    every = {
+        "encoder": ("encode", "x", shape, "z"),
+        "decoder": ("decode", "z", (model.latent_dim,), "x_hat"),
+        "autoencoder": ("forward", "x", shape, "x_hat"),
+        "model": ("forward", "x", shape, "y"),
+    }
+    graphs = {name: every[name] for name in run.capabilities.exports}
     meta = _metadata(run)
     for name, (method, in_name, in_shape, out_name) in graphs.items():
         module = _Call(model, method)
-        example = _example(run, in_name, in_shape, 2)
-        proto = _to_onnx(module, in_name, out_name, example, opset)
+        names = [in_name, "c"] if run.capabilities.conditional else [in_name]
+        example = _examples(run, in_name, in_shape, 2)
+        proto = _to_onnx(module, names, out_name, example, opset)
         path = write_bytes(out / f"{name}.onnx", proto.SerializeToString())
         entry = {"file": path.name, "input": in_name, "output": out_name}
+        if len(names) > 1:
+            entry["condition"] = "c"
         entry["opset"] = next(o.version for o in proto.opset_import if not o.domain)
         if verify:
-            x = _example(run, in_name, in_shape, 5)
-            entry["max_abs_diff"] = _verify(path, module, x)
+            entry["max_abs_diff"] = _verify(
+                path, module, _examples(run, in_name, in_shape, 5)
+            )
         meta["graphs"][name] = entry
         log.info("wrote %s", path)
     write_json(out / METADATA, meta)
@@ -99,28 +104,42 @@ def _require(*modules: str) -> None:
         )
 
 
-def _example(run: Run, name: str, shape: tuple[int, ...], n: int) -> torch.Tensor:
-    """A seeded batch in model units: codes and real data standard normal, unit data
-    uniform in [0, 1]."""
+def _examples(
+    run: Run, name: str, shape: tuple[int, ...], n: int
+) -> tuple[torch.Tensor, ...]:
+    """A seeded batch in model units (codes and real data standard normal, unit data
+    uniform in [0, 1]) and, for a conditional run, class labels for it."""
     g = torch.Generator().manual_seed(n)
     if name != "z" and run.scaling.domain == "unit":
-        return torch.rand(n, *shape, generator=g)
-    return torch.randn(n, *shape, generator=g)
+        x = torch.rand(n, *shape, generator=g)
+    else:
+        x = torch.randn(n, *shape, generator=g)
+    if not run.capabilities.conditional:
+        return (x,)
+    n_classes = max(len(run.classes or ()), 1)
+    return x, torch.arange(n) % n_classes
 
 
 def _to_onnx(
-    module: nn.Module, in_name: str, out_name: str, x: torch.Tensor, opset: int | None
+    module: nn.Module,
+    in_names: list[str],
+    out_name: str,
+    inputs: tuple[torch.Tensor, ...],
+    opset: int | None,
 ) -> Any:
     batch = torch.export.Dim("batch")
     with _quiet():
         try:
             program = torch.export.export(
-                module, (x,), dynamic_shapes={"x": {0: batch}}, strict=True
+                module,
+                inputs,
+                dynamic_shapes=(tuple({0: batch} for _ in inputs),),
+                strict=True,
             )
             onnx_program = torch.onnx.export(
                 program,
                 f=None,
-                input_names=[in_name],
+                input_names=in_names,
                 output_names=[out_name],
                 opset_version=opset,
                 external_data=False,
@@ -169,17 +188,21 @@ def _quiet() -> Iterator[None]:
             lg.setLevel(level)
 
 
-def _verify(path: Path, module: Callable, x: torch.Tensor) -> float | None:
+def _verify(
+    path: Path, module: Callable, inputs: tuple[torch.Tensor, ...]
+) -> float | None:
     try:
         import onnxruntime as ort
     except ImportError:
         log.info("onnxruntime is not installed; %s was not checked", path)
         return None
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-    got = session.run(None, {name: x.numpy()})[0]
+    feed = {
+        i.name: t.numpy() for i, t in zip(session.get_inputs(), inputs, strict=True)
+    }
+    got = session.run(None, feed)[0]
     with torch.no_grad():
-        want = module(x).numpy()
+        want = module(*inputs).numpy()
     diff = float(np.max(np.abs(got - want)))
     if not diff <= TOLERANCE:
         raise AekitError(f"{path}: ONNX Runtime differs from PyTorch by {diff:.3g}")
@@ -187,7 +210,7 @@ def _verify(path: Path, module: Callable, x: torch.Tensor) -> float | None:
 
 
 def _metadata(run: Run) -> dict[str, Any]:
-    from . import __version__
+    from .version import __version__
 
     notes = ["inputs and outputs are in model units; see scaling"]
     if run.is_variational:

@@ -21,10 +21,10 @@ from pathlib import Path
 import torch
 
 from .errors import AekitError
+from .options import PRECISIONS
 
 log = logging.getLogger(__name__)
 
-PRECISIONS = ("auto", "fp32", "bf16")
 CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # /proc/cpuinfo names
 
 # "auto" picks bf16 for these model kinds, (class, body) -> the smallest batch size

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from .errors import AekitError
-
-NOISE_KINDS = ("gaussian", "salt-and-pepper", "mask")
+from .options import NOISE_KINDS
 
 
 @dataclass(frozen=True)

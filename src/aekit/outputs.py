@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
+from . import inference
 from .data import Dataset
-from .errors import AekitError
-from .io import read_json, save_figure, write_json
+from .io import write_bytes, write_json
 from .metrics import mae, mse, pca_reconstruction_mse, psnr
-from .noise import Noise
-from .plots import plot_image_grid, plot_image_rows, plot_vector_rows
-from .run import Run
+from .plots.compose import figure_png
+from .plots.pictures import AFTER_TRAINING, PICTURES, PictureOptions, applicable
+from .report import write_html
+from .run import Run, write_code_stats
 
-CODE_STATS = "code_stats.json"
-N_SHOWN = 10  # examples in reconstructions.png
+log = logging.getLogger(__name__)
 
 
 def write_outputs(
@@ -31,34 +31,26 @@ def write_outputs(
 ) -> dict[str, Path]:
     """metrics.json and code statistics always; the pictures as PNG files unless
     `pictures` is False; report.html (embedding the pictures, drawn for it alone when
-    `pictures` is False) unless `report` is False."""
-    from .api import batched
-
-    written = {}
-    x_hat = batched(run.model, val.x)
-    codes = batched(run.model.encode, train.x)
-    written["metrics"] = write_json(
-        run.path / "metrics.json", run_metrics(run, train, val, x_hat, history)
-    )
-    written["code_stats"] = write_code_stats(run, codes)
-    if pictures:
-        written["reconstructions"] = save_figure(
-            reconstruction_figure(run, val), run.path / "reconstructions.png"
+    `pictures` is False) unless `report` is False. A picture that fails is logged
+    and skipped: it never costs the trained run, its metrics or its report."""
+    x_hat = inference.reconstruct(run, val.x, _condition(run, val))
+    codes = inference.encode(run, train.x, _condition(run, train))
+    written = {
+        "metrics": write_json(
+            run.path / "metrics.json", run_metrics(run, train, val, x_hat, history)
+        ),
+        "code_stats": write_code_stats(run.path, codes),
+    }
+    dead = dead_units(codes)
+    if dead > codes.shape[1] // 2:
+        log.warning(
+            "%d of %d code units are dead (almost constant over the training data); "
+            "a lower --sparsity (or none) lets them carry information",
+            dead,
+            codes.shape[1],
         )
-        if run.is_variational and val.is_image:
-            from .api import sample_model_units
-
-            fig = plot_image_grid(
-                sample_model_units(run, 64, seed=run.train_config.seed),
-                title=f"{run.model_name}: 64 draws from the prior, decoded",
-            )
-            written["samples"] = save_figure(fig, run.path / "samples.png")
     if pictures or report:  # the lecture pictures and the report (aekit.plots)
-        from .plots.pictures import write_run_pictures
-
-        written |= write_run_pictures(
-            run, train, val, pictures=pictures, report=report, written=written
-        )
+        written |= write_run_pictures(run, train, val, pictures=pictures, report=report)
     return written
 
 
@@ -83,65 +75,64 @@ def run_metrics(
     return metrics
 
 
-def write_code_stats(run: Run, codes: torch.Tensor) -> Path:
-    """Mean and covariance of the training codes: how a plain AE is sampled from."""
-    z = codes.double()
-    mean = z.mean(0)
-    cov = (
-        torch.cov(z.T).reshape(len(mean), len(mean))
-        if len(z) > 1
-        else torch.eye(len(mean))
-    )
-    cov = cov + 1e-6 * torch.eye(len(mean), dtype=cov.dtype)
-    return write_json(
-        run.path / CODE_STATS, {"mean": mean.tolist(), "cov": cov.tolist(), "n": len(z)}
-    )
+def dead_units(codes: torch.Tensor, *, tol: float = 1e-3) -> int:
+    """Code units whose standard deviation over the data is below `tol` times the
+    largest unit's: they carry (almost) nothing."""
+    std = codes.double().std(0) if len(codes) > 1 else torch.zeros(codes.shape[1])
+    top = float(std.max()) if len(std) else 0.0
+    return int((std <= tol * top).sum()) if top > 0 else int(len(std))
 
 
-def read_code_stats(run: Run) -> tuple[torch.Tensor, torch.Tensor]:
-    path = run.path / CODE_STATS
-    if not path.is_file():
-        raise AekitError(f"{run.path} has no {CODE_STATS}; retrain to sample from it")
-    stats = read_json(path)
-    try:
-        mean = torch.tensor(stats["mean"], dtype=torch.float32)
-        cov = torch.tensor(stats["cov"], dtype=torch.float32)
-    except (KeyError, TypeError, ValueError) as e:
-        raise AekitError(f"{path} is malformed: {e}") from e
-    return mean, cov
+def _condition(run: Run, data: Dataset) -> torch.Tensor | None:
+    return data.condition if run.capabilities.conditional else None
 
 
-def shown_examples(data: Dataset, n: int = N_SHOWN) -> torch.Tensor:
-    """Indices of up to n examples: one per class first when there are labels."""
-    if data.y is None:
-        return torch.arange(min(n, len(data)))
-    picked: list[int] = []
-    for label in torch.unique(data.y).tolist():
-        picked.append(int((data.y == label).nonzero()[0, 0]))
-    rest = [i for i in range(len(data)) if i not in set(picked)]
-    return torch.tensor((picked + rest)[:n])
+# -- at the end of training -----------------------------------------------------------
+def write_run_pictures(
+    run: Run,
+    train: Dataset,
+    val: Dataset,
+    *,
+    pictures: bool = True,
+    report: bool = True,
+    written: dict[str, Path] | None = None,
+) -> dict[str, Path]:
+    """The lecture pictures that suit the run as RUN/KIND.png (unless `pictures` is
+    False) and report.html embedding them (unless `report` is False). Pictures in
+    `written` are already on disk and are only embedded."""
+    if not run.capabilities.has_code:  # image-to-image tasks draw their own
+        return {}
+    written = written or {}
+    o = PictureOptions(seed=run.train_config.seed, pairs=3, fit=train)
+    pngs = {k: Path(p).read_bytes() for k, p in written.items() if k in PICTURES}
+    kinds_ = [k for k in ("reconstructions", *AFTER_TRAINING) if k not in pngs]
+    out: dict[str, Path] = {}
+    for kind in kinds_:
+        if not _after_training(run, kind):
+            continue
+        try:
+            pngs[kind] = figure_png(PICTURES[kind].draw(run, val, o))
+        except Exception as e:  # a picture that cannot be drawn costs no training
+            log.warning("no %s picture: %s", kind, _one_line(e))
+            continue
+        if pictures:
+            out[kind] = write_bytes(run.path / f"{kind}.png", pngs[kind])
+    if report:
+        out["report"] = write_html(run, pngs, run.path / "report.html")
+    return out
 
 
-def reconstruction_figure(run: Run, data: Dataset):
-    from .api import batched
-
-    x = data.x[shown_examples(data)]
-    noise = run.train_config.noise
-    if noise:
-        bounds = (0.0, 1.0) if run.scaling.domain == "unit" else None
-        noisy = Noise.parse(noise)(
-            x, bounds=bounds, generator=torch.Generator().manual_seed(0)
+def _after_training(run: Run, kind: str) -> bool:
+    images = len(run.sample_shape) == 3
+    if kind == "manifold":
+        return applicable(run, kind) and (
+            run.model.latent_dim == 2 or run.is_variational
         )
-        rows, labels = (
-            [x, noisy, batched(run.model, noisy)],
-            ["clean", "noisy", "denoised"],
-        )
-        title = f"{run.model_name} denoising ({noise}) on held-out examples"
-    else:
-        rows, labels = [x, batched(run.model, x)], ["original", "reconstruction"]
-        title = (
-            f"{run.model_name} (code size {run.model.latent_dim}) on held-out examples"
-        )
-    if data.is_image:
-        return plot_image_rows(rows, labels, title=title)
-    return plot_vector_rows([np.asarray(r) for r in rows], labels, title=title)
+    if kind in ("interpolate", "traverse", "samples"):
+        return images
+    return True
+
+
+def _one_line(e: Exception) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__

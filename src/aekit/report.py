@@ -52,9 +52,9 @@ def write_report(
     """Draw every picture that suits the run (on `data`, default the run's held-out
     split) and write them with its configuration and metrics into one HTML file
     (default RUN/report.html). Options: the picture options of `aekit.plot`."""
-    from .api import as_run
     from .plots.compose import figure_png
     from .plots.pictures import PICTURES, applicable, picture_data
+    from .run import as_run
 
     run = as_run(run)
     shown = fit = None

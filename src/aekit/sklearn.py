@@ -28,9 +28,20 @@ from sklearn.utils.validation import check_is_fitted
 
 from .data import Dataset
 from .errors import AekitError
+from .models import MODELS
 
-KINDS = ("mlp", "vae")  # tables are vectors: the convolutional models do not apply
 MAX_VAL = 512  # samples scored each epoch, for the logged validation loss only
+
+
+def vector_models() -> tuple[str, ...]:
+    """Registered autoencoders that take vectors (tables) and need no condition."""
+    return tuple(
+        name
+        for name, spec in MODELS.items()
+        if "vector" in spec.capabilities.inputs
+        and spec.capabilities.has_code
+        and not spec.capabilities.conditional
+    )
 
 
 def _validate(est: BaseEstimator, X: Any, *, reset: bool) -> np.ndarray:
@@ -100,8 +111,9 @@ class _AutoencoderBase(BaseEstimator):
         self.model_ = self._train(x, seed)
 
     def _check_params(self) -> None:
-        if self.model not in KINDS:
-            raise AekitError(f"model must be one of {KINDS}, got {self.model!r}")
+        kinds = vector_models()
+        if self.model not in kinds:
+            raise AekitError(f"model must be one of {kinds}, got {self.model!r}")
         for name in ("n_components", "epochs", "batch_size"):
             value = getattr(self, name)
             if not isinstance(value, int | np.integer) or value < 1:
@@ -143,7 +155,7 @@ class _AutoencoderBase(BaseEstimator):
         return (X.astype(np.float64) - self.mean_) / self.scale_
 
     def _model_call(self, fn_name: str, a: np.ndarray) -> np.ndarray:
-        from .api import batched
+        from .inference import batched
 
         with _torch_threads(self.n_jobs):
             x = torch.from_numpy(a)

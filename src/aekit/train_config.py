@@ -6,26 +6,45 @@ import math
 from dataclasses import dataclass
 
 from .errors import AekitError
-from .hardware import PRECISIONS
-from .noise import Noise
+from .options import PRECISIONS, option
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 30
-    batch_size: int = 64  # with lr 2e-3: 1.3-2.8x lower MSE than 128 / 1e-3 (mnist-5k)
-    lr: float = 2e-3
-    weight_decay: float = 1e-4  # AdamW; never applied to biases and scalars
-    schedule: str = "cosine"  # "cosine" (to 0 over all steps) or "constant"
-    val_fraction: float = 0.1  # held out, seeded, for early stopping and metrics
-    seed: int = 0
-    patience: int = 10  # epochs without a better validation loss; 0 never stops early
-    precision: str = "auto"  # bf16 where fast and measured safe (aekit.hardware)
-    device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", "mps"
-    noise: str | None = (
-        None  # denoising: "gaussian:0.3", "salt-and-pepper:0.1", "mask:0.25"
+    epochs: int = option(30, "passes over the training data", metavar="N")
+    # with lr 2e-3: 1.3-2.8x lower MSE than 128 / 1e-3 (mnist-5k)
+    batch_size: int = option(64, "examples per step", metavar="N")
+    lr: float = option(2e-3, "AdamW learning rate", metavar="LR")
+    weight_decay: float = option(
+        1e-4, "AdamW weight decay (never on biases and scalars)", metavar="W"
     )
-    grad_clip: float = 0.0  # max gradient norm; 0 is off
+    schedule: str = option(
+        "cosine",
+        "learning rate: cosine (to 0 over all steps) or constant",
+        choices=("cosine", "constant"),
+    )
+    val_fraction: float = option(
+        0.1, "held-out share (seeded) for early stopping and metrics", metavar="F"
+    )
+    seed: int = option(
+        0, "seed of the split, initial weights, batches and noise", metavar="N"
+    )
+    patience: int = option(
+        10, "early-stopping patience in epochs; 0 is off", metavar="EPOCHS"
+    )
+    precision: str = option(
+        "auto",
+        "auto: bf16 where the hardware accelerates it and it was measured "
+        "as good as fp32 for the model",
+        choices=PRECISIONS,
+    )
+    device: str = option("auto", "auto, cpu, cuda, cuda:N or mps", metavar="DEVICE")
+    noise: str | None = option(
+        None,
+        "denoising: gaussian:0.3, salt-and-pepper:0.1 or mask:0.25",
+        metavar="KIND:AMOUNT",
+    )
+    grad_clip: float = option(0.0, "clip the gradient norm; 0 is off", metavar="NORM")
 
     def __post_init__(self) -> None:
         checks = [
@@ -55,4 +74,6 @@ class TrainConfig:
             if not ok:
                 raise AekitError(message)
         if self.noise is not None:
+            from .noise import Noise  # torch, needed only once a config is made
+
             Noise.parse(self.noise)

@@ -37,7 +37,8 @@ from .hardware import (
     resolve_precision,
 )
 from .io import write_csv
-from .models import Model
+from .models import is_conditional
+from .models.base import Model
 from .noise import Noise
 from .train_config import TrainConfig
 from .validation import epoch_seed, evaluate_loss, mean_over_ranks
@@ -129,16 +130,35 @@ def _prepare(
     """The model on its device, this rank's batches and validation share, the loop."""
     channels_last = prefers_channels_last(model, device, config.precision)
     model.to(device, memory_format=_memory_format(channels_last))
-    batches = Batches(train, config.batch_size, ranks, device, channels_last)
+    conditional = is_conditional(model)
+    if conditional and None in (getattr(d, "condition", None) for d in (train, val)):
+        raise AekitError(
+            f"{model.name} is conditional, but the data has no labels or attributes "
+            "to condition on"
+        )
+    batches = Batches(
+        train, config.batch_size, ranks, device, channels_last, conditional
+    )
     if ranks.distributed:  # each rank validates its share; the sums are added up
         if len(val) < ranks.size:
             raise AekitError(f"{len(val)} validation samples for {ranks.size} ranks")
         val = val.subset(torch.arange(len(val))[ranks.share(len(val))])
+    groups = (
+        model.parameter_groups()
+        if isinstance(model, Model)  # any nn.Module with a loss() trains
+        else {"model": [p for p in model.parameters() if p.requires_grad]}
+    )
+    if len(groups) > 1 and ranks.distributed:
+        raise AekitError(
+            f"{model.name or type(model).__name__} steps {len(groups)} parameter "
+            "groups on their own losses and trains in one process; drop --nproc"
+        )
     optimizer = make_optimizer(model, config)
     out = Path(out) if out is not None else None
     loop = _Loop(
         model,
         distributed.objective(model, device, ranks),
+        list(groups.items()),
         optimizer,
         make_scheduler(optimizer, config, len(batches)),
         config,
@@ -148,6 +168,7 @@ def _prepare(
         emit=lambda event, info: None,
         ranks=ranks,
         sync_every=1 if device.type == "cpu" else 16,  # host syncs stall a GPU
+        conditional=conditional,
     )
     return loop, batches, val
 
@@ -157,7 +178,8 @@ class _Loop:
     """What one epoch needs: the model, its optimiser and schedule, and the settings."""
 
     model: Model
-    objective: Callable[[torch.Tensor, torch.Tensor], dict[str, torch.Tensor]]
+    objective: Callable[..., dict[str, torch.Tensor]]  # (x, target, c) -> terms
+    groups: list[tuple[str, list[nn.Parameter]]]  # each steps on its own loss
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LambdaLR
     config: TrainConfig
@@ -167,6 +189,7 @@ class _Loop:
     emit: Progress
     ranks: Ranks
     sync_every: int  # steps between looks at the loss from the host
+    conditional: bool = False  # the model takes the data's condition
 
     @property
     def out(self) -> Path | None:
@@ -189,6 +212,7 @@ class _Loop:
             self.noise,
             self.bounds,
             self.ranks,
+            c=val.condition if self.conditional else None,
         )
         row |= {f"val_{k}": v for k, v in val_terms.items()}
         row |= {
@@ -210,17 +234,17 @@ class _Loop:
         sums: dict[str, torch.Tensor] = {}
         pending: list[torch.Tensor] = []  # losses the host has not looked at yet
         seen = 0
-        for step, (x, target, weight) in enumerate(batches.epoch(seed)):
+        for step, (x, target, c, weight) in enumerate(batches.epoch(seed)):
             if self.noise is not None:
                 x = self.noise(x, bounds=self.bounds)
             with autocast(x.device, config.precision):
-                terms = self.objective(x, target)
+                terms = self.objective(x, target, *(() if c is None else (c,)))
             loss = terms["loss"]
             pending.append(loss.detach())
             if len(pending) == self.sync_every or step == len(batches) - 1:
                 self._look(pending, epoch, step, history)  # NaN check, progress
             self.optimizer.zero_grad(set_to_none=True)
-            (loss * weight if weight != 1.0 else loss).backward()
+            self.backward(terms, weight)
             if config.grad_clip > 0:
                 nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             self.optimizer.step()
@@ -230,6 +254,20 @@ class _Loop:
                 sums[key] = sums.get(key, 0.0) + value.detach().float() * rows
             seen += rows
         return {f"train_{k}": v for k, v in mean_over_ranks(sums, seen).items()}
+
+    def backward(self, terms: dict[str, torch.Tensor], weight: float) -> None:
+        """Gradients of each parameter group from its own loss: "loss" for the
+        first, "<group>_loss" for the others (a discriminator beside the model).
+        One AdamW holds every group: Adam's state is per parameter, so this steps
+        as separate optimisers would."""
+        if len(self.groups) == 1:
+            loss = terms["loss"]
+            (loss * weight if weight != 1.0 else loss).backward()
+            return
+        for i, (name, params) in enumerate(self.groups):
+            loss = terms["loss"] if i == 0 else terms[f"{name}_loss"]
+            last = i == len(self.groups) - 1
+            (loss * weight).backward(inputs=params, retain_graph=not last)
 
     def _look(
         self, pending: list[torch.Tensor], epoch: int, step: int, history: History

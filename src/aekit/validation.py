@@ -30,11 +30,13 @@ def evaluate_loss(
     noise: Noise | None = None,
     bounds: tuple[float, float] | None = (0.0, 1.0),
     ranks: Ranks | None = None,
+    c: Any = None,
 ) -> dict[str, float]:
     """Mean loss terms over (x, target) in eval mode, with fixed noise draws.
 
-    `target` None means x. Under torchrun each rank passes its share; the sums are
-    added up over ranks, so every rank returns the mean over all of them.
+    `target` None means x; `c` is the condition of each row (or None). Under
+    torchrun each rank passes its share; the sums are added up over ranks, so every
+    rank returns the mean over all of them.
     """
     ranks = ranks or Ranks()
     model.eval()
@@ -51,10 +53,11 @@ def evaluate_loss(
                 xb if target is None or target is x else target[start : start + len(xb)]
             )
             tb = tb.to(device, non_blocking=True)
+            cb = None if c is None else c[start : start + len(xb)].to(device)
             if noise is not None:
                 xb = noise(xb, bounds=bounds, generator=generator)
             with autocast(xb.device, config.precision):
-                terms = model.loss(xb, tb)
+                terms = model.loss(xb, tb, *(() if cb is None else (cb,)))
             for key, value in terms.items():
                 sums[key] = sums.get(key, 0.0) + value.detach().float() * len(xb)
     return mean_over_ranks(sums, len(x))

@@ -23,7 +23,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> Parser:
-    from .. import __version__
+    from ..version import __version__
 
     parser = Parser(prog="aekit", description="Autoencoders: train, inspect, use.")
     parser.add_argument("--version", action="version", version=f"aekit {__version__}")

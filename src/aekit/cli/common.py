@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -126,3 +128,75 @@ def check_output(path: Path, allowed: tuple[str, ...], what: str) -> str:
         f"{', '.join(a for a in allowed if a != 'dir')}"
         + (" or a directory" if "dir" in allowed else "")
     )
+
+
+def finite_float(text: str) -> float:
+    """A number; NaN and infinity are refused (they are never a sensible option)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+# a field's annotation (a string under `from __future__ import annotations`) -> parser
+FIELD_TYPES: dict[str, Any] = {
+    "int": integer,
+    "float": finite_float,
+    "float | None": finite_float,
+    "str": str,
+    "str | None": str,
+    "tuple[int, ...]": int_list,
+    "tuple[float, ...]": float_list,
+    "tuple[float, ...] | None": float_list,
+}
+
+
+def add_config_options(
+    group: Any, configs: dict[str, type], *, skip: tuple[str, ...] = ()
+) -> list[str]:
+    """One option per command-line field of the config dataclasses (name, help,
+    choices and default from the field), the default None so that only what the
+    user gives is passed on. `configs` maps a name (say a model) to its config;
+    a default that differs between them is listed per name. Returns the dests."""
+    fields: dict[str, list[tuple[str, dataclasses.Field]]] = {}
+    for owner, config in configs.items():
+        for f in dataclasses.fields(config):
+            if f.metadata.get("cli") and f.name not in skip:
+                fields.setdefault(f.name, []).append((owner, f))
+    for name, owned in fields.items():
+        f = owned[0][1]
+        meta = f.metadata
+        flag = "--" + (meta.get("flag") or name).replace("_", "-")
+        kwargs: dict[str, Any] = {"dest": name, "default": None}
+        if meta.get("choices"):
+            kwargs["choices"] = list(meta["choices"])
+        else:
+            kwargs["type"] = FIELD_TYPES[str(f.type)]
+            kwargs["metavar"] = meta.get("metavar")
+        group.add_argument(flag, help=f"{meta['help']} ({_defaults(owned)})", **kwargs)
+    return list(fields)
+
+
+def _defaults(owned: list[tuple[str, dataclasses.Field]]) -> str:
+    def show(value: Any) -> str:
+        if isinstance(value, tuple):
+            return ",".join(map(str, value)) or "''"
+        return "none" if value is None else str(value)
+
+    owners: dict[str, list[str]] = {}
+    for owner, f in owned:
+        shown = f.metadata.get("shown") or show(f.default)
+        owners.setdefault(shown, []).append(owner)
+    if len(owners) == 1:
+        return f"default {next(iter(owners))}"
+    return "default " + "; ".join(f"{v} for {', '.join(o)}" for v, o in owners.items())

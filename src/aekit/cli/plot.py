@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AekitError
+from ..options import COMPARED, PICTURE_KINDS, PROJECTIONS
 from .common import (
     add_command,
     check_output,
@@ -20,12 +21,11 @@ from .common import (
 )
 
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
+KINDS = (*PICTURE_KINDS, "compare")
 MAX_EDIT_ROWS = 32  # strips drawn in an edit picture; .npy holds every input
 
 
 def register(subparsers: Any) -> None:
-    from ..plots.pictures import KINDS
-
     p = add_command(
         subparsers,
         "plot",
@@ -40,8 +40,6 @@ def register(subparsers: Any) -> None:
 
 
 def _plot_arguments(p: argparse.ArgumentParser) -> None:
-    from ..plots.pictures import COMPARED, KINDS
-
     p.add_argument("run", type=Path, metavar="RUN")
     p.add_argument("kind", choices=KINDS, metavar="KIND", help=" | ".join(KINDS))
     p.add_argument("other", type=Path, nargs="?", metavar="RUN_B", help="for compare")
@@ -110,8 +108,6 @@ def _data_option(p: argparse.ArgumentParser, what: str = "the examples shown") -
 
 
 def _picture_options(p: argparse.ArgumentParser) -> None:
-    from ..latent import PROJECTIONS
-
     g = p.add_argument_group("pictures")
     g.add_argument("--projection", choices=PROJECTIONS, help="latent: default auto")
     g.add_argument("--grid", type=positive_int, metavar="N", help="manifold: N x N")

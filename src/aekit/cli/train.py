@@ -6,47 +6,22 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..errors import AekitError
 from .common import (
     add_command,
+    add_config_options,
     add_data_options,
     data_options,
-    int_list,
+    positive_int,
     say,
 )
 
-# CLI option -> API option, for model options passed on only when given
-MODEL_OPTIONS = {
-    "latent_dim": "latent_dim",
-    "hidden": "hidden",
-    "channels": "channels",
-    "upsample": "upsample",
-    "activation": "activation",
-    "sparsity": "sparsity",
-    "likelihood": "likelihood",
-    "sigma": "sigma",
-    "beta": "beta",
-    "kl_warmup": "kl_warmup_epochs",
-    "loss": "recon_loss",
-}
-TRAIN_OPTIONS = [
-    "epochs",
-    "batch_size",
-    "lr",
-    "weight_decay",
-    "schedule",
-    "val_fraction",
-    "seed",
-    "patience",
-    "precision",
-    "device",
-    "noise",
-    "grad_clip",
-]
+SEPARATE = ()  # TrainConfig fields the command line sets in its own way
 
 
 def register(subparsers: Any) -> None:
-    from ..models import IMAGE_TO_IMAGE, MODELS, UPSAMPLE_MODES
-    from ..models.layers import ACTIVATIONS
+    from ..models.registry import MODELS
+    from ..train_config import TrainConfig
     from .tasks import add_train_task_options
 
     p = add_command(
@@ -55,7 +30,6 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
     p.add_argument(
         "--data",
-        default="mnist-5k",
         metavar="SOURCE",
         help="built-in name (see `aekit datasets`), IDX/npy/npz/CSV file, "
         "or image folder (default mnist-5k)",
@@ -100,73 +74,19 @@ def register(subparsers: Any) -> None:
     m = p.add_argument_group("model")
     m.add_argument(
         "--model",
-        choices=[*MODELS, *IMAGE_TO_IMAGE],
-        help="architecture (default mlp; unet for --task colorize|segment)",
+        choices=list(MODELS),
+        help="architecture (default mlp; unet for --task colorize|segment): "
+        + "; ".join(f"{name}: {spec.description}" for name, spec in MODELS.items()),
     )
-    m.add_argument("--latent-dim", type=int, metavar="N", help="code size (default 16)")
-    m.add_argument(
-        "--hidden",
-        type=int_list,
-        metavar="W,W,...",
-        help="MLP widths, mirrored in the decoder; '' for a shallow AE",
-    )
-    m.add_argument(
-        "--channels",
-        type=int_list,
-        metavar="C,C,...",
-        help="conv widths, one 2x pooling each (default 32,64)",
-    )
-    m.add_argument(
-        "--upsample",
-        choices=UPSAMPLE_MODES,
-        help="how the conv decoder upsamples (default transpose)",
-    )
-    m.add_argument("--activation", choices=list(ACTIVATIONS), help="default relu")
-    m.add_argument(
-        "--sparsity",
-        type=float,
-        metavar="W",
-        help="L1 penalty weight on the code (a sparse AE)",
-    )
-    m.add_argument("--loss", choices=["mse", "bce"], help="AE reconstruction loss")
-    m.add_argument(
-        "--likelihood",
-        choices=["auto", "gaussian", "bernoulli"],
-        help="VAE decoder (auto: bernoulli for [0,1] data, else gaussian)",
-    )
-    m.add_argument(
-        "--sigma", type=float, help="Gaussian decoder std (default: learned)"
-    )
-    m.add_argument("--beta", type=float, help="VAE KL weight (default 1)")
-    m.add_argument(
-        "--kl-warmup",
-        type=int,
-        metavar="EPOCHS",
-        help="ramp the KL weight from 0 over this many epochs",
-    )
-
+    configs = {name: spec.config for name, spec in MODELS.items()}
+    p.set_defaults(config_options=add_config_options(m, configs))
     t = p.add_argument_group("training")
-    t.add_argument("--epochs", type=int, help="default 30")
-    t.add_argument("--batch-size", type=int, help="default 64")
-    t.add_argument("--lr", type=float, help="AdamW learning rate (default 2e-3)")
-    t.add_argument("--weight-decay", type=float, help="default 1e-4")
-    t.add_argument("--schedule", choices=["cosine", "constant"], help="default cosine")
-    t.add_argument("--val-fraction", type=float, help="held-out share (default 0.1)")
-    t.add_argument("--seed", type=int, help="default 0")
-    t.add_argument(
-        "--patience",
-        type=int,
-        help="early-stopping patience in epochs; 0 is off (default 10)",
-    )
-    t.add_argument(
-        "--precision",
-        choices=["auto", "fp32", "bf16"],
-        help="auto (default): bf16 where the hardware accelerates it and it was "
-        "measured as good as fp32 for the model",
+    p.set_defaults(
+        train_options=add_config_options(t, {"training": TrainConfig}, skip=SEPARATE)
     )
     t.add_argument(
         "--nproc",
-        type=int,
+        type=positive_int,
         default=1,
         metavar="N",
         help="train in N processes on this machine (DistributedDataParallel)",
@@ -176,13 +96,6 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="read an .npy or raw IDX file in chunks instead of loading it whole",
     )
-    t.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default auto)")
-    t.add_argument(
-        "--noise",
-        metavar="KIND:AMOUNT",
-        help="denoising: gaussian:0.3, salt-and-pepper:0.1 or mask:0.25",
-    )
-    t.add_argument("--grad-clip", type=float, metavar="NORM", help="clip gradient norm")
     add_data_options(p)
     add_train_task_options(p)
 
@@ -194,14 +107,8 @@ def run(args: argparse.Namespace) -> int:
         return distributed.launch(args.nproc, run_rank, args)
     if not distributed.main_process():
         args.quiet = True  # rank 0 alone shows progress and the summary
-    options = {
-        api_name: getattr(args, cli_name)
-        for cli_name, api_name in MODEL_OPTIONS.items()
-        if getattr(args, cli_name) is not None
-    }
-    options |= {
-        k: getattr(args, k) for k in TRAIN_OPTIONS if getattr(args, k) is not None
-    }
+    given = [*args.config_options, *args.train_options]
+    options = {k: getattr(args, k) for k in given if getattr(args, k) is not None}
     from .tasks import train_task_options
 
     options |= train_task_options(args)  # --task, --masks, --color-space, ...
@@ -211,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
     board, progress = tensorboard_progress(args, bar)
     try:
         if args.resume is not None:
+            _check_resume(args)
             run_ = api.train(
                 resume=args.resume,
                 progress=progress,
@@ -222,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
             options |= {k: v for k, v in data_options(args).items() if v is not None}
             options |= {"stream": True} if args.stream else {}
             run_ = api.train(
-                args.data,
+                args.data or "mnist-5k",
                 args.model,
                 out=args.out,
                 overwrite=args.force,
@@ -239,6 +147,28 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         summarize(run_)
     return 130 if run_.history.stop_reason == "interrupted" else 0
+
+
+def _check_resume(args: argparse.Namespace) -> None:
+    """A resumed run keeps its data, model and directory; say so instead of
+    ignoring them."""
+    given = [
+        flag
+        for flag, value in (
+            ("--data", args.data),
+            ("--model", args.model),
+            ("--out", args.out),
+            ("--force", args.force or None),
+            ("--stream", args.stream or None),
+        )
+        if value is not None
+    ]
+    given += [f"--{k.replace('_', '-')}" for k, v in data_options(args).items() if v]
+    if given:
+        raise AekitError(
+            f"--resume continues {args.resume} with its recorded settings; "
+            f"{', '.join(given)} cannot change"
+        )
 
 
 def run_rank(args: argparse.Namespace) -> None:

@@ -139,6 +139,7 @@ class Dataset:
     name: str = "data"  # where it came from: a built-in name or a path
     classes: tuple[str, ...] | None = None  # label names; classes[y] names a label
     target: torch.Tensor | None = None  # (N, ...) paired targets, image-to-image tasks
+    c: torch.Tensor | None = None  # (N, K) attribute conditions; None: the labels
 
     def __post_init__(self) -> None:
         if not isinstance(self.x, torch.Tensor):
@@ -165,6 +166,14 @@ class Dataset:
             )
         if self.classes is not None:
             self.classes = tuple(str(c) for c in self.classes)
+        if self.c is not None:
+            self.c = torch.as_tensor(np.asarray(self.c), dtype=torch.float32)
+            self.c = self.c.reshape(len(self.c), -1)
+            if len(self.c) != len(self.x):
+                raise AekitError(
+                    f"{self.name}: {len(self.c)} conditions for {len(self.x)} samples"
+                )
+            check_finite(self.c, f"{self.name} (conditions)")
 
     def __len__(self) -> int:
         return len(self.x)
@@ -177,6 +186,11 @@ class Dataset:
     def is_image(self) -> bool:
         return self.x.ndim == 4
 
+    @property
+    def condition(self) -> torch.Tensor | None:
+        """What a conditional model is given: attribute vectors, else the labels."""
+        return self.c if self.c is not None else self.y
+
     def subset(self, index: torch.Tensor | Sequence[int] | slice) -> Dataset:
         if not isinstance(index, slice):
             index = torch.as_tensor(index, dtype=torch.long)
@@ -185,6 +199,7 @@ class Dataset:
             x=self.x[index],
             y=None if self.y is None else self.y[index],
             target=None if self.target is None else self.target[index],
+            c=None if self.c is None else self.c[index],
         )
 
     def split(self, val_fraction: float, seed: int = 0) -> tuple[Dataset, Dataset]:

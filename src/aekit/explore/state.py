@@ -20,7 +20,8 @@ import torch
 
 from ..data import Dataset
 from ..errors import AekitError
-from ..run import Run
+from ..inference import batched
+from ..run import Run, as_run, run_data
 
 MAX_POINTS = 5000  # points on the map by default; a seeded subset of larger data
 
@@ -181,7 +182,6 @@ class Explorer:
         return self.plane.project(code[None])[0].round(5).tolist()
 
     def _call(self, fn: Any, x: torch.Tensor) -> torch.Tensor:
-        from ..api import batched
 
         with self.lock, torch.inference_mode():
             if threading.current_thread() is not threading.main_thread():
@@ -213,30 +213,13 @@ def load_explorer(
     run: Run | str | Path, data: Any = None, *, max_points: int = MAX_POINTS
 ) -> Explorer:
     """An Explorer over `data` (any source; default: the data the run trained on)."""
-    from ..api import as_run, load_inputs
-    from ..data import load_dataset
-    from ..models import MODELS
-
     run = as_run(run)
-    if run.model_name not in MODELS:
+    if not run.capabilities.has_code:
         raise AekitError(
             f"{run.path} is a {run.model_name!r} image-to-image run: it has no vector "
             "code to explore"
         )
-    if data is None:
-        spec = run.data_spec
-        if spec.get("source") is None:
-            raise AekitError(
-                f"{run.path} was trained on in-memory data; name the data with --data"
-            )
-        image = {"channels": run.sample_shape[0]} if len(run.sample_shape) == 3 else {}
-        dataset = load_dataset(
-            spec["source"], scaling=run.scaling, **{**spec.get("options", {}), **image}
-        )
-        if dataset.sample_shape != run.sample_shape:
-            dataset = load_inputs(run, spec["source"])
-    else:
-        dataset = load_inputs(run, data)
+    dataset = run_data(run, data)
     if max_points < 1:
         raise AekitError(f"max points must be positive, got {max_points}")
     return Explorer(run, dataset, max_points=max_points)

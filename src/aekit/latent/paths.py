@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ..errors import AekitError
-from ..run import Run
+from ..run import CODE_STATS, Run, as_run, load_inputs, read_code_stats
 from .codes import decode_tensor, encode_tensor
 from .planes import check_dim_list
 
@@ -85,8 +85,6 @@ def interpolate(
 ) -> np.ndarray:
     """Decoded paths from each input in `a` to the matching one in `b`, in the source's
     units: (pairs, steps, *sample); the ends are the two inputs' decoded codes."""
-    from ..api import as_run, load_inputs
-
     run = as_run(run)
     if method not in PATHS:
         raise AekitError(
@@ -115,10 +113,8 @@ def interpolation_path(
     if method == "linear":
         return lerp(z0, z1, steps)
     center = None
-    if not run.is_variational and (run.path / "code_stats.json").is_file():
-        from ..outputs import read_code_stats
-
-        center = read_code_stats(run)[0]
+    if run.capabilities.sampler == "fitted" and (run.path / CODE_STATS).is_file():
+        center = read_code_stats(run.path, run.model.latent_dim)[0].float()
     return slerp(z0, z1, steps, center)
 
 
@@ -133,8 +129,6 @@ def traverse(
     """Sweep each latent dimension of the first input's code (+-3 standard deviations:
     the prior's for a VAE, the codes of `codes_of` (default `inputs`) for a plain AE)
     while the others stay fixed: (len(dims), steps, *sample) in the source's units."""
-    from ..api import as_run, load_inputs
-
     run = as_run(run)
     x = load_inputs(run, inputs).x
     pool = x if codes_of is None else load_inputs(run, codes_of).x

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import AekitError
+from ..options import PROJECTIONS
 
 
 @dataclass
@@ -15,9 +16,6 @@ class Projection:
     method: str  # "code", "PCA", "t-SNE", "UMAP", named on the plot
     xlabel: str
     ylabel: str
-
-
-PROJECTIONS = ("auto", "pca", "tsne", "umap")
 
 
 def project(codes: np.ndarray, method: str = "auto", *, seed: int = 0) -> Projection:

@@ -1,125 +1,125 @@
-"""Model registry: a plain dict from CLI name to (class, config, fixed options)."""
+"""Models: the registry (aekit.models.registry), the contract (base.py), the families.
+
+Importing this package loads no torch; the model classes load on first use.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from importlib import import_module
 from typing import Any
 
 from ..errors import AekitError
-from .autoencoder import Autoencoder, AutoencoderConfig
-from .base import Model
-from .bodies import UPSAMPLE_MODES
-from .segnet import SegNet, SegNetConfig
-from .unet import UNet, UNetConfig
-from .vae import VAE, VAEConfig
+from .configs import UPSAMPLE_MODES, AutoencoderConfig, VAEConfig
+from .registry import MODELS, Capabilities, ModelSpec, capabilities, models_for, spec_of
 
-
-@dataclass(frozen=True)
-class ModelSpec:
-    cls: type[Model]
-    config: type  # the frozen dataclass the class is built from
-    fixed: dict[str, Any] = field(default_factory=dict)  # options the name implies
-    description: str = ""
-
-
-MODELS: dict[str, ModelSpec] = {
-    "mlp": ModelSpec(
-        Autoencoder,
-        AutoencoderConfig,
-        {"body": "mlp"},
-        "MLP autoencoder, shallow (--hidden '') or deep",
-    ),
-    "conv": ModelSpec(
-        Autoencoder,
-        AutoencoderConfig,
-        {"body": "conv"},
-        "convolutional autoencoder (conv + pooling, five upsampling modes)",
-    ),
-    "vae": ModelSpec(
-        VAE, VAEConfig, {"body": "mlp"}, "variational autoencoder, MLP body"
-    ),
-    "conv-vae": ModelSpec(
-        VAE, VAEConfig, {"body": "conv"}, "variational autoencoder, convolutional body"
-    ),
-}
-
-# Image-to-image models (colorization, segmentation): no vector code, so they are kept
-# out of MODELS, whose contract suite expects encode/decode; runs load through both.
+# models without a vector code (colorize, segment), as the registry declares
 IMAGE_TO_IMAGE: dict[str, ModelSpec] = {
-    "unet": ModelSpec(
-        UNet, UNetConfig, {"skip": True}, "U-Net: conv encoder-decoder with skips"
-    ),
-    "encoder-decoder": ModelSpec(
-        UNet, UNetConfig, {"skip": False}, "plain conv encoder-decoder, no skips"
-    ),
-    "segnet": ModelSpec(
-        SegNet, SegNetConfig, {}, "SegNet: decoder unpools with the pooling indices"
-    ),
+    name: spec for name, spec in MODELS.items() if not spec.capabilities.has_code
 }
 
+# fields added after runs were first written: absent from an older config.json,
+# they take the value that reproduces what that run trained (not today's default)
+ABSENT_MEANS: dict[str, Any] = {}
 
-def build_model(name: str, input_shape: tuple[int, ...], **options: Any) -> Model:
+
+def build_model(name: str, input_shape: tuple[int, ...], **options: Any) -> Any:
     """Build a registered model for samples of `input_shape`; unknown options fail."""
-    spec = _spec(name)
+    spec = spec_of(name)
     names = {f.name for f in dataclasses.fields(spec.config)} - {"input_shape"}
     unknown = sorted(set(options) - names)
     if unknown:
         raise AekitError(
             f"model {name!r} takes no option(s) {', '.join(unknown)}; "
-            f"it takes {', '.join(sorted(names - set(spec.fixed)))}"
+            f"it takes {', '.join(sorted(spec.options()))}"
         )
     for key, value in spec.fixed.items():
         if key in options and options[key] != value:
             raise AekitError(f"model {name!r} always has {key}={value!r}")
-    config = spec.config(input_shape=tuple(input_shape), **{**options, **spec.fixed})
-    return spec.cls(config)
+    shape = (
+        {"input_shape": tuple(input_shape)} if "input_shape" in _fields(spec) else {}
+    )
+    config = spec.config(**shape, **{**options, **spec.fixed})
+    model = spec.cls(config)
+    model.name = name
+    return model
 
 
-def model_record(name: str, model: Model) -> dict[str, Any]:
+def model_record(name: str, model: Any) -> dict[str, Any]:
     """The JSON-able description a checkpoint stores to rebuild `model`."""
     return {"name": name, "config": dataclasses.asdict(model.config)}
 
 
-def model_from_record(record: dict[str, Any]) -> Model:
+def model_from_record(record: dict[str, Any]) -> Any:
     try:
         name, config = record["name"], dict(record["config"])
     except (KeyError, TypeError) as e:
         raise AekitError(f"model record is malformed (missing {e})") from e
-    spec = IMAGE_TO_IMAGE.get(name) or _spec(name)
-    known = {f.name for f in dataclasses.fields(spec.config)}
+    spec = spec_of(name)
+    known = _fields(spec)
     unknown = sorted(set(config) - known)
     if unknown:
         raise AekitError(
             f"model record has fields this aekit does not know ({', '.join(unknown)}); "
             "was it written by a newer version?"
         )
+    for key, value in ABSENT_MEANS.items():
+        if key in known and key not in config:
+            config[key] = value
     for key, value in config.items():  # JSON turned tuples into lists
         if isinstance(value, list):
             config[key] = tuple(value)
     try:
-        return spec.cls(spec.config(**config))
+        model = spec.cls(spec.config(**config))
     except TypeError as e:
         raise AekitError(f"model record does not fit {name!r}: {e}") from e
+    model.name = name
+    return model
 
 
-def _spec(name: str) -> ModelSpec:
-    if name not in MODELS:
-        raise AekitError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
-    return MODELS[name]
+def is_conditional(model: Any) -> bool:
+    """Whether `model` takes a condition, as its registry entry declares (models
+    built outside the registry take none)."""
+    name = getattr(model, "name", "")
+    return name in MODELS and MODELS[name].capabilities.conditional
+
+
+def _fields(spec: ModelSpec) -> set[str]:
+    return {f.name for f in dataclasses.fields(spec.config)}
+
+
+_LAZY = {
+    "Model": "base",
+    "Autoencoder": "autoencoder",
+    "VAE": "vae",
+    "UNet": "unet",
+    "SegNet": "segnet",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'aekit.models' has no attribute {name!r}")
 
 
 __all__ = [
+    "ABSENT_MEANS",
     "IMAGE_TO_IMAGE",
     "MODELS",
     "UPSAMPLE_MODES",
     "VAE",
     "Autoencoder",
     "AutoencoderConfig",
+    "Capabilities",
     "Model",
     "ModelSpec",
     "VAEConfig",
     "build_model",
+    "capabilities",
+    "is_conditional",
     "model_from_record",
     "model_record",
+    "models_for",
+    "spec_of",
 ]

@@ -6,57 +6,14 @@ lecture notes "Sparse autoencoder"; Goodfellow et al. 2016, Deep Learning, 14.2.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import AekitError
-from .base import Model
+from .base import Condition, Model
 from .bodies import Switches, make_body
-from .layers import OUTPUTS, init_weights, output_activation, positive_int_tuple
-
-
-@dataclass(frozen=True)
-class AutoencoderConfig:
-    input_shape: tuple[int, ...]  # (C, H, W) images or (D,) vectors
-    latent_dim: int = 16  # size of the code z
-    body: str = "mlp"  # "mlp" or "conv"
-    hidden: tuple[int, ...] = (512, 256, 128)  # MLP widths, mirrored; () is shallow
-    channels: tuple[int, ...] = (32, 64)  # conv widths; one 2x pooling per width
-    upsample: str = "transpose"  # how the conv decoder doubles resolution
-    activation: str = "relu"
-    output: str = "sigmoid"  # sigmoid for data in [0, 1], identity for real data
-    recon_loss: str = "mse"  # "mse", or "bce" for data in [0, 1]
-    sparsity: float = 0.0  # weight of the L1 penalty on the code; 0 turns it off
-
-    def __post_init__(self) -> None:
-        object.__setattr__(
-            self,
-            "input_shape",
-            positive_int_tuple(self.input_shape, "input_shape", allow_empty=False),
-        )
-        object.__setattr__(
-            self, "hidden", positive_int_tuple(self.hidden, "hidden", allow_empty=True)
-        )
-        object.__setattr__(
-            self,
-            "channels",
-            positive_int_tuple(self.channels, "channels", allow_empty=False),
-        )
-        if self.latent_dim < 1:
-            raise AekitError(f"latent_dim must be at least 1, got {self.latent_dim}")
-        if self.output not in OUTPUTS:
-            raise AekitError(f"output must be one of {OUTPUTS}, got {self.output!r}")
-        if self.recon_loss not in ("mse", "bce"):
-            raise AekitError(
-                f"recon_loss must be 'mse' or 'bce', got {self.recon_loss!r}"
-            )
-        if self.recon_loss == "bce" and self.output != "sigmoid":
-            raise AekitError("recon_loss 'bce' needs data in [0, 1] (a sigmoid output)")
-        if self.sparsity < 0:
-            raise AekitError(f"sparsity must be >= 0, got {self.sparsity}")
+from .configs import AutoencoderConfig
+from .layers import init_weights, output_activation
 
 
 class Autoencoder(Model):
@@ -77,17 +34,19 @@ class Autoencoder(Model):
         self.from_code = nn.Linear(c.latent_dim, self.body.features)
         init_weights(self)
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
+    def encode(self, x: torch.Tensor, c: Condition = None) -> torch.Tensor:
         return self._encode(x)[0]
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
+    def decode(self, z: torch.Tensor, c: Condition = None) -> torch.Tensor:
         return output_activation(self.config.output, self._decode_logits(z, None))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, c: Condition = None) -> torch.Tensor:
         z, switches = self._encode(x)
         return output_activation(self.config.output, self._decode_logits(z, switches))
 
-    def loss(self, x: torch.Tensor, target: torch.Tensor) -> dict[str, torch.Tensor]:
+    def loss(
+        self, x: torch.Tensor, target: torch.Tensor, c: Condition = None
+    ) -> dict[str, torch.Tensor]:
         z, switches = self._encode(x)
         logits = self._decode_logits(z, switches).float()
         if self.config.recon_loss == "bce":

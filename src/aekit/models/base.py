@@ -7,31 +7,50 @@ from typing import Any
 import torch
 from torch import nn
 
+Condition = torch.Tensor | None  # (B,) class indices or (B, K) attribute vectors
+
 
 class Model(nn.Module):
-    """encode(x) -> z, decode(z) -> x_hat, forward(x) -> x_hat, loss(x, target).
+    """encode(x, c) -> z, decode(z, c) -> x_hat, forward(x, c), loss(x, target, c).
 
-    `loss` returns a dict of scalar tensors that must hold "loss" (what is minimised);
-    every other key is logged as its own column. `x_hat` is in model units, after the
-    output activation, so it can be compared with `x` directly.
+    `c` is an optional condition: a class index or a vector of attributes per
+    example. Models whose registry entry is not `conditional` ignore it, so every
+    caller may pass what the data has. `loss` returns a dict of scalar tensors that
+    must hold "loss" (what the first optimiser minimises); a model that trains with
+    several optimisers (Capabilities.optimisers) names its parameter groups in
+    `parameter_groups` and returns "<group>_loss" for each group after the first.
+    Every other key is logged as its own column. `x_hat` is in model units, after
+    the output activation, so it can be compared with `x` directly.
     """
 
     config: Any  # a frozen dataclass; the checkpoint stores it and rebuilds from it
+    name: str = ""  # the registry name; build_model and model_from_record set it
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:  # (B, *shape) -> (B, latent)
+    def encode(self, x: torch.Tensor, c: Condition = None) -> torch.Tensor:
+        raise NotImplementedError  # (B, *shape) -> (B, latent)
+
+    def decode(self, z: torch.Tensor, c: Condition = None) -> torch.Tensor:
+        raise NotImplementedError  # (B, latent) -> (B, *shape)
+
+    def forward(self, x: torch.Tensor, c: Condition = None) -> torch.Tensor:
+        return self.decode(self.encode(x, c), c)
+
+    def loss(
+        self, x: torch.Tensor, target: torch.Tensor, c: Condition = None
+    ) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:  # (B, latent) -> (B, *shape)
-        raise NotImplementedError
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(x))
-
-    def loss(self, x: torch.Tensor, target: torch.Tensor) -> dict[str, torch.Tensor]:
-        raise NotImplementedError
+    def prior_codes(self, eps: torch.Tensor, c: Condition = None) -> torch.Tensor:
+        """Codes drawn from the model's prior, given standard-normal `eps` (n, d):
+        N(0, I) as it is; richer priors (mixtures) transform it."""
+        return eps
 
     def set_epoch(self, epoch: int) -> None:
         """Called by the trainer before each epoch; models with schedules use it."""
+
+    def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
+        """One optimiser per group, in order; the first group minimises "loss"."""
+        return {"model": [p for p in self.parameters() if p.requires_grad]}
 
     @property
     def latent_dim(self) -> int:

@@ -19,9 +19,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import AekitError
+from .configs import UPSAMPLE_MODES
 from .layers import activation, mlp
-
-UPSAMPLE_MODES = ("transpose", "nearest", "bilinear", "bed-of-nails", "max-unpool")
 
 Switches = list[torch.Tensor] | None  # max-pool indices, outermost level first
 

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from ..errors import AekitError
+from .configs import OUTPUTS, positive_int_tuple  # noqa: F401
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -18,8 +19,6 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "tanh": nn.Tanh,
     "sigmoid": nn.Sigmoid,
 }
-
-OUTPUTS = ("sigmoid", "identity")  # sigmoid for data in [0, 1], identity for real data
 
 
 def activation(name: str) -> nn.Module:
@@ -52,12 +51,3 @@ def init_weights(module: nn.Module) -> None:
             nn.init.xavier_uniform_(m.weight)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-
-
-def positive_int_tuple(values: Sequence[int], what: str, *, allow_empty: bool) -> tuple:
-    values = tuple(int(v) for v in values)
-    if not allow_empty and not values:
-        raise AekitError(f"{what} needs at least one value")
-    if any(v < 1 for v in values):
-        raise AekitError(f"{what} must be positive integers, got {list(values)}")
-    return values

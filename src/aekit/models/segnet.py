@@ -11,40 +11,19 @@ across, only the indices, which is what sets it apart from U-Net.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import AekitError
+from .base import Condition
+from .configs import SegNetConfig  # noqa: F401
 from .layers import init_weights, output_activation
 from .unet import (
     ImageToImage,
-    check_pixel_config,
     conv_block,
     pad_to_multiple,
     pixel_loss,
 )
-
-
-@dataclass(frozen=True)
-class SegNetConfig:
-    in_channels: int = 3  # 3 for RGB photos, 1 for grayscale or the L of colorization
-    out_channels: int = 2  # one logit per class, or a/b / RGB for colour
-    channels: tuple[int, ...] = (32, 64, 128)  # stage widths; a 2x pooling after each
-    convs: int = 2  # conv layers per stage (the paper's VGG16 stages have 2 or 3)
-    activation: str = "relu"
-    batch_norm: bool = True  # the paper puts batch norm after every convolution
-    output: str = "identity"  # identity for logits and a/b, sigmoid for RGB in [0, 1]
-    loss: str = "cross-entropy"  # "cross-entropy" (class ids), "l1" or "mse" (colour)
-    class_weights: tuple[float, ...] | None = None  # e.g. median-frequency balancing
-    ignore_index: int = 255  # target pixels with this id count for nothing
-
-    def __post_init__(self) -> None:
-        if self.convs < 1:
-            raise AekitError(f"convs must be at least 1, got {self.convs}")
-        check_pixel_config(self)
 
 
 class SegNet(ImageToImage):
@@ -78,7 +57,7 @@ class SegNet(ImageToImage):
         """Inputs are padded to a multiple of this (one halving per stage)."""
         return 2 ** len(self.config.channels)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, c: Condition = None) -> torch.Tensor:
         h, w = x.shape[-2:]
         x = pad_to_multiple(x, self.multiple)  # (B, C_in, H', W')
         switches = []
@@ -91,5 +70,7 @@ class SegNet(ImageToImage):
         x = self.head(x)[:, :, :h, :w]  # (B, C_out, H, W)
         return output_activation(self.config.output, x)
 
-    def loss(self, x: torch.Tensor, target: torch.Tensor) -> dict[str, torch.Tensor]:
+    def loss(
+        self, x: torch.Tensor, target: torch.Tensor, c: Condition = None
+    ) -> dict[str, torch.Tensor]:
         return pixel_loss(self(x), target, self.config)

@@ -13,83 +13,19 @@ per-pixel cross-entropy with class weights and an ignore index for class maps.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..errors import AekitError
-from .base import Model
-from .bodies import UPSAMPLE_MODES, Up
+from .base import Condition, Model
+from .bodies import Up
+from .configs import PIXEL_LOSSES, UNetConfig, check_pixel_config  # noqa: F401
 from .layers import (
-    ACTIVATIONS,
-    OUTPUTS,
     activation,
     init_weights,
     output_activation,
-    positive_int_tuple,
 )
-
-PIXEL_LOSSES = ("l1", "mse", "cross-entropy")
-
-
-@dataclass(frozen=True)
-class UNetConfig:
-    in_channels: int = 1  # 1 for the L of colorization, 3 for RGB photos
-    out_channels: int = 2  # a/b (2) or RGB (3) for colour; one logit per class
-    channels: tuple[int, ...] = (32, 64, 128)  # width per level; 2x pooling between
-    skip: bool = True  # U-Net: concatenate encoder features into the decoder
-    upsample: str = "transpose"  # how the decoder doubles the resolution
-    activation: str = "relu"
-    batch_norm: bool = True  # after each 3x3 conv; trains faster at these depths
-    output: str = "identity"  # identity for a/b and logits, sigmoid for RGB in [0, 1]
-    loss: str = "l1"  # "l1" or "mse" (colour), "cross-entropy" (class ids)
-    class_weights: tuple[float, ...] | None = None  # cross-entropy weight per class
-    ignore_index: int = 255  # target pixels with this id count for nothing
-
-    def __post_init__(self) -> None:
-        if self.upsample not in UPSAMPLE_MODES:
-            raise AekitError(
-                f"unknown upsampling {self.upsample!r}; "
-                f"choose from {', '.join(UPSAMPLE_MODES)}"
-            )
-        check_pixel_config(self)
-
-
-def check_pixel_config(config) -> None:
-    """Checks every image-to-image config shares: channels, output, loss, weights."""
-    object.__setattr__(
-        config,
-        "channels",
-        positive_int_tuple(config.channels, "channels", allow_empty=False),
-    )
-    for name in ("in_channels", "out_channels"):
-        if int(getattr(config, name)) < 1:
-            raise AekitError(f"{name} must be at least 1, got {getattr(config, name)}")
-    if config.activation not in ACTIVATIONS:
-        raise AekitError(
-            f"unknown activation {config.activation!r}; "
-            f"choose from {', '.join(ACTIVATIONS)}"
-        )
-    if config.output not in OUTPUTS:
-        raise AekitError(f"output must be one of {OUTPUTS}, got {config.output!r}")
-    if config.loss not in PIXEL_LOSSES:
-        raise AekitError(f"loss must be one of {PIXEL_LOSSES}, got {config.loss!r}")
-    if config.loss == "cross-entropy" and config.out_channels < 2:
-        raise AekitError("segmentation needs at least 2 classes (out_channels >= 2)")
-    if config.class_weights is not None:
-        weights = tuple(float(w) for w in config.class_weights)
-        object.__setattr__(config, "class_weights", weights)
-        if config.loss != "cross-entropy":
-            raise AekitError("class weights apply to the cross-entropy loss only")
-        if len(weights) != config.out_channels:
-            raise AekitError(
-                f"{len(weights)} class weights for {config.out_channels} classes"
-            )
-        if not all(math.isfinite(w) and w >= 0 for w in weights) or sum(weights) <= 0:
-            raise AekitError(f"class weights must be >= 0 and finite, got {weights}")
 
 
 def pixel_loss(
@@ -162,10 +98,10 @@ def conv_block(
 class ImageToImage(Model):
     """The Model contract for image-to-image nets: forward and loss, but no code."""
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
+    def encode(self, x: torch.Tensor, c: Condition = None) -> torch.Tensor:
         raise _no_code()
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
+    def decode(self, z: torch.Tensor, c: Condition = None) -> torch.Tensor:
         raise _no_code()
 
     @property
@@ -230,7 +166,7 @@ class UNet(ImageToImage):
         """Inputs are padded to a multiple of this (one halving per pooling)."""
         return 2 ** (len(self.config.channels) - 1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, c: Condition = None) -> torch.Tensor:
         h, w = x.shape[-2:]
         x = pad_to_multiple(x, self.multiple)  # (B, C_in, H', W')
         skips, switches = [], []
@@ -248,5 +184,7 @@ class UNet(ImageToImage):
         x = self.head(x)[:, :, :h, :w]  # (B, C_out, H, W)
         return output_activation(self.config.output, x)
 
-    def loss(self, x: torch.Tensor, target: torch.Tensor) -> dict[str, torch.Tensor]:
+    def loss(
+        self, x: torch.Tensor, target: torch.Tensor, c: Condition = None
+    ) -> dict[str, torch.Tensor]:
         return pixel_loss(self(x), target, self.config)

@@ -14,68 +14,17 @@ https://arxiv.org/abs/2006.13202). Losses are in nats per example.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import AekitError
-from .base import Model
+from .base import Condition, Model
 from .bodies import Switches, make_body
-from .layers import OUTPUTS, init_weights, output_activation, positive_int_tuple
+from .configs import VAEConfig
+from .layers import init_weights, output_activation
 
 LOGVAR_RANGE = (-30.0, 20.0)  # keeps exp(logvar) finite in float32 and bf16
-
-
-@dataclass(frozen=True)
-class VAEConfig:
-    input_shape: tuple[int, ...]  # (C, H, W) images or (D,) vectors
-    latent_dim: int = 16  # size of z
-    body: str = "mlp"  # "mlp" or "conv"
-    hidden: tuple[int, ...] = (512, 256)  # MLP widths, mirrored
-    channels: tuple[int, ...] = (32, 64)  # conv widths; one 2x pooling per width
-    upsample: str = "transpose"  # how the conv decoder doubles resolution
-    activation: str = "relu"
-    output: str = "sigmoid"  # decoder mean: sigmoid for data in [0, 1], identity else
-    likelihood: str = "bernoulli"  # "bernoulli" (data in [0, 1]) or "gaussian"
-    sigma: float | None = None  # Gaussian std; None learns one scalar
-    beta: float = 1.0  # weight of the KL term; 1 is the true ELBO
-    kl_warmup_epochs: int = 0  # ramp the KL weight from 0 to beta over this many epochs
-
-    def __post_init__(self) -> None:
-        object.__setattr__(
-            self,
-            "input_shape",
-            positive_int_tuple(self.input_shape, "input_shape", allow_empty=False),
-        )
-        object.__setattr__(
-            self, "hidden", positive_int_tuple(self.hidden, "hidden", allow_empty=True)
-        )
-        object.__setattr__(
-            self,
-            "channels",
-            positive_int_tuple(self.channels, "channels", allow_empty=False),
-        )
-        if self.latent_dim < 1:
-            raise AekitError(f"latent_dim must be at least 1, got {self.latent_dim}")
-        if self.output not in OUTPUTS:
-            raise AekitError(f"output must be one of {OUTPUTS}, got {self.output!r}")
-        if self.likelihood not in ("bernoulli", "gaussian"):
-            raise AekitError(
-                f"likelihood must be 'bernoulli' or 'gaussian', got {self.likelihood!r}"
-            )
-        if self.likelihood == "bernoulli" and self.output != "sigmoid":
-            raise AekitError(
-                "a Bernoulli decoder needs data in [0, 1]; use --likelihood gaussian "
-                "for standardised or real-valued data"
-            )
-        if self.sigma is not None and not self.sigma > 0:
-            raise AekitError(f"sigma must be positive, got {self.sigma}")
-        if self.beta < 0:
-            raise AekitError(f"beta must be >= 0, got {self.beta}")
-        if self.kl_warmup_epochs < 0:
-            raise AekitError("kl_warmup_epochs must be >= 0")
 
 
 class VAE(Model):
@@ -100,19 +49,21 @@ class VAE(Model):
         init_weights(self)
 
     # -- the contract ----------------------------------------------------------
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
+    def encode(self, x: torch.Tensor, c: Condition = None) -> torch.Tensor:
         """The posterior mean: the deterministic code used for plots and probes."""
         return self.encode_distribution(x)[0]
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
+    def decode(self, z: torch.Tensor, c: Condition = None) -> torch.Tensor:
         """The mean of p(x|z)."""
         return output_activation(self.config.output, self.decode_logits(z))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, c: Condition = None) -> torch.Tensor:
         mu, _, switches = self._posterior(x)
         return output_activation(self.config.output, self.decode_logits(mu, switches))
 
-    def loss(self, x: torch.Tensor, target: torch.Tensor) -> dict[str, torch.Tensor]:
+    def loss(
+        self, x: torch.Tensor, target: torch.Tensor, c: Condition = None
+    ) -> dict[str, torch.Tensor]:
         mu, logvar, switches = self._posterior(x)
         z = self.reparameterize(mu, logvar)
         recon = -self.log_likelihood(target, self.decode_logits(z, switches)).mean()
@@ -132,7 +83,9 @@ class VAE(Model):
         )
 
     # -- the probabilistic pieces (also used by evaluation) ----------------------
-    def encode_distribution(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def encode_distribution(
+        self, x: torch.Tensor, c: Condition = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         mu, logvar, _ = self._posterior(x)
         return mu, logvar  # (B, latent) each
 
@@ -162,7 +115,7 @@ class VAE(Model):
         return self.body.decode(self.from_code(z), switches)  # (B, *input_shape)
 
     def sample(
-        self, n: int, *, generator: torch.Generator | None = None
+        self, n: int, c: Condition = None, *, generator: torch.Generator | None = None
     ) -> torch.Tensor:
         """Decode n draws from the prior N(0, I)."""
         device = self.from_code.weight.device

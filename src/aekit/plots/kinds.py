@@ -14,16 +14,23 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from .. import latent
+from .. import inference, latent
 from ..data import Dataset
 from ..errors import AekitError
+from ..noise import Noise
 from ..run import Run
 from .curves import plot_history
-from .grids import plot_image_panels, plot_image_rows, plot_vector_strips
+from .grids import (
+    plot_image_panels,
+    plot_image_rows,
+    plot_vector_rows,
+    plot_vector_strips,
+)
 from .latent import plot_latent_scatter, plot_manifold
 
 EMBED_POINTS = 1000  # t-SNE and UMAP see at most this many codes
 MAX_TRAVERSED = 16  # rows of a traversal: the most active dimensions beyond this
+N_SHOWN = 10  # examples in the reconstructions picture
 
 
 @dataclass(frozen=True)
@@ -69,9 +76,44 @@ def _strips(run, strips, labels, *, title, column_labels, row_label="step"):
 
 # -- the kinds ----------------------------------------------------------------------
 def reconstructions(run: Run, data: Dataset, o: PictureOptions) -> Figure:
-    from ..outputs import reconstruction_figure
+    """Held-out originals above their reconstructions (clean, noisy, denoised for a
+    denoising run)."""
+    pick = shown_examples(data)
+    x, c = data.x[pick], _condition(run, data, pick)
+    noise = run.train_config.noise
+    if noise:
+        bounds = (0.0, 1.0) if run.scaling.domain == "unit" else None
+        noisy = Noise.parse(noise)(
+            x, bounds=bounds, generator=torch.Generator().manual_seed(0)
+        )
+        rows = [x, noisy, inference.reconstruct(run, noisy, c)]
+        labels = ["clean", "noisy", "denoised"]
+        title = f"{run.model_name} denoising ({noise}) on held-out examples"
+    else:
+        rows = [x, inference.reconstruct(run, x, c)]
+        labels = ["original", "reconstruction"]
+        title = (
+            f"{run.model_name} (code size {run.model.latent_dim}) on held-out examples"
+        )
+    if data.is_image:
+        return plot_image_rows(rows, labels, title=title)
+    return plot_vector_rows([np.asarray(r) for r in rows], labels, title=title)
 
-    return reconstruction_figure(run, data)
+
+def shown_examples(data: Dataset, n: int = N_SHOWN) -> torch.Tensor:
+    """Indices of up to n examples: one per class first when there are labels."""
+    if data.y is None:
+        return torch.arange(min(n, len(data)))
+    picked: list[int] = []
+    for label in torch.unique(data.y).tolist():
+        picked.append(int((data.y == label).nonzero()[0, 0]))
+    rest = [i for i in range(len(data)) if i not in set(picked)]
+    return torch.tensor((picked + rest)[:n])
+
+
+def _condition(run: Run, data: Dataset, pick: Any = slice(None)) -> Any:
+    c = data.condition if run.capabilities.conditional else None
+    return None if c is None else c[pick]
 
 
 def latent_scatter(run: Run, data: Dataset, o: PictureOptions) -> Figure:
@@ -170,8 +212,6 @@ def _name(data: Dataset, i: int) -> str:
 
 
 def traverse(run: Run, data: Dataset, o: PictureOptions) -> Figure:
-    from ..outputs import shown_examples
-
     codes = latent.encode_tensor(run, data.x)
     d = codes.shape[1]
     if o.dims:
@@ -198,31 +238,50 @@ def traverse(run: Run, data: Dataset, o: PictureOptions) -> Figure:
 
 
 def samples(run: Run, data: Dataset, o: PictureOptions) -> Figure:
-    d = run.model.latent_dim
-    g = torch.Generator().manual_seed(o.seed)
-    prior = torch.randn(o.samples, d, generator=g)
-    if run.is_variational:
-        panels = {"the prior N(0, I)": prior}
+    """New data from the run's own sampler (one row per class for a conditional
+    run); a plain autoencoder also shows N(0, I) and a Gaussian mixture beside its
+    fitted Gaussian, to show why the fit matters."""
+    caps = run.capabilities
+    title = f"{run_label(run)}\nnew data: codes drawn from each distribution, decoded"
+    if caps.conditional:
+        return _samples_by_class(run, o, title)
+    own = inference.draw_codes(run, o.samples, seed=o.seed)
+    if caps.sampler == "prior":
+        panels = {"the prior": own}
+    elif caps.sampler == "learned":
+        panels = {"the learned prior over codes": own}
     else:
+        g = torch.Generator().manual_seed(o.seed)
         fit = latent.subsample(o.fit or data, 5000, seed=o.seed)
         codes = latent.encode_tensor(run, fit.x)
-        mean, cov = latent.fit_gaussian(codes)
         mixture = latent.fit_gaussian_mixture(codes, o.components, seed=o.seed)
         panels = {
-            "N(0, I), as a VAE would": prior,
-            "a Gaussian fitted to the codes": latent.sample_gaussian(
-                mean, cov, o.samples, seed=o.seed
+            "N(0, I), as a VAE would": torch.randn(
+                o.samples, run.model.latent_dim, generator=g
             ),
+            "a Gaussian fitted to the codes": own,
             f"a {mixture.n_components}-component Gaussian mixture\n"
             "fitted to the codes": latent.sample_mixture(mixture, o.samples),
         }
     decoded = [latent.decode_tensor(run, z) for z in panels.values()]
-    title = f"{run_label(run)}\nnew data: codes drawn from each distribution, decoded"
     if len(run.sample_shape) == 3:
         return plot_image_panels(
             [display(run, x) for x in decoded], list(panels), title=title
         )
     return plot_vector_strips(decoded, list(panels), title=title, row_label="draw")
+
+
+def _samples_by_class(run: Run, o: PictureOptions, title: str) -> Figure:
+    n_classes = len(run.classes or ()) or int(run.record["data"].get("n_classes") or 0)
+    per = max(1, min(o.samples // max(n_classes, 1), 10))
+    rows, names = [], []
+    for k in range(n_classes):
+        c = torch.full((per,), k, dtype=torch.long)
+        rows.append(inference.sample(run, per, seed=o.seed + k, c=c))
+        names.append(run.classes[k] if run.classes else str(k))
+    if len(run.sample_shape) == 3:
+        return plot_image_rows([display(run, x) for x in rows], names, title=title)
+    return plot_vector_strips(rows, names, title=title, row_label="draw")
 
 
 def history(run: Run, data: Any, o: PictureOptions) -> Figure:

@@ -16,10 +16,11 @@ from matplotlib.figure import Figure
 from .. import latent
 from ..data import Dataset
 from ..errors import AekitError
-from ..io import save_figure, write_bytes
-from ..run import Run
+from ..io import save_figure
+from ..options import COMPARED, PICTURE_KINDS
+from ..run import Run, as_run, run_data, run_splits
 from . import kinds
-from .compose import compose, figure_png
+from .compose import compose
 from .curves import plot_smoothness
 from .kinds import PictureOptions, run_label
 
@@ -71,8 +72,8 @@ PICTURES: dict[str, Picture] = {
         "Gaussian or a Gaussian mixture fitted to its codes does better.",
     ),
 }
-KINDS = (*PICTURES, "compare")
-COMPARED = ("latent", "manifold", "interpolate")  # compare's default pictures
+assert tuple(PICTURES) == PICTURE_KINDS, "aekit.options.PICTURE_KINDS names them"
+KINDS = (*PICTURE_KINDS, "compare")
 AFTER_TRAINING = ("history", "latent", "manifold", "interpolate", "traverse", "samples")
 
 
@@ -89,8 +90,6 @@ def plot(
     """The picture `kind` of a run (see KINDS) as a matplotlib Figure, saved to `out`
     when given. `data` defaults to the run's own held-out split; `compare` draws the
     same pictures of `run` and `other` side by side. Options: PictureOptions fields."""
-    from ..api import as_run
-
     run = as_run(run)
     o = picture_options(options)
     if kind == "compare":
@@ -130,11 +129,9 @@ def picture_data(run: Run, data: Any = None) -> tuple[Dataset, Dataset]:
     """(examples to show, examples whose codes samplers fit): the run's validation
     and training splits by default, else `data` for both."""
     if data is not None:
-        shown = latent.run_data(run, data)
+        shown = run_data(run, data)
         return shown, shown
-    everything = latent.run_data(run)
-    config = run.train_config
-    train, val = everything.split(config.val_fraction, seed=config.seed)
+    train, val = run_splits(run)
     return val, train
 
 
@@ -167,7 +164,7 @@ def compare(
         if kind not in PICTURES:
             raise AekitError(f"unknown picture {kind!r} to compare")
     shown_a, fit_a = picture_data(a, data)
-    shown_b, fit_b = (latent.run_data(b, shown_a), latent.run_data(b, fit_a))
+    shown_b, fit_b = (run_data(b, shown_a), run_data(b, fit_a))
     rows = []
     for kind in kinds:
         if applicable(a, kind) and applicable(b, kind):
@@ -198,51 +195,3 @@ def smoothness_figure(runs: Sequence[tuple[Run, Dataset]], o: PictureOptions) ->
         title="smoothness of interpolations: mean change between neighbouring frames",
         ylabel="mean |change| per value (model units)",
     )
-
-
-# -- at the end of training -----------------------------------------------------------
-def write_run_pictures(
-    run: Run,
-    train: Dataset,
-    val: Dataset,
-    *,
-    pictures: bool = True,
-    report: bool = True,
-    written: dict[str, Path] | None = None,
-) -> dict[str, Path]:
-    """The lecture pictures that suit the run as RUN/KIND.png (unless `pictures` is
-    False) and report.html embedding them (unless `report` is False). Pictures in
-    `written` are already on disk and are only embedded."""
-    if run.task != "reconstruct":  # image-to-image tasks draw their own pictures
-        return {}
-    written = written or {}
-    o = PictureOptions(seed=run.train_config.seed, pairs=3, fit=train)
-    pngs = {k: Path(p).read_bytes() for k, p in written.items() if k in PICTURES}
-    kinds_ = [k for k in ("reconstructions", *AFTER_TRAINING) if k not in pngs]
-    out: dict[str, Path] = {}
-    for kind in kinds_:
-        if not _after_training(run, kind):
-            continue
-        try:
-            pngs[kind] = figure_png(PICTURES[kind].draw(run, val, o))
-        except AekitError as e:  # a picture that cannot be drawn costs no training
-            log.warning("no %s picture: %s", kind, e)
-            continue
-        if pictures:
-            out[kind] = write_bytes(run.path / f"{kind}.png", pngs[kind])
-    if report:
-        from ..report import write_html
-
-        out["report"] = write_html(run, pngs, run.path / "report.html")
-    return out
-
-
-def _after_training(run: Run, kind: str) -> bool:
-    images = len(run.sample_shape) == 3
-    if kind == "manifold":
-        return applicable(run, kind) and (
-            run.model.latent_dim == 2 or run.is_variational
-        )
-    if kind in ("interpolate", "traverse", "samples"):
-        return images
-    return True

@@ -2,15 +2,11 @@
 
 A task decides what the model's input and target are, how a run is scored and what
 it writes; the models (U-Net, plain encoder-decoder, SegNet) and fit() are shared.
-`aekit.api.train(..., task=...)` routes here; `aekit evaluate` calls `evaluate_task`
-for runs whose task is not "reconstruct".
+aekit.pipeline trains them as it trains autoencoders; `aekit evaluate` calls
+`evaluate_task` for runs whose task is not "reconstruct".
 """
 
 from __future__ import annotations
-
-from .apply import evaluate_task
-from .outputs import write_task_outputs
-from .training import resume_task, train_task
 
 # name -> what the model learns; "reconstruct" is the autoencoders' own task
 TASKS: dict[str, str] = {
@@ -19,4 +15,13 @@ TASKS: dict[str, str] = {
     "segment": "image -> one class id per pixel",
 }
 
-__all__ = ["TASKS", "evaluate_task", "resume_task", "train_task", "write_task_outputs"]
+
+def __getattr__(name: str):  # aekit.tasks.evaluate_task, as before, loaded lazily
+    if name == "evaluate_task":
+        from .apply import evaluate_task
+
+        return evaluate_task
+    raise AttributeError(f"module 'aekit.tasks' has no attribute {name!r}")
+
+
+__all__ = ["TASKS", "evaluate_task"]

@@ -38,7 +38,13 @@ def task_settings(run: Run) -> dict[str, Any]:
 
 
 def write_task_outputs(
-    run: Run, train: Dataset, val: Dataset, history: Any, *, pictures: bool = True
+    run: Run,
+    train: Dataset,
+    val: Dataset,
+    history: Any,
+    *,
+    pictures: bool = True,
+    report: bool = True,
 ) -> dict[str, Path]:
     """metrics.json (loss terms and task scores on the validation patches) and,
     unless `pictures` is False, predictions.png."""

@@ -1,4 +1,4 @@
-"""Training an image-to-image task: data pairs, the model, fit(), the run directory.
+"""Preparing an image-to-image task: data pairs, cut into patches, and its model.
 
 Whole images are split into training and validation images first (seeded), so no
 validation patch overlaps a training one; then each side is cut into patches.
@@ -21,9 +21,10 @@ from ..data.paired import (
     segmentation_dataset,
 )
 from ..errors import AekitError
-from ..models import IMAGE_TO_IMAGE, Model
-from ..run import Run, build_run_model, load_run, write_run_config
-from ..trainer import Progress, TrainConfig, fit
+from ..models import build_model, models_for, spec_of
+from ..models.base import Model
+from ..run import seeded
+from ..train_config import TrainConfig
 from .colorize import check_color_space, colorization_dataset
 from .segment import class_palette, median_frequency_weights
 from .sources import read_task_pairs, split_images
@@ -43,7 +44,7 @@ TASK_OPTIONS = (
     "class_weights",
     "ignore_index",
 )
-TRAIN_OPTIONS = tuple(f.name for f in dataclasses.fields(TrainConfig))
+TASK_NAMES = ("colorize", "segment")
 
 
 @dataclass
@@ -53,98 +54,35 @@ class TaskData:
     settings: dict[str, Any]  # what inference needs: color space, palette, ...
 
 
-def train_task(
+def prepare_task(
     task: str,
     data: Any,
-    model: str | None = None,
-    *,
-    out: str | Path | None = None,
-    overwrite: bool = False,
-    pictures: bool = True,
-    progress: Progress | None = None,
-    **options: Any,
-) -> Run:
-    """Train `model` (unet, encoder-decoder, segnet) to colorize or segment `data`."""
-    from ..api import _new_run_dir  # the one rule for naming and replacing run dirs
-
+    model: str | None,
+    options: dict[str, Any],
+    config: TrainConfig,
+) -> tuple[str, Model, tuple[Dataset, Dataset], dict[str, Any], dict[str, Any]]:
+    """(model name, seeded model, (train, val) patches, data record, settings) for
+    `model` (unet, encoder-decoder, segnet) to colorize or segment `data`."""
     model = model or DEFAULT_MODEL
-    if model not in IMAGE_TO_IMAGE:
+    if task not in TASK_NAMES:
+        raise AekitError(f"unknown task {task!r}; choose from {', '.join(TASK_NAMES)}")
+    if task not in spec_of(model).capabilities.tasks:
         raise AekitError(
             f"--task {task} needs an image-to-image model "
-            f"({', '.join(IMAGE_TO_IMAGE)}), not {model!r}"
+            f"({', '.join(models_for(task))}), not {model!r}"
         )
     options = {k: v for k, v in options.items() if v is not None}
-    for name in ("image_size", "label_column", "split"):
+    for name in ("image_size", "image_channels", "label_column", "split", "stream"):
         if name in options:
             raise AekitError(
                 f"{name} does not apply to --task {task}: images keep their own size "
                 "and are cut into --patch-size patches"
             )
     task_opts = {k: _plain(options.pop(k)) for k in TASK_OPTIONS if k in options}
-    config = TrainConfig(**{k: options.pop(k) for k in TRAIN_OPTIONS if k in options})
     net, prepared = build_task(task, model, data, task_opts, options, config)
-    out = _new_run_dir(out, model, prepared.train, overwrite)
-    source = _source_record(data)
-    write_run_config(
-        out,
-        model_name=model,
-        model=net,
-        data=prepared.train,
-        data_spec={"source": source, "options": task_opts, "task": prepared.settings},
-        train_config=config,
-        task=task,
-        n_train=len(prepared.train),
-        n_val=len(prepared.val),
-    )
-    history = fit(net, prepared.train, prepared.val, config, out=out, progress=progress)
-    return finish_task(out, prepared, history, pictures)
-
-
-def resume_task(
-    path: Path,
-    record: dict[str, Any],
-    config: TrainConfig,
-    progress: Progress | None,
-    pictures: bool,
-    *,
-    restart: bool = False,
-) -> Run:
-    """Continue a task run from its last checkpoint (api.train(resume=...) checks it
-    and clears a killed run's temporary files first); `restart`: the run was killed
-    before its first epoch completed and starts again."""
-    from ..io import write_json
-
-    spec = record["data"]
-    from ..api import _seeded
-
-    # the initial weights its seed gave; fit() loads the checkpoint unless it restarts
-    net = _seeded(config.seed, lambda: build_run_model(record, path))
-    prepared = task_data(record["task"], spec["source"], spec["options"], net, config)
-    record["training"] = dataclasses.asdict(config)
-    write_json(path / "config.json", record)
-    history = fit(
-        net,
-        prepared.train,
-        prepared.val,
-        config,
-        out=path,
-        resume=not restart,
-        progress=progress,
-    )
-    return finish_task(path, prepared, history, pictures)
-
-
-def finish_task(out: Path, prepared: TaskData, history: Any, pictures: bool) -> Run:
-    from .outputs import write_task_outputs
-
-    if not history.rows:
-        raise AekitError(
-            "training stopped before the first epoch completed; nothing saved"
-        )
-    run = load_run(out)
-    run.history = history
-    write_task_outputs(run, prepared.train, prepared.val, history, pictures=pictures)
-    return run
+    spec = {"source": _source_record(data), "options": task_opts}
+    spec["task"] = prepared.settings
+    return model, net, (prepared.train, prepared.val), spec, prepared.settings
 
 
 def build_task(
@@ -158,7 +96,7 @@ def build_task(
     """The model for this data, and the data cut to fit it."""
     pairs = read_task_pairs(task, data, task_opts, split="train")
     fixed = task_model_options(task, pairs, task_opts)
-    spec = IMAGE_TO_IMAGE[model]
+    spec = spec_of(model)
     names = {f.name for f in dataclasses.fields(spec.config)}
     free = names - set(fixed) - set(spec.fixed)
     unknown = sorted(set(model_opts) - free)
@@ -167,11 +105,9 @@ def build_task(
             f"model {model!r} takes no option(s) {', '.join(unknown)} for --task "
             f"{task}; it takes {', '.join(sorted(free))}"
         )
-    from ..api import _seeded  # the same seed, the same initial weights
-
-    net = _seeded(
+    net = seeded(
         config.seed,
-        lambda: spec.cls(spec.config(**{**model_opts, **fixed, **spec.fixed})),
+        lambda: build_model(model, (), **{**model_opts, **fixed}),
     )
     return net, task_data(task, pairs, task_opts, net, config)
 

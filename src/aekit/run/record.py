@@ -1,4 +1,4 @@
-"""The run directory: what training leaves behind and every later command reads.
+"""A run's record (config.json) and the trained model read back from it.
 
 RUN/config.json          model, data source and scaling, training config, versions
 RUN/model.safetensors    best weights (by validation loss)
@@ -20,12 +20,13 @@ from typing import Any
 
 import torch
 
-from .checkpoint import check_checkpoint, load_weights
-from .data import Dataset, Scaling
-from .errors import AekitError
-from .io import read_json, write_json
-from .models import Model, model_from_record, model_record
-from .trainer import WEIGHTS, TrainConfig
+from ..checkpoint import check_checkpoint, load_weights
+from ..data import Dataset, Scaling
+from ..errors import AekitError
+from ..io import read_json, write_json
+from ..models import Capabilities, ModelSpec, model_from_record, model_record, spec_of
+from ..models.base import Model
+from ..trainer import WEIGHTS, TrainConfig
 
 FORMAT = "aekit-run"
 FORMAT_VERSION = 1
@@ -58,8 +59,23 @@ class Run:
         return self.record["data"]
 
     @property
+    def spec(self) -> ModelSpec:
+        return spec_of(self.model_name)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.spec.capabilities
+
+    @property
     def is_variational(self) -> bool:
-        return hasattr(self.model, "encode_distribution")
+        """A posterior distribution, as the model's registry entry declares."""
+        return self.capabilities.posterior
+
+    @property
+    def input_kind(self) -> str:
+        """vector, image or sequence: what the run's samples are."""
+        kind = self.record["data"].get("kind")
+        return kind or ("image" if len(self.sample_shape) == 3 else "vector")
 
     @property
     def task(self) -> str:
@@ -69,6 +85,11 @@ class Run:
     def metrics(self) -> dict[str, Any]:
         path = self.path / "metrics.json"
         return read_json(path) if path.is_file() else {}
+
+
+def as_run(run: Run | str | Path) -> Run:
+    """A Run, loading it when given its directory."""
+    return run if isinstance(run, Run) else load_run(run)
 
 
 def write_run_config(
@@ -190,7 +211,7 @@ def _positive_int(value: Any) -> bool:
 
 
 def versions() -> dict[str, str]:
-    from . import __version__
+    from ..version import __version__
 
     return {
         "aekit": __version__,

@@ -1,0 +1,151 @@
+"""Batched inference over a loaded run: encode, decode, reconstruct and sample.
+
+One batch policy for every command and picture (BATCH rows at a time, no
+gradients), and one sampler chosen by the model's declared capabilities: a prior
+(VAEs), a Gaussian fitted to the training codes (plain autoencoders), or a learned
+prior fitted as a second stage of the run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from .data import check_finite
+from .errors import AekitError
+from .run import Run, read_code_stats, sample_codes
+
+log = logging.getLogger(__name__)
+
+BATCH = 512  # rows per forward pass: large enough to be fast, small enough for RAM
+
+
+def batched(
+    fn: Callable[..., torch.Tensor],
+    x: torch.Tensor,
+    c: torch.Tensor | None = None,
+    *,
+    batch_size: int = BATCH,
+) -> torch.Tensor:
+    """fn over rows of x (and their conditions c), BATCH at a time, no gradients."""
+    parts = []
+    with torch.no_grad():
+        for i in range(0, len(x), batch_size):
+            args = (x[i : i + batch_size],)
+            if c is not None:
+                args += (c[i : i + batch_size],)
+            parts.append(fn(*args))
+    if not parts:
+        raise AekitError("no inputs to run the model on")
+    return torch.cat(parts)
+
+
+def encode(run: Run, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+    """Codes (N, latent) of model-ready inputs; a VAE gives its posterior means."""
+    return batched(run.model.encode, x, _condition(run, c, len(x)))
+
+
+def decode(run: Run, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+    """Decoded codes in model units, (N, *sample_shape)."""
+    z = torch.as_tensor(z, dtype=torch.float32)
+    return batched(run.model.decode, z, _condition(run, c, len(z)))
+
+
+def reconstruct(
+    run: Run, x: torch.Tensor, c: torch.Tensor | None = None
+) -> torch.Tensor:
+    """The model's output for each input, in model units."""
+    return batched(run.model, x, _condition(run, c, len(x)))
+
+
+def check_codes(run: Run, codes: Any) -> torch.Tensor:
+    """Codes from a user (a file, a list) as a checked (N, latent) float tensor."""
+    try:
+        z = torch.as_tensor(np.asarray(codes, dtype=np.float32))
+    except (TypeError, ValueError) as e:
+        raise AekitError(f"codes must be numbers: {e}") from e
+    if z.ndim == 1 and len(z):
+        z = z[None]
+    d = run.model.latent_dim
+    if z.ndim != 2 or z.shape[1] != d or len(z) == 0:
+        raise AekitError(
+            f"codes must have shape (N, {d}) with N >= 1, got {tuple(z.shape)}"
+        )
+    check_finite(z, "codes")
+    return z
+
+
+def draw_codes(
+    run: Run, n: int, *, seed: int = 0, c: torch.Tensor | None = None
+) -> torch.Tensor:
+    """n codes from the run's sampler: its prior, the fitted Gaussian or a learned
+    prior over codes, as the model's registry entry declares."""
+    sampler = run.capabilities.sampler
+    g = torch.Generator().manual_seed(seed)
+    if sampler is None:
+        raise AekitError(f"{run.path}: a {run.model_name} run does not sample")
+    if sampler == "learned":
+        from .stages import load_stage
+
+        prior = load_stage(run.path, "prior")
+        with torch.no_grad():
+            return prior.sample(n, c, generator=g)
+    eps = torch.randn(n, run.model.latent_dim, generator=g)
+    if sampler == "prior":
+        with torch.no_grad():
+            return run.model.prior_codes(eps, c)
+    mean, cov = read_code_stats(run.path, run.model.latent_dim)
+    return sample_codes(mean, cov, eps)
+
+
+def sample(
+    run: Run, n: int, *, seed: int = 0, c: torch.Tensor | None = None
+) -> torch.Tensor:
+    """n new examples in model units, decoded from `draw_codes`."""
+    if n < 1:
+        raise AekitError(f"the number of samples must be positive, got {n}")
+    c = _condition(run, c, n, sampling=True)
+    return decode(run, draw_codes(run, n, seed=seed, c=c), c)
+
+
+def class_conditions(run: Run, label: int | None, n: int) -> torch.Tensor | None:
+    """The conditions of n samples of a conditional run: `label` for all, or every
+    class in turn when no label is asked for. None for other runs."""
+    if not run.capabilities.conditional:
+        if label is not None:
+            raise AekitError(f"{run.path} is not conditional; --label does not apply")
+        return None
+    classes = run.classes or ()
+    n_classes = len(classes) or int(run.record["data"].get("n_classes") or 0)
+    if n_classes < 1:
+        raise AekitError(f"{run.path} records no classes to condition on")
+    if label is None:
+        log.info("no label asked for: drawing every class in turn")
+        return torch.arange(n) % n_classes
+    if not 0 <= label < n_classes:
+        names = f" ({', '.join(classes)})" if classes else ""
+        raise AekitError(
+            f"label {label} is outside the run's classes 0..{n_classes - 1}{names}"
+        )
+    return torch.full((n,), int(label), dtype=torch.long)
+
+
+def _condition(
+    run: Run, c: torch.Tensor | None, n: int, *, sampling: bool = False
+) -> torch.Tensor | None:
+    """The condition a model call needs: required by conditional runs, else None."""
+    if not run.capabilities.conditional:
+        return None
+    if c is None:
+        if sampling:
+            return class_conditions(run, None, n)
+        raise AekitError(
+            f"{run.path} is conditional: give each input its label (data with labels)"
+        )
+    if len(c) != n:
+        raise AekitError(f"{len(c)} conditions for {n} inputs")
+    return c

@@ -1,0 +1,273 @@
+"""Model configurations: frozen dataclasses, importable without torch.
+
+Each field carries its help text (and, where the command line spells it differently,
+its flag) as metadata, so `aekit train` builds its options from these classes and
+`aekit --help` answers without importing torch. The model classes that these
+configure live beside this module (autoencoder.py, vae.py, unet.py, segnet.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import AekitError
+from ..options import option
+
+ACTIVATION_NAMES = ("relu", "leaky-relu", "elu", "gelu", "silu", "tanh", "sigmoid")
+OUTPUTS = ("sigmoid", "identity")  # sigmoid for data in [0, 1], identity for real data
+UPSAMPLE_MODES = ("transpose", "nearest", "bilinear", "bed-of-nails", "max-unpool")
+PIXEL_LOSSES = ("l1", "mse", "cross-entropy")
+
+
+def positive_int_tuple(values: Sequence[int], what: str, *, allow_empty: bool) -> tuple:
+    values = tuple(int(v) for v in values)
+    if not allow_empty and not values:
+        raise AekitError(f"{what} needs at least one value")
+    if any(v < 1 for v in values):
+        raise AekitError(f"{what} must be positive integers, got {list(values)}")
+    return values
+
+
+def check_numbers(config: Any) -> None:
+    """Every number of a config is finite: NaN or inf options are bad input."""
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        values = value if isinstance(value, tuple) else (value,)
+        for v in values:
+            if isinstance(v, float) and not math.isfinite(v):
+                raise AekitError(f"{f.name} must be a finite number, got {v}")
+
+
+def _check_body(config: Any) -> None:
+    """Checks the autoencoder families share: sizes, body, activation, output."""
+    check_numbers(config)
+    set_ = object.__setattr__
+    set_(
+        config,
+        "input_shape",
+        positive_int_tuple(config.input_shape, "input_shape", allow_empty=False),
+    )
+    set_(
+        config, "hidden", positive_int_tuple(config.hidden, "hidden", allow_empty=True)
+    )
+    set_(
+        config,
+        "channels",
+        positive_int_tuple(config.channels, "channels", allow_empty=False),
+    )
+    if not isinstance(config.latent_dim, int) or config.latent_dim < 1:
+        raise AekitError(f"latent_dim must be at least 1, got {config.latent_dim}")
+    if config.body not in ("mlp", "conv"):
+        raise AekitError(f"body must be 'mlp' or 'conv', got {config.body!r}")
+    if config.upsample not in UPSAMPLE_MODES:
+        raise AekitError(
+            f"unknown upsampling {config.upsample!r}; "
+            f"choose from {', '.join(UPSAMPLE_MODES)}"
+        )
+    if config.activation not in ACTIVATION_NAMES:
+        raise AekitError(
+            f"unknown activation {config.activation!r}; "
+            f"choose from {', '.join(ACTIVATION_NAMES)}"
+        )
+    if config.output not in OUTPUTS:
+        raise AekitError(f"output must be one of {OUTPUTS}, got {config.output!r}")
+
+
+@dataclass(frozen=True)
+class AutoencoderConfig:
+    input_shape: tuple[int, ...] = option(
+        (), "(C, H, W) images or (D,) vectors", cli=False
+    )
+    latent_dim: int = option(16, "code size", metavar="N")
+    body: str = option("mlp", "mlp or conv", cli=False)  # the registry name fixes it
+    hidden: tuple[int, ...] = option(
+        (512, 256, 128),
+        "MLP widths, mirrored in the decoder; '' for a shallow AE",
+        metavar="W,W,...",
+    )
+    channels: tuple[int, ...] = option(
+        (32, 64), "conv widths, one 2x pooling each", metavar="C,C,..."
+    )
+    upsample: str = option(
+        "transpose", "how the conv decoder doubles resolution", choices=UPSAMPLE_MODES
+    )
+    activation: str = option("relu", "hidden activation", choices=ACTIVATION_NAMES)
+    output: str = option(
+        "sigmoid", "sigmoid for data in [0, 1], else identity", cli=False
+    )  # set from the data's scaling
+    recon_loss: str = option(
+        "mse", "autoencoder reconstruction loss", flag="loss", choices=("mse", "bce")
+    )
+    sparsity: float = option(
+        0.0,
+        "weight of the L1 penalty on the code (a sparse AE); 1e-5..1e-3 is "
+        "typical, larger silences most code units",
+        metavar="W",
+    )
+
+    def __post_init__(self) -> None:
+        _check_body(self)
+        if self.recon_loss not in ("mse", "bce"):
+            raise AekitError(
+                f"recon_loss must be 'mse' or 'bce', got {self.recon_loss!r}"
+            )
+        if self.recon_loss == "bce" and self.output != "sigmoid":
+            raise AekitError("recon_loss 'bce' needs data in [0, 1] (a sigmoid output)")
+        if self.sparsity < 0:
+            raise AekitError(f"sparsity must be >= 0, got {self.sparsity}")
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    input_shape: tuple[int, ...] = option(
+        (), "(C, H, W) images or (D,) vectors", cli=False
+    )
+    latent_dim: int = option(16, "code size", metavar="N")
+    body: str = option("mlp", "mlp or conv", cli=False)
+    hidden: tuple[int, ...] = option(
+        (512, 256), "MLP widths, mirrored in the decoder", metavar="W,W,..."
+    )
+    channels: tuple[int, ...] = option(
+        (32, 64), "conv widths, one 2x pooling each", metavar="C,C,..."
+    )
+    upsample: str = option(
+        "transpose", "how the conv decoder doubles resolution", choices=UPSAMPLE_MODES
+    )
+    activation: str = option("relu", "hidden activation", choices=ACTIVATION_NAMES)
+    output: str = option(
+        "sigmoid", "decoder mean: sigmoid for [0, 1], else identity", cli=False
+    )
+    likelihood: str = option(
+        "bernoulli",
+        "VAE decoder (auto: bernoulli for [0,1] data, else gaussian)",
+        choices=("auto", "bernoulli", "gaussian"),
+    )
+    sigma: float | None = option(
+        None, "Gaussian decoder std (default: learned)", metavar="S"
+    )
+    beta: float = option(1.0, "weight of the KL term; 1 is the true ELBO", metavar="B")
+    kl_warmup_epochs: int = option(
+        0,
+        "ramp the KL weight from 0 to beta over this many epochs",
+        flag="kl-warmup",
+        metavar="EPOCHS",
+    )
+
+    def __post_init__(self) -> None:
+        _check_body(self)
+        if self.likelihood not in ("bernoulli", "gaussian"):
+            raise AekitError(
+                f"likelihood must be 'bernoulli' or 'gaussian', got {self.likelihood!r}"
+            )
+        if self.likelihood == "bernoulli" and self.output != "sigmoid":
+            raise AekitError(
+                "a Bernoulli decoder needs data in [0, 1]; use --likelihood gaussian "
+                "for standardised or real-valued data"
+            )
+        if self.sigma is not None and not self.sigma > 0:
+            raise AekitError(f"sigma must be positive, got {self.sigma}")
+        if self.beta < 0:
+            raise AekitError(f"beta must be >= 0, got {self.beta}")
+        if self.kl_warmup_epochs < 0:
+            raise AekitError("kl_warmup_epochs must be >= 0")
+
+
+@dataclass(frozen=True)
+class UNetConfig:
+    in_channels: int = option(1, "1 for the L of colorization, 3 for RGB", cli=False)
+    out_channels: int = option(2, "a/b (2) or RGB (3); one logit per class", cli=False)
+    channels: tuple[int, ...] = option(
+        (32, 64, 128), "width per level; 2x pooling between", metavar="C,C,..."
+    )
+    skip: bool = option(True, "U-Net: concatenate encoder features", cli=False)
+    upsample: str = option(
+        "transpose", "how the decoder doubles the resolution", choices=UPSAMPLE_MODES
+    )
+    activation: str = option("relu", "hidden activation", choices=ACTIVATION_NAMES)
+    batch_norm: bool = option(True, "batch norm after each 3x3 conv", cli=False)
+    output: str = option(
+        "identity", "identity for a/b and logits, sigmoid for RGB", cli=False
+    )
+    loss: str = option(
+        "l1", "l1 or mse (colour), cross-entropy (class ids)", cli=False
+    )  # set by --color-loss or the task
+    class_weights: tuple[float, ...] | None = option(
+        None, "cross-entropy weight per class", cli=False
+    )
+    ignore_index: int = option(
+        255, "target pixels with this id count for nothing", cli=False
+    )
+
+    def __post_init__(self) -> None:
+        if self.upsample not in UPSAMPLE_MODES:
+            raise AekitError(
+                f"unknown upsampling {self.upsample!r}; "
+                f"choose from {', '.join(UPSAMPLE_MODES)}"
+            )
+        check_pixel_config(self)
+
+
+@dataclass(frozen=True)
+class SegNetConfig:
+    in_channels: int = option(3, "3 for RGB photos, 1 for grayscale", cli=False)
+    out_channels: int = option(2, "one logit per class, or a/b / RGB", cli=False)
+    channels: tuple[int, ...] = option(
+        (32, 64, 128), "stage widths; a 2x pooling after each", metavar="C,C,..."
+    )
+    convs: int = option(2, "conv layers per stage", cli=False)
+    activation: str = option("relu", "hidden activation", choices=ACTIVATION_NAMES)
+    batch_norm: bool = option(True, "batch norm after every convolution", cli=False)
+    output: str = option(
+        "identity", "identity for logits and a/b, sigmoid for RGB", cli=False
+    )
+    loss: str = option("cross-entropy", "cross-entropy, l1 or mse", cli=False)
+    class_weights: tuple[float, ...] | None = option(
+        None, "cross-entropy weight per class", cli=False
+    )
+    ignore_index: int = option(
+        255, "target pixels with this id count for nothing", cli=False
+    )
+
+    def __post_init__(self) -> None:
+        if self.convs < 1:
+            raise AekitError(f"convs must be at least 1, got {self.convs}")
+        check_pixel_config(self)
+
+
+def check_pixel_config(config: Any) -> None:
+    """Checks every image-to-image config shares: channels, output, loss, weights."""
+    check_numbers(config)
+    object.__setattr__(
+        config,
+        "channels",
+        positive_int_tuple(config.channels, "channels", allow_empty=False),
+    )
+    for name in ("in_channels", "out_channels"):
+        if int(getattr(config, name)) < 1:
+            raise AekitError(f"{name} must be at least 1, got {getattr(config, name)}")
+    if config.activation not in ACTIVATION_NAMES:
+        raise AekitError(
+            f"unknown activation {config.activation!r}; "
+            f"choose from {', '.join(ACTIVATION_NAMES)}"
+        )
+    if config.output not in OUTPUTS:
+        raise AekitError(f"output must be one of {OUTPUTS}, got {config.output!r}")
+    if config.loss not in PIXEL_LOSSES:
+        raise AekitError(f"loss must be one of {PIXEL_LOSSES}, got {config.loss!r}")
+    if config.loss == "cross-entropy" and config.out_channels < 2:
+        raise AekitError("segmentation needs at least 2 classes (out_channels >= 2)")
+    if config.class_weights is not None:
+        weights = tuple(float(w) for w in config.class_weights)
+        object.__setattr__(config, "class_weights", weights)
+        if config.loss != "cross-entropy":
+            raise AekitError("class weights apply to the cross-entropy loss only")
+        if len(weights) != config.out_channels:
+            raise AekitError(
+                f"{len(weights)} class weights for {config.out_channels} classes"
+            )
+        if not all(math.isfinite(w) and w >= 0 for w in weights) or sum(weights) <= 0:
+            raise AekitError(f"class weights must be >= 0 and finite, got {weights}")

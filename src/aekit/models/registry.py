@@ -1,0 +1,149 @@
+"""The model registry: name -> (class, config, fixed options, declared capabilities).
+
+Importable without torch: classes are named as "module:Class" and imported on first
+use, so the command line can list models and build its options from the configs
+alone. Consumers (sampling, plots, evaluation, export, the explorer, the scikit-learn
+estimators, the report) read `Capabilities`; nothing guesses from attributes.
+A new family is one file plus one entry here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Any
+
+from ..errors import AekitError
+from .configs import AutoencoderConfig, SegNetConfig, UNetConfig, VAEConfig
+
+INPUT_KINDS = ("vector", "image", "sequence")
+SAMPLERS = ("prior", "fitted", "learned")  # how new examples are drawn
+EXPORTABLE = ("encoder", "decoder", "autoencoder", "model")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a model can do, declared once in its registry entry."""
+
+    posterior: bool = False  # encode_distribution(x, c) -> (mu, logvar)
+    sampler: str | None = "fitted"  # prior | fitted (Gaussian on codes) | learned
+    codes: str | None = "continuous"  # continuous | discrete | None (no code)
+    conditional: bool = False  # encode, decode and loss use the condition c
+    inputs: tuple[str, ...] = ("vector", "image")  # the sample kinds it accepts
+    exports: tuple[str, ...] = ("encoder", "decoder", "autoencoder")  # ONNX graphs
+    optimisers: int = 1  # >1: named parameter groups, one optimiser each
+    tasks: tuple[str, ...] = ("reconstruct",)  # reconstruct, colorize, segment
+
+    def __post_init__(self) -> None:
+        if self.sampler not in (*SAMPLERS, None):
+            raise AekitError(f"sampler must be one of {SAMPLERS} or None")
+        if self.codes not in ("continuous", "discrete", None):
+            raise AekitError("codes must be continuous, discrete or None")
+        if set(self.inputs) - set(INPUT_KINDS) or set(self.exports) - set(EXPORTABLE):
+            raise AekitError(f"unknown input kind or export in {self}")
+        if self.optimisers < 1:
+            raise AekitError("a model trains with at least one optimiser")
+
+    @property
+    def has_code(self) -> bool:
+        return self.codes is not None
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    target: str | type  # "aekit.models.vae:VAE" (imported on first use) or a class
+    config: type  # the frozen dataclass the class is built from
+    fixed: dict[str, Any] = field(default_factory=dict)  # options the name implies
+    capabilities: Capabilities = field(default_factory=Capabilities)
+    description: str = ""
+
+    @property
+    def cls(self) -> type:
+        if isinstance(self.target, type):
+            return self.target
+        module, _, name = self.target.partition(":")
+        return getattr(import_module(module), name)
+
+    def options(self) -> set[str]:
+        """Config fields a user may set (input_shape and fixed ones excluded)."""
+        names = {f.name for f in dataclasses.fields(self.config)}
+        return names - {"input_shape"} - set(self.fixed)
+
+
+_AE = "aekit.models.autoencoder:Autoencoder"
+_VAE = "aekit.models.vae:VAE"
+_IMAGE_TO_IMAGE = Capabilities(
+    sampler=None,
+    codes=None,
+    inputs=("image",),
+    exports=("model",),
+    tasks=("colorize", "segment"),
+)
+
+MODELS: dict[str, ModelSpec] = {
+    "mlp": ModelSpec(
+        _AE,
+        AutoencoderConfig,
+        {"body": "mlp"},
+        Capabilities(),
+        "MLP autoencoder, shallow (--hidden '') or deep",
+    ),
+    "conv": ModelSpec(
+        _AE,
+        AutoencoderConfig,
+        {"body": "conv"},
+        Capabilities(inputs=("image",)),
+        "convolutional autoencoder (conv + pooling, five upsampling modes)",
+    ),
+    "vae": ModelSpec(
+        _VAE,
+        VAEConfig,
+        {"body": "mlp"},
+        Capabilities(posterior=True, sampler="prior"),
+        "variational autoencoder, MLP body",
+    ),
+    "conv-vae": ModelSpec(
+        _VAE,
+        VAEConfig,
+        {"body": "conv"},
+        Capabilities(posterior=True, sampler="prior", inputs=("image",)),
+        "variational autoencoder, convolutional body",
+    ),
+    "unet": ModelSpec(
+        "aekit.models.unet:UNet",
+        UNetConfig,
+        {"skip": True},
+        _IMAGE_TO_IMAGE,
+        "U-Net: conv encoder-decoder with skips (colorize, segment)",
+    ),
+    "encoder-decoder": ModelSpec(
+        "aekit.models.unet:UNet",
+        UNetConfig,
+        {"skip": False},
+        _IMAGE_TO_IMAGE,
+        "plain conv encoder-decoder, no skips (colorize, segment)",
+    ),
+    "segnet": ModelSpec(
+        "aekit.models.segnet:SegNet",
+        SegNetConfig,
+        {},
+        _IMAGE_TO_IMAGE,
+        "SegNet: decoder unpools with the pooling indices (colorize, segment)",
+    ),
+}
+
+
+def spec_of(name: str) -> ModelSpec:
+    if name not in MODELS:
+        raise AekitError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
+    return MODELS[name]
+
+
+def capabilities(name: str) -> Capabilities:
+    return spec_of(name).capabilities
+
+
+def models_for(task: str = "reconstruct") -> list[str]:
+    """Registered names that do `task`, in registry order."""
+    return [n for n, s in MODELS.items() if task in s.capabilities.tasks]

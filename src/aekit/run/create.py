@@ -1,0 +1,104 @@
+"""Creating a run directory safely: never over anything that is not an aekit run,
+and a replaced run (--force) kept aside until its successor has a checkpoint."""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import AekitError
+from ..io import is_temp_name, remove_stale_temps
+from .record import read_run_config
+
+log = logging.getLogger(__name__)
+
+ASIDE = ".aekit-replaced-"  # prefix of a replaced run kept beside the new one
+
+
+def default_run_dir(model: str, data_name: str) -> Path:
+    """runs/MODEL-DATA, numbered so that no earlier run is reused."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(data_name).stem or "data").strip("-")
+    base = out = Path("runs") / f"{model}-{stem or 'data'}"
+    n = 1
+    while out.exists():
+        n += 1
+        out = base.with_name(f"{base.name}-{n}")
+    return out
+
+
+def check_run_dir(out: Path, overwrite: bool) -> bool:
+    """Whether `out` holds a run that --force will replace; refuses what it must not
+    touch. Reads only: a refused command changes nothing on disk."""
+    if out.exists() and not out.is_dir():
+        raise AekitError(f"{out} is a file, not a directory; choose another --out")
+    # a directory holding only what a killed run was writing counts as empty
+    if not out.exists() or all(is_temp_name(p.name) for p in out.iterdir()):
+        return False
+    try:
+        read_run_config(out)  # the marker: a config.json that aekit wrote
+    except AekitError:
+        raise AekitError(
+            f"{out} exists and is not an aekit run; choose another --out"
+        ) from None
+    if not overwrite:
+        raise AekitError(
+            f"{out} already holds a run; continue it with --resume {out}, "
+            "or replace it with --force"
+        )
+    return True
+
+
+def create_run_dir(out: Path, overwrite: bool) -> Path | None:
+    """Make `out` ready for a new run. A run it held (with `overwrite`) is moved
+    aside and its path returned: `discard_replaced` deletes it once the new run has
+    a checkpoint, `restore_replaced` puts it back if the new run never got one."""
+    replaced = None
+    if check_run_dir(out, overwrite):
+        replaced = out.with_name(f"{ASIDE}{out.name}")
+        try:
+            if replaced.exists():  # left by an earlier replacement that crashed
+                shutil.rmtree(replaced)
+            out.rename(replaced)
+        except OSError as e:
+            raise AekitError(f"cannot replace {out} (--force): {_reason(e)}") from e
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        restore_replaced(out, replaced)
+        raise AekitError(f"cannot create the run directory {out}: {_reason(e)}") from e
+    remove_stale_temps(out)
+    return replaced
+
+
+def discard_replaced(replaced: Path | None) -> None:
+    if replaced is not None and replaced.exists():
+        shutil.rmtree(replaced, ignore_errors=True)
+
+
+def restore_replaced(out: Path, replaced: Path | None) -> None:
+    """Put a replaced run back where it was (the new one never checkpointed)."""
+    if replaced is None or not replaced.exists():
+        return
+    try:
+        if out.exists():
+            shutil.rmtree(out)
+        replaced.rename(out)
+    except OSError as e:
+        log.warning("the replaced run is kept in %s (%s)", replaced, _reason(e))
+
+
+def seeded(seed: int, build: Callable[[], Any]) -> Any:
+    """Initial weights drawn from the run's seed: the same seed, the same run."""
+    with torch.random.fork_rng(devices=[]):  # the caller's random state is kept
+        torch.manual_seed(seed)
+        return build()
+
+
+def _reason(e: OSError) -> str:
+    return str(e.strerror or e)

@@ -1,0 +1,117 @@
+"""The data of a run: sources made model-ready with the run's stored scaling.
+
+One reloader serves every command: `run_data` reads a run's own source again, with
+the scaling stored at training time (nothing is refitted), and cuts the same seeded
+train/validation split; `load_inputs` turns any new source, list of files or array
+into samples of the run's shape.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..data import Dataset, StreamDataset, load_dataset
+from ..data.arrayfile import should_stream
+from ..errors import AekitError
+from .record import Run
+
+PARTS = ("all", "train", "val")
+
+
+def dataset_from(data: Any, options: dict[str, Any]) -> tuple[Dataset, dict[str, Any]]:
+    """A training source -> (Dataset, the record that reloads it: source, options)."""
+    if isinstance(data, Dataset):
+        return data, {"source": None, "options": {}}
+    if isinstance(data, np.ndarray | torch.Tensor):
+        from ..data.files import dataset_from_array
+
+        return dataset_from_array(np.asarray(data), name="array"), {
+            "source": None,
+            "options": {},
+        }
+    source = _source(data)
+    return load_dataset(source, **options), {"source": source, "options": options}
+
+
+def load_inputs(run: Run, inputs: Any) -> Dataset:
+    """Inputs in source units (a source, paths or an array) -> a model-ready Dataset."""
+    if isinstance(inputs, Dataset | StreamDataset):
+        data = inputs
+    elif isinstance(inputs, np.ndarray | torch.Tensor):
+        x = run.scaling.from_source(np.asarray(inputs, dtype=np.float32))
+        data = Dataset(x, scaling=run.scaling, name="array")
+    else:
+        shape = run.sample_shape
+        image = (
+            {"image_size": tuple(shape[1:]), "channels": shape[0]}
+            if run.input_kind == "image"
+            else {}
+        )
+        source = _source(inputs)
+        if isinstance(source, str) and should_stream(source):  # larger than memory
+            data = load_dataset(source, scaling=run.scaling, stream=True)
+        else:
+            data = load_dataset(source, scaling=run.scaling, **image, **_series(run))
+    if data.sample_shape != run.sample_shape:
+        raise AekitError(
+            f"{data.name}: samples have shape {data.sample_shape}, but {run.path} was "
+            f"trained on {run.sample_shape}"
+        )
+    return data
+
+
+def run_data(run: Run, data: Any = None, *, part: str = "all") -> Dataset:
+    """`data` ready for the run's model; None reloads the run's own source with its
+    stored scaling, `part` picking the "train" or "val" split or "all" of it."""
+    if part not in PARTS:
+        raise AekitError(f"part must be one of {PARTS}, got {part!r}")
+    if data is not None:
+        return load_inputs(run, data)
+    source = run.data_spec.get("source")
+    if source is None:
+        raise AekitError(
+            f"{run.path} was trained on in-memory data, which cannot be reloaded; "
+            "name the data to use (--data SOURCE)"
+        )
+    options = {
+        k: tuple(v) if isinstance(v, list) else v
+        for k, v in (run.data_spec.get("options") or {}).items()
+    }
+    dataset = load_dataset(source, scaling=run.scaling, **options)
+    if dataset.sample_shape != run.sample_shape:  # sizes the loader could not infer
+        dataset = load_inputs(run, source)
+    if part == "all":
+        return dataset
+    config = run.train_config
+    train, val = dataset.split(config.val_fraction, seed=config.seed)
+    return val if part == "val" else train
+
+
+def run_splits(run: Run) -> tuple[Dataset, Dataset]:
+    """The run's (train, validation) split, reloaded exactly as training made it."""
+    dataset = run_data(run)
+    config = run.train_config
+    return dataset.split(config.val_fraction, seed=config.seed)
+
+
+def in_memory(data: Dataset | StreamDataset, rows: int) -> Dataset:
+    """A streamed data set's seeded sample of `rows`; an in-memory one as it is."""
+    return data.load(rows) if isinstance(data, StreamDataset) else data
+
+
+def _series(run: Run) -> dict[str, Any]:
+    """How a sequence run cuts new series into windows (its stored options)."""
+    if run.input_kind != "sequence":
+        return {}
+    options = run.data_spec.get("options") or {}
+    return {k: options[k] for k in ("window", "stride") if options.get(k) is not None}
+
+
+def _source(data: Any) -> str | list[str]:
+    if isinstance(data, list | tuple):
+        return [str(p) for p in data]
+    return str(data) if isinstance(data, Path) else str(data)
