@@ -276,7 +276,8 @@ def check_port(port: object) -> int:
     """A TCP port number, 0 to 65535 (0: any free one); else one clear line."""
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise AekitError(
-            f"--port must be a number from 0 to 65535 (0 picks a free one), not {port}"
+            "--port must be a number from 0 to 65535 (0 picks a free one), "
+            f"not {port!r}"
         )
     return port
 
