@@ -128,6 +128,15 @@ def test_the_callers_estimate_is_shown():
             raise RuntimeError("DefaultCPUAllocator: can't allocate memory")
 
 
+def test_a_cuda_out_of_memory_message_gives_its_size():
+    error = RuntimeError("CUDA out of memory. Tried to allocate 20.00 GiB (GPU 0)")
+    with pytest.raises(
+        AekitError, match=r"^not enough memory to decode \(needs ~20\.00 GiB\)$"
+    ):
+        with allocation_guard("decode"):
+            raise error
+
+
 def test_other_errors_pass_through_the_guard():
     with pytest.raises(RuntimeError, match="shape mismatch"):
         with allocation_guard("build the model"):

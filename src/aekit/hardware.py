@@ -337,19 +337,15 @@ def allocation_guard(what: str, nbytes: int | None = None) -> Iterator[None]:
 
 
 def _needs(nbytes: int | None, e: BaseException) -> str:
-    """ " (needs ~X GiB)" from the caller's estimate, else from torch's message."""
-    if nbytes is None:
-        text = str(e)
-        found = re.search(r"allocate (\d+) bytes", text)
-        if found is None:  # NumPy: "Unable to allocate 728. TiB for an array ..."
-            numpy_size = re.search(r"allocate ([\d.]+ ?[KMGTPE]i?B)", text)
-            return (
-                f" (needs ~{numpy_size.group(1).replace('. ', ' ')})"
-                if numpy_size
-                else ""
-            )
+    """ " (needs ~X GiB)" from the caller's estimate, else from the error's text:
+    torch's CPU allocator gives bytes, CUDA and NumPy a size with its unit."""
+    text = str(e)
+    if nbytes is None and (found := re.search(r"allocate (\d+) bytes", text)):
         nbytes = int(found.group(1))
-    return f" (needs ~{format_bytes(nbytes)})"
+    if nbytes is not None:
+        return f" (needs ~{format_bytes(nbytes)})"
+    sized = re.search(r"allocate ([\d.]+) ?([KMGTPE]i?B)", text)
+    return f" (needs ~{sized.group(1).rstrip('.')} {sized.group(2)})" if sized else ""
 
 
 def format_bytes(n: int) -> str:
