@@ -14,8 +14,10 @@ import ctypes
 import functools
 import logging
 import os
+import re
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -41,20 +43,64 @@ BF16_FROM_BATCH = {
 
 
 def resolve_device(name: str) -> torch.device:
-    """ "auto": a CUDA GPU, else Apple's MPS, else the CPU; or the device named."""
+    """ "auto": a CUDA GPU, else Apple's MPS, else the CPU; or the device named,
+    which must exist on this machine (a missing one fails here, not mid-training)."""
+    if not isinstance(name, str):
+        raise AekitError(f"device must be a name such as 'cpu' or 'cuda', not {name!r}")
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        if _mps_available():
             return torch.device("mps")
         return torch.device("cpu")
     try:
         device = torch.device(name)
-    except RuntimeError as e:
-        raise AekitError(f"unknown device {name!r}") from e
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise AekitError(f"device {name!r} asked for, but no CUDA GPU is available")
+    except (RuntimeError, ValueError) as e:
+        raise AekitError(
+            f"unknown device {name!r} (choose auto, cpu, cuda, cuda:N or mps)"
+        ) from e
+    if device.type == "meta":  # tensors without data: nothing could be trained
+        raise AekitError("device 'meta' holds no data and cannot train; use cpu")
+    if not _device_available(device):
+        raise AekitError(f"device {name!r} is not available here{_present()}")
     return device
+
+
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps and mps.is_available())
+
+
+def _device_available(device: torch.device) -> bool:
+    if device.type == "cpu":
+        return True
+    if device.type == "cuda":
+        index = device.index or 0
+        return torch.cuda.is_available() and index < torch.cuda.device_count()
+    if device.type == "mps":
+        return _mps_available() and (device.index or 0) == 0
+    backend = getattr(torch, device.type, None)  # xpu, mtia, ...: their own check
+    if backend is not None and hasattr(backend, "is_available"):
+        try:
+            if not backend.is_available():
+                return False
+        except Exception:  # a backend that cannot even answer is not there
+            return False
+    try:  # a device type torch knows by name: present only if it holds a tensor
+        torch.empty(1, device=device)
+    except Exception:
+        return False
+    return True
+
+
+def _present() -> str:
+    """The devices this machine has, for messages: " (this machine has: cpu)"."""
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        found += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if _mps_available():
+        found.append("mps")
+    return f" (this machine has: {', '.join(found)})"
 
 
 @functools.cache
@@ -197,15 +243,20 @@ def busy_cores(seconds: float = 0.1) -> float | None:
     return cores * (1 - (idle1 - idle0) / (total1 - total0))
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity), at least one."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def auto_threads() -> int:
     """threads_for() this process's cores and the cores busy now; torch's own
     choice where OMP_NUM_THREADS is set (torchrun, or the user)."""
     if "OMP_NUM_THREADS" in os.environ:
         return torch.get_num_threads()
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
+    cores = usable_cores()
     busy = busy_cores()
     if busy is None:
         return torch.get_num_threads()
@@ -213,10 +264,95 @@ def auto_threads() -> int:
 
 
 def set_threads(threads: int | None) -> int:
-    """Set torch's CPU threads (None: auto_threads()); returns the number set."""
+    """Set torch's CPU threads (None: auto_threads()); returns the number set.
+
+    More threads than cores only wait for each other, and asking OpenBLAS or OpenMP
+    for thousands can crash the process (it fails to create them): the number is
+    capped at the cores this process may use, with a warning.
+    """
+    if threads is not None and (
+        isinstance(threads, bool) or not isinstance(threads, int)
+    ):
+        raise AekitError(f"--threads must be a whole number, got {threads!r}")
     if threads is not None and threads < 1:
         raise AekitError(f"--threads must be at least 1, got {threads}")
     n = auto_threads() if threads is None else threads
+    cores = usable_cores()
+    if n > cores:
+        log.warning(
+            "%d threads asked for, but this process has %d core(s); using %d",
+            n,
+            cores,
+            cores,
+        )
+        n = cores
     torch.set_num_threads(n)
     log.info("torch CPU threads: %d", n)
     return n
+
+
+# -- running out of memory ------------------------------------------------------
+_OOM_TEXT = (
+    "not enough memory",
+    "can't allocate memory",
+    "cannot allocate memory",
+    "out of memory",
+    "std::bad_alloc",
+    "invalid buffer size",
+)
+
+
+def is_allocation_failure(e: BaseException) -> bool:
+    """True for the ways torch, NumPy and Python say an allocation failed."""
+    if isinstance(e, MemoryError):
+        return True
+    if isinstance(e, (RuntimeError, ValueError)):
+        text = str(e).lower()
+        return any(t in text for t in _OOM_TEXT) or "defaultcpuallocator" in text
+    return False
+
+
+@contextlib.contextmanager
+def allocation_guard(what: str, nbytes: int | None = None) -> Iterator[None]:
+    """Turn a failed allocation inside the block into one clear AekitError.
+
+    `what` completes "not enough memory to ...", e.g. "build the model";
+    `nbytes`, when the caller can estimate it, is shown as the size needed.
+    Any other error passes through unchanged.
+    """
+    try:
+        yield
+    except AekitError:
+        raise
+    except (MemoryError, RuntimeError, ValueError) as e:
+        if not is_allocation_failure(e):
+            raise
+        if isinstance(e, torch.cuda.OutOfMemoryError):
+            where = " on the GPU"
+        else:
+            where = ""
+        raise AekitError(
+            f"not enough memory{where} to {what}{_needs(nbytes, e)}"
+        ) from e
+
+
+def _needs(nbytes: int | None, e: BaseException) -> str:
+    """ " (needs ~X GiB)" from the caller's estimate, else from the error's text:
+    torch's CPU allocator gives bytes, CUDA and NumPy a size with its unit."""
+    text = str(e)
+    if nbytes is None and (found := re.search(r"allocate (\d+) bytes", text)):
+        nbytes = int(found.group(1))
+    if nbytes is not None:
+        return f" (needs ~{format_bytes(nbytes)})"
+    sized = re.search(r"allocate ([\d.]+) ?([KMGTPE]i?B)", text)
+    return f" (needs ~{sized.group(1).rstrip('.')} {sized.group(2)})" if sized else ""
+
+
+def format_bytes(n: int) -> str:
+    """1536 -> "1.5 KiB", 3 * 2**30 -> "3.0 GiB"."""
+    value = float(n)
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if value < 1024 or unit == "PiB":
+            return f"{value:,.0f} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} bytes"

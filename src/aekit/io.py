@@ -37,7 +37,7 @@ def atomic_path(path: str | os.PathLike, *, suffix: str = "") -> Iterator[Path]:
         fd, tmp_name = tempfile.mkstemp(
             prefix=f".{path.name}.", suffix=suffix + ".tmp", dir=directory
         )
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; files should be 0644-ish
+        os.fchmod(fd, _file_mode())  # mkstemp makes 0600; files should be 0644-ish
         os.close(fd)
     except OSError as e:
         raise AekitError(f"cannot write to {directory}: {_reason(e)}") from e
@@ -45,6 +45,9 @@ def atomic_path(path: str | os.PathLike, *, suffix: str = "") -> Iterator[Path]:
     try:
         yield tmp
         _fsync(tmp)
+        # a writer may have replaced the file (safetensors' save_file makes a new
+        # one, 0600): every file aekit writes gets the umask's mode
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except OSError as e:
         tmp.unlink(missing_ok=True)
@@ -117,6 +120,16 @@ def read_json(path: str | os.PathLike) -> Any:
         raise AekitError(
             f"{path} is not valid JSON ({e.msg} at line {e.lineno})"
         ) from e
+    except RecursionError as e:  # "[[[[...": deeper than the parser can recurse
+        raise AekitError(f"{path} is not usable JSON (nested too deeply)") from e
+    except (ValueError, TypeError, MemoryError) as e:  # e.g. an int of 5,000 digits
+        reason = " ".join(str(e).split()) or type(e).__name__
+        raise AekitError(f"{path} is not usable JSON ({reason})") from e
+
+
+def _file_mode() -> int:
+    """What open() would give a new file: 0666 less the umask (0644 under 022)."""
+    return 0o666 & ~_umask()
 
 
 @functools.cache

@@ -7,6 +7,8 @@ the clean input as the target. Any model becomes a denoising autoencoder.
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 
 import torch
@@ -25,6 +27,10 @@ class Noise:
             raise AekitError(
                 f"unknown noise {self.kind!r}; choose from {', '.join(NOISE_KINDS)}"
             )
+        if isinstance(self.amount, bool) or not isinstance(self.amount, numbers.Real):
+            raise AekitError(f"noise amount must be a number, got {self.amount!r}")
+        if not math.isfinite(self.amount):  # inf sigma would turn inputs into NaN
+            raise AekitError(f"noise amount must be finite, got {self.amount}")
         if self.kind == "gaussian" and not self.amount >= 0:
             raise AekitError(f"gaussian noise needs sigma >= 0, got {self.amount}")
         if self.kind != "gaussian" and not 0 <= self.amount <= 1:

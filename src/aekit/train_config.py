@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 from .errors import AekitError
@@ -47,33 +48,60 @@ class TrainConfig:
     grad_clip: float = option(0.0, "clip the gradient norm; 0 is off", metavar="NORM")
 
     def __post_init__(self) -> None:
+        for name, lowest in _WHOLE.items():
+            _check_whole(name, getattr(self, name), lowest)
+        for name in _REAL:
+            _check_real(name, getattr(self, name))
+        for name in ("schedule", "precision", "device"):
+            if not isinstance(getattr(self, name), str):
+                raise AekitError(f"{name} must be text, not {getattr(self, name)!r}")
         checks = [
-            (self.epochs >= 1, f"epochs must be at least 1, got {self.epochs}"),
-            (
-                self.batch_size >= 1,
-                f"batch size must be at least 1, got {self.batch_size}",
-            ),
-            (
-                self.lr > 0 and math.isfinite(self.lr),
-                f"lr must be positive, got {self.lr}",
-            ),
+            (self.lr > 0, f"lr must be positive, got {self.lr}"),
             (self.weight_decay >= 0, "weight decay must be >= 0"),
             (
                 self.schedule in ("cosine", "constant"),
                 "schedule must be cosine or constant",
             ),
             (0 < self.val_fraction < 1, "validation fraction must be in (0, 1)"),
-            (self.patience >= 0, "patience must be >= 0"),
             (
                 self.precision in PRECISIONS,
                 "precision must be auto, fp32 or bf16",
             ),
-            (self.grad_clip >= 0, "grad clip must be >= 0"),
+            (self.grad_clip >= 0, "grad clip must be >= 0 (0 is off)"),
         ]
         for ok, message in checks:
             if not ok:
                 raise AekitError(message)
         if self.noise is not None:
+            if not isinstance(self.noise, str):
+                raise AekitError(
+                    f"noise must be text like gaussian:0.3, not {self.noise!r}"
+                )
             from .noise import Noise  # torch, needed only once a config is made
 
             Noise.parse(self.noise)
+
+
+# whole-number fields -> their smallest value; seeds must fit torch's int64 seed
+_WHOLE = {"epochs": 1, "batch_size": 1, "seed": 0, "patience": 0}
+_SEED_MAX = 2**63 - 1
+_REAL = ("lr", "weight_decay", "val_fraction", "grad_clip")
+_NAMES = {"batch_size": "batch size", "val_fraction": "validation fraction"}
+
+
+def _check_whole(name: str, value: object, lowest: int) -> None:
+    shown = _NAMES.get(name, name)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise AekitError(f"{shown} must be a whole number, got {value!r}")
+    if value < lowest:
+        raise AekitError(f"{shown} must be at least {lowest}, got {value}")
+    if name == "seed" and value > _SEED_MAX:
+        raise AekitError(f"seed must be at most 2**63 - 1 ({_SEED_MAX}), got {value}")
+
+
+def _check_real(name: str, value: object) -> None:
+    shown = _NAMES.get(name, name)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise AekitError(f"{shown} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise AekitError(f"{shown} must be a finite number, got {value}")

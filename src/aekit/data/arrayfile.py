@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AekitError
+from .files import check_dtype_width
 
 CHUNK_BYTES = 1 << 22  # rows read together: 4 MiB
 STREAM_BYTES = 1 << 30  # inputs to encode over 1 GiB as float32 are read in chunks
@@ -95,10 +96,13 @@ def array_file(path: Path) -> ArrayFile:
             size = os.fstat(f.fileno()).st_size
     except OSError as e:
         raise AekitError(f"cannot read {path}: {e.strerror or e}") from e
+    except AekitError:
+        raise
     except ValueError as e:  # numpy's header parser
         raise AekitError(f"{path}: not a readable .npy file ({e})") from e
     if found.dtype.hasobject or found.dtype.kind not in "iufb":
         raise AekitError(f"{path}: values must be numbers, not {found.dtype}")
+    check_dtype_width(found.dtype, str(path))
     if len(found.shape) < 2 or 0 in found.shape:
         raise AekitError(f"{path}: expected samples (N, ...), got shape {found.shape}")
     if found.offset + found.shape[0] * found.row_bytes > size:
@@ -114,7 +118,12 @@ def _idx_layout(f, path: Path) -> ArrayFile:
         raise AekitError(
             f"{path}: neither an .npy nor a raw IDX file; streaming reads those two"
         )
-    dims = struct.unpack(f">{head[3]}I", f.read(4 * head[3]))
+    size = f.read(4 * head[3])
+    if len(size) < 4 * head[3]:
+        raise AekitError(
+            f"{path}: truncated IDX header ({4 + len(size)} of {4 + 4 * head[3]} bytes)"
+        )
+    dims = struct.unpack(f">{head[3]}I", size)
     return ArrayFile(path, 4 + 4 * head[3], np.dtype(_IDX_DTYPES[head[2]]), dims)
 
 

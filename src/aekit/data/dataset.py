@@ -45,6 +45,8 @@ class Scaling:
         scale = np.asarray(self.scale, dtype=np.float64)
         if not np.all(np.isfinite(scale)) or np.any(scale == 0):
             raise AekitError("scaling has a zero or non-finite scale")
+        if not np.all(np.isfinite(np.asarray(self.offset, dtype=np.float64))):
+            raise AekitError("scaling has a non-finite offset (NaN or inf)")
 
     # -- model space <-> source space ------------------------------------------
     def to_source(self, x: torch.Tensor | np.ndarray) -> np.ndarray:

@@ -103,6 +103,7 @@ def finish(
         a = a.astype(np.uint8)
     if a.dtype.kind not in "iuf":
         raise AekitError(f"{raw.name}: values must be numbers, not dtype {a.dtype}")
+    check_dtype_width(a.dtype, raw.name)
     if a.size == 0:
         raise AekitError(f"{raw.name}: no data (array of shape {a.shape})")
     if not a.dtype.isnative:  # big-endian data: torch only takes native order
@@ -117,6 +118,16 @@ def finish(
     return Dataset(
         x=x, y=raw.y, scaling=scaling, name=name or raw.name, classes=raw.classes
     )
+
+
+def check_dtype_width(dtype: np.dtype, name: str) -> None:
+    """Refuse float128 (long double): torch has no such type, and converting would
+    quietly drop precision or overflow to inf; the user chooses how to convert."""
+    if dtype.kind == "f" and dtype.itemsize > 8:
+        raise AekitError(
+            f"{name}: values are {dtype.name} (long double), which aekit cannot use; "
+            "save them as float64 or float32 first"
+        )
 
 
 def _check_float32_range(a: np.ndarray, name: str) -> None:
@@ -361,10 +372,22 @@ def _sniff(text: str) -> str:
     sample = [ln for ln in itertools.islice(io.StringIO(text), 50) if ln.strip()][:20]
     if not sample:
         return ","
-    counts = {d: [len(r) for r in csv.reader(sample, delimiter=d)] for d in _DELIMITERS}
+    counts = {d: _field_counts(sample, d) for d in _DELIMITERS}
     steady = [d for d in _DELIMITERS if len(set(counts[d])) == 1 and counts[d][0] > 1]
     pool = steady or [d for d in _DELIMITERS if counts[d][0] > 1] or [","]
     return max(pool, key=lambda d: counts[d][0])
+
+
+def _field_counts(lines: list[str], delimiter: str) -> list[int]:
+    """Fields per line; one per line where a field passes the csv module's size limit.
+
+    A wide table's whole line (6,000 numbers, over 128 KiB) is one field under a
+    delimiter that does not split it: that delimiter is then simply not the one.
+    """
+    try:
+        return [len(r) for r in csv.reader(lines, delimiter=delimiter)]
+    except csv.Error:
+        return [1] * len(lines)
 
 
 def is_number(cell: str) -> bool:

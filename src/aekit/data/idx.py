@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ..errors import AekitError
+from ..errors import AekitError, show_path
 from .files import RawData
 
 logger = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ def read_idx_images(path: Path, split: str = "train") -> RawData:
     if len(parts) == 1:
         return parts[0]
     if len({p.a.shape[1:] for p in parts}) > 1:
-        shapes = ", ".join(f"{p.name} {p.a.shape[1:]}" for p in parts)
+        shapes = ", ".join(f"{show_path(p.name)} {p.a.shape[1:]}" for p in parts)
         raise AekitError(f"{path}: image files differ in size: {shapes}")
     labelled = all(p.y is not None for p in parts)
     return RawData(
@@ -202,7 +202,7 @@ def pick_split(files: list[Path], split: str, folder: Path) -> list[Path]:
         return train + [p for p in files if p not in train]
     chosen = train if split == "train" else test
     if len(chosen) != 1:
-        listed = ", ".join(p.name for p in (chosen or files))
+        listed = ", ".join(show_path(p.name) for p in (chosen or files))
         raise AekitError(
             f"{folder}: {len(chosen)} IDX images files for split {split!r} ({listed}); "
             "give one file or a folder holding one data set"

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from ..errors import AekitError
+from ..errors import AekitError, show_path
 from .files import RawData
 
 logger = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ def open_rgb(path: Path, size: Size | None = None) -> Image.Image:
             return _to_rgb(image)
     except _PIL_ERRORS as e:
         reason = " ".join(str(e).split()) or type(e).__name__
-        raise AekitError(f"{path}: not a readable image ({reason})") from e
+        raise AekitError(f"{show_path(path)}: not a readable image ({reason})") from e
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
@@ -162,7 +162,7 @@ def _default_size(image: Image.Image, path: Path) -> Size:
     logger.info(
         "%s is %dx%d; resizing all images to %dx%d (height x width) to fit in "
         "%dx%d; pass image_size to choose",
-        path,
+        show_path(path),
         h,
         w,
         *size,

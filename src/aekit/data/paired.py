@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..errors import AekitError
+from ..errors import AekitError, show_path
 from .dataset import Dataset, Scaling
 from .images import IMAGE_SUFFIXES, find_images, is_image_name, open_rgb
 
@@ -113,8 +113,9 @@ def read_pairs(
         ids, palette = read_mask(mask_files[key])
         if ids.shape != image.shape[:2]:
             raise AekitError(
-                f"{mask_files[key]} is {ids.shape[1]}x{ids.shape[0]} but its image "
-                f"{path} is {image.shape[1]}x{image.shape[0]} (width x height)"
+                f"{show_path(mask_files[key])} is {ids.shape[1]}x{ids.shape[0]} but "
+                f"its image {show_path(path)} is {image.shape[1]}x{image.shape[0]} "
+                "(width x height)"
             )
         pairs.images.append(image)
         pairs.masks.append(ids)
@@ -299,7 +300,8 @@ def _masks_by_key(folder: Path) -> dict[str, Path]:
         key = _key(path, folder)
         if key in found:
             raise AekitError(
-                f"two masks for {key} in {folder}: {found[key].name} and {path.name}"
+                f"two masks for {show_path(key)} in {show_path(folder)}: "
+                f"{show_path(found[key].name)} and {show_path(path.name)}"
             )
         found[key] = path
     return found
