@@ -16,6 +16,7 @@ from .dataset import Dataset, Scaling
 from .files import RawData, finish, read_csv, read_numpy
 from .idx import find_idx_images, is_idx_name, read_idx_images, sniff_idx
 from .images import IMAGE_SUFFIXES, is_image_name, read_image_files, read_image_folder
+from .music import is_music_name
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ SUPPORTED = (
     + ", ".join(sorted(IMAGE_SUFFIXES))
     + "), MNIST-format IDX files (*-images-idx3-ubyte[.gz]), a folder of images "
     "or of IDX files; with a window: CSV, .npy or a folder of them as time series; "
-    "UCR/UEA .ts files"
+    "UCR/UEA .ts files; MIDI / MusicXML files or a folder of them (piano rolls)"
 )
 
 
@@ -64,6 +65,12 @@ def load_dataset(
         from .stream import open_stream
 
         return open_stream(source, split=split, scaling=scaling)  # type: ignore
+    if _is_music(source):
+        from .music import load_music
+
+        if window is not None or stride is not None:
+            raise AekitError("music is cut into bars, not windows; give no window")
+        return load_music(source, scaling=scaling, name=name)
     if window is not None or stride is not None or _is_series(source, scaling):
         from .series import load_series
 
@@ -81,6 +88,27 @@ def load_dataset(
     else:
         raw = _read_one(_existing(source), options)
     return finish(raw, scaling, name)
+
+
+def _is_music(source: Source) -> bool:
+    """MIDI / MusicXML files, or folders holding some and no images."""
+    paths = list(source) if isinstance(source, (list, tuple)) else [source]
+    if not paths or not all(isinstance(p, (str, os.PathLike)) for p in paths):
+        return False
+    if isinstance(source, str) and source in DATASETS:
+        return False
+    for p in map(Path, paths):
+        if p.is_dir():
+            music = False
+            for f in p.rglob("*"):  # stops at the first image: no full scan
+                if is_image_name(f):
+                    return False
+                music = music or is_music_name(f)
+            if not music:
+                return False
+        elif not is_music_name(p):
+            return False
+    return True
 
 
 def _is_series(source: Source, scaling: Scaling | None) -> bool:
