@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aekit.data import Dataset, Scaling, load_dataset
 from aekit.data.series import (
@@ -111,6 +113,23 @@ def test_windows_round_trip_to_the_series():
         np.testing.assert_allclose(windows_to_series(w, 23, stride), series)
     w = torch.from_numpy(cut_windows(series, 5, 2)).float()
     assert windows_to_series(w, 23, 2).shape == (23, 2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_windows_cover_every_step_and_invert(data):
+    n = data.draw(st.integers(2, 60))
+    window = data.draw(st.integers(2, n))
+    stride = data.draw(st.integers(1, window))
+    starts = window_starts(n, window, stride)
+    assert starts[0] == 0 and starts[-1] == n - window
+    assert np.all(np.diff(starts) >= 1) and np.all(np.diff(starts) <= stride)
+    series = np.arange(n * 2, dtype=np.float64).reshape(n, 2)
+    np.testing.assert_allclose(
+        windows_to_series(cut_windows(series, window, stride), n, stride), series
+    )
+    errors = np.full(len(starts), 3.0)
+    np.testing.assert_allclose(window_scores_to_steps(errors, n, window, stride), 3.0)
 
 
 def test_scaling_stored_as_json_and_reapplied(tmp_path, series_csv):
@@ -221,6 +240,7 @@ def test_ts_unequal_length_header_refused(tmp_path):
         ({"window": 8, "stride": 0}, "stride must be at least 1"),
         ({"stride": 2}, "a stride needs a window"),
         ({"window": 2.5}, "whole number"),
+        ({"window": 4, "stride": 5}, r"stride \(5\) is longer than the window"),
     ],
 )
 def test_bad_windows(series_csv, kwargs, match):
@@ -262,6 +282,11 @@ def test_errors_that_do_not_fit_the_windows():
         window_scores_to_steps(np.ones(3), 20, 5, 5)
     with pytest.raises(AekitError, match="3 windows"):
         windows_to_series(np.ones((3, 1, 5)), 30, 5)
+
+
+def test_stream_with_window_refused(series_csv):
+    with pytest.raises(AekitError, match="not streamed"):
+        load_dataset(series_csv, window=4, stream=True)
 
 
 def test_existing_loads_unchanged(tmp_path):

@@ -64,6 +64,9 @@ def load_dataset(
     if stream:
         from .stream import open_stream
 
+        if window is not None or stride is not None:
+            raise AekitError("series windows are not streamed; load without stream")
+
         return open_stream(source, split=split, scaling=scaling)  # type: ignore
     if _is_music(source):
         from .music import load_music
