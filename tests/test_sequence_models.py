@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -170,3 +171,33 @@ def test_kl_warmup_and_eval_objective():
 def test_bad_configs(config, options, match):
     with pytest.raises(AekitError, match=match):
         config(**options)
+
+
+def test_window_errors_find_an_injected_anomaly(tmp_path):
+    """Series -> windows -> conv1d -> per-window errors -> per-step scores."""
+    from aekit.data import load_dataset
+
+    t = np.arange(400)
+    a, b = np.sin(t / 5.0), np.cos(t / 7.0)
+    a[250:254] += 4.0
+    label = ((t >= 250) & (t < 254)).astype(int)
+    path = tmp_path / "spike.csv"
+    rows = np.c_[t, a, b, label]
+    fmt = ["%d", "%.6f", "%.6f", "%d"]
+    np.savetxt(path, rows, delimiter=",", header="time,a,b,label", comments="", fmt=fmt)
+    ds = load_dataset(path, window=32, stride=4)
+    torch.manual_seed(0)
+    model = build("conv1d", ds.sample_shape, latent_dim=4)
+    normal = ds.x[ds.y == 0]
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(150):
+        batch = normal[torch.randint(len(normal), (32,))]
+        opt.zero_grad()
+        model.loss(batch, batch)["loss"].backward()
+        opt.step()
+    with torch.no_grad():
+        per_step = ((model.eval()(ds.x) - ds.x) ** 2).mean(dim=1)  # (N, W)
+    for errors in (per_step.mean(dim=1), per_step):
+        scores = ds.series.step_scores(errors)[0]
+        assert 240 <= int(np.argmax(scores)) < 264
+        assert scores[label == 1].mean() > 3 * np.median(scores)
