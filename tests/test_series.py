@@ -223,6 +223,21 @@ def test_bad_ts_files(tmp_path, rows, match):
     assert "\n" not in str(e.value)
 
 
+def test_ts_regression_files_refused(tmp_path):
+    path = tmp_path / "r.ts"
+    path.write_text(ts_text(["1,2:0.5"], ["@targetLabel true", "@data"]))
+    with pytest.raises(AekitError, match="regression"):
+        load_dataset(path)
+
+
+def test_ts_without_class_labels_and_folder_of_ts(tmp_path):
+    head = ["@problemName P", "@univariate true", "@classLabel false", "@data"]
+    (tmp_path / "a.ts").write_text(ts_text(["1,2,3", "4,5,6"], head))
+    (tmp_path / "b.ts").write_text(ts_text(["7,8,9"], head))
+    ds = load_dataset(tmp_path)
+    assert ds.sample_shape == (1, 3) and len(ds) == 3 and ds.y is None
+
+
 def test_ts_unequal_length_header_refused(tmp_path):
     path = tmp_path / "u.ts"
     path.write_text(

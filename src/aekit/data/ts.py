@@ -62,6 +62,10 @@ def _flag(header: dict[str, list[str]], key: str) -> bool | None:
 def _check_header(path: Path, header: dict[str, list[str]]) -> None:
     if _flag(header, "timeStamps"):
         raise AekitError(f"{path}: time-stamped .ts files are not supported")
+    if _flag(header, "targetLabel"):
+        raise AekitError(
+            f"{path}: regression .ts files (@targetLabel true) are not supported"
+        )
     if _flag(header, "equalLength") is False:
         raise AekitError(
             f"{path}: @equalLength false: series of unequal length are not "
