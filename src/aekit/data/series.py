@@ -5,8 +5,9 @@ A column named time, timestamp or date is its index (kept for output, not a
 feature); one named label, is_anomaly or anomaly holds per-step labels. Windows of
 `window` steps every `stride` steps become the samples, channels first (C, W), and
 a last window is aligned to the series' end so every step is covered. A window's
-label is 1 when any of its steps is labelled (anomalous). `window_scores_to_steps`
-and `windows_to_series` map per-window results back onto the time steps.
+label is 1 when any of its steps is labelled (anomalous). The stride defaults to a
+quarter window (see windows.default_stride). `window_scores_to_steps` and
+`windows_to_series` map per-window results back onto the time steps.
 """
 
 from __future__ import annotations
@@ -22,7 +23,16 @@ import torch
 
 from ..errors import AekitError
 from .dataset import Dataset, Scaling
-from .files import _csv_rows, _has_header, _np_read, _numbers, encode_labels, is_number
+from .files import (
+    _csv_rows,
+    _has_header,
+    _np_read,
+    _numbers,
+    _standardise,
+    encode_labels,
+    is_number,
+)
+from .ts import read_ts
 from .windows import (
     _numpy,
     check_window,
@@ -118,9 +128,10 @@ def read_series(path: Path) -> list[RawSeries]:
     """A CSV/TSV, .npy/.npz (x, optional per-step y) or .ts file -> its series."""
     suffix = path.suffix.lower()
     if suffix == ".ts":
-        from .ts import read_ts
-
-        return read_ts(path)
+        return [
+            RawSeries(t.values, t.name, label=t.label, whole=True)
+            for t in read_ts(path)
+        ]
     if suffix in (".csv", ".tsv"):
         return [_read_csv_series(path)]
     if suffix in (".npy", ".npz"):
@@ -281,8 +292,6 @@ def series_dataset(
 
 def fit_series_scaling(values: Sequence[np.ndarray]) -> Scaling:
     """Per-channel standardisation over every step of the given (T, C) series."""
-    from .files import _standardise
-
     return replace(_standardise(np.concatenate(values)), layout="cw")
 
 

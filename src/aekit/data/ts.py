@@ -9,16 +9,25 @@ read; '?' (missing) is refused, naming the line.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import AekitError
 from .files import is_number
-from .series import RawSeries
 
 
-def read_ts(path: Path) -> list[RawSeries]:
+@dataclass(frozen=True, eq=False)
+class TsInstance:
+    """One line after @data: a (L, C) series and its class."""
+
+    values: np.ndarray  # (L, C) float64
+    name: str  # file, line and instance, for messages
+    label: str | None  # None when @classLabel is false
+
+
+def read_ts(path: Path) -> list[TsInstance]:
     """Every instance of a .ts file as a (L, C) series labelled with its class."""
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -27,7 +36,7 @@ def read_ts(path: Path) -> list[RawSeries]:
     except OSError as e:
         raise AekitError(f"cannot read {path}: {e.strerror or e}") from e
     header: dict[str, list[str]] = {}
-    out: list[RawSeries] = []
+    out: list[TsInstance] = []
     in_data = False
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
@@ -75,7 +84,7 @@ def _check_header(path: Path, header: dict[str, list[str]]) -> None:
 
 def _instance(
     path: Path, number: int, line: str, header: dict[str, list[str]], i: int
-) -> RawSeries:
+) -> TsInstance:
     where = f"{path}: line {number}"
     fields = line.split(":")
     label = None
@@ -115,15 +124,10 @@ def _instance(
         raise AekitError(
             f"{where}: dimensions of unequal length ({sorted(lengths)} steps)"
         )
-    return RawSeries(
-        np.stack(rows, axis=1),  # (L, C)
-        f"{where} (instance {i + 1})",
-        label=label,
-        whole=True,
-    )
+    return TsInstance(np.stack(rows, axis=1), f"{where} (instance {i + 1})", label)
 
 
-def _check_lengths(path: Path, series: list[RawSeries]) -> None:
+def _check_lengths(path: Path, series: list[TsInstance]) -> None:
     first = series[0]
     for s in series[1:]:
         if (
