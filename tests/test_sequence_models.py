@@ -148,7 +148,7 @@ def test_vae_samples_from_the_prior(name):
     assert a.shape == (3, 2, 9) and torch.equal(a, b)
 
 
-def test_kl_warmup_and_eval_objective():
+def test_kl_warmup():
     model = Conv1dVAE(Conv1dVAEConfig((1, 8), beta=2.0, kl_warmup_epochs=4))
     assert model.kl_weight == 0.0
     model.set_epoch(2)

@@ -56,6 +56,18 @@ def test_csv_windows_channels_first_with_index_and_labels(series_csv):
     np.testing.assert_allclose(whole.std(0), 1, atol=1e-4)
 
 
+def test_step_rows_keep_time_and_labels(tmp_path, series_csv):
+    from aekit.io import write_csv
+
+    ds = load_dataset(series_csv, window=8, stride=4)
+    rows = ds.series.step_rows(np.arange(len(ds), dtype=float))
+    assert len(rows) == 40 and rows[0]["time"] == "2024-01-00"
+    assert rows[17]["label"] == 1 and rows[0]["step"] == 1
+    assert rows[0]["score"] == 0.0 and rows[-1]["score"] == len(ds) - 1
+    out = write_csv(tmp_path / "steps.csv", rows, list(rows[0]))
+    assert out.read_text().startswith("series,step,time,label,score")
+
+
 def test_windows_match_source_values(series_csv):
     ds = load_dataset(series_csv, window=5, stride=1)
     back = ds.scaling.to_source(ds.x)  # (N, C, W) in source units

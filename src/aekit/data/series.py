@@ -17,6 +17,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -111,6 +112,28 @@ class SeriesInfo:
             )
             for p in self.parts
         ]
+
+    def step_rows(self, errors: np.ndarray | torch.Tensor) -> list[dict[str, Any]]:
+        """One row per time step (series, step, time, label, score), for io.write_csv.
+
+        `step` counts from 1 like data rows; `time` and `label` are empty when the
+        source had no such column.
+        """
+        rows = []
+        for part, scores in zip(self.parts, self.step_scores(errors), strict=True):
+            for i, score in enumerate(scores):
+                rows.append(
+                    {
+                        "series": part.name,
+                        "step": i + 1,
+                        "time": "" if part.index is None else part.index[i],
+                        "label": ""
+                        if part.step_labels is None
+                        else int(part.step_labels[i]),
+                        "score": float(score),
+                    }
+                )
+        return rows
 
     def to_series(self, windows: np.ndarray | torch.Tensor) -> list[np.ndarray]:
         """(N, C, W) windows of the Dataset -> one (T, C) series per part."""
