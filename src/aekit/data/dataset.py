@@ -11,7 +11,9 @@ import torch
 
 from ..errors import AekitError
 
-Layout = Literal["d", "hw", "hwc", "chw"]
+Layout = Literal["d", "hw", "hwc", "chw", "cw"]
+Kind = Literal["vector", "image", "sequence"]
+_KINDS = {2: "vector", 3: "sequence", 4: "image"}  # by x.ndim
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,9 @@ class Scaling:
     sigmoid output with MSE or BCE; "real" data is standardised and suits an
     identity output with MSE (a Gaussian decoder).
     `layout` is how the source arranged one sample, so outputs come back in it:
-    "d" vectors, "hw" grayscale images, "hwc" channels-last, "chw" channels-first.
+    "d" vectors, "hw" grayscale images, "hwc" channels-last, "chw" channels-first,
+    "cw" sequences (channels, time steps), whose per-channel values also apply to a
+    whole (T, C) series.
     """
 
     offset: float | tuple[float, ...] = 0.0  # added after scaling back
@@ -40,7 +44,7 @@ class Scaling:
             raise AekitError(
                 f"scaling domain must be 'unit' or 'real', not {self.domain!r}"
             )
-        if self.layout not in ("d", "hw", "hwc", "chw"):
+        if self.layout not in ("d", "hw", "hwc", "chw", "cw"):
             raise AekitError(f"unknown sample layout {self.layout!r}")
         scale = np.asarray(self.scale, dtype=np.float64)
         if not np.all(np.isfinite(scale)) or np.any(scale == 0):
@@ -50,7 +54,7 @@ class Scaling:
 
     # -- model space <-> source space ------------------------------------------
     def to_source(self, x: torch.Tensor | np.ndarray) -> np.ndarray:
-        """(N, C, H, W) or (N, D) model values -> float32 in source units and layout."""
+        """(N, C, H, W), (N, C, T) or (N, D) model values -> float32 source units."""
         a = (
             x.detach().float().cpu().numpy()
             if isinstance(x, torch.Tensor)
@@ -78,6 +82,8 @@ class Scaling:
                 return v[None, :]
             if a.ndim == 4 and v.shape[0] == a.shape[1]:  # per channel
                 return v[None, :, None, None]
+            if a.ndim == 3 and v.shape[0] == a.shape[1]:  # per channel of sequences
+                return v[None, :, None]
             raise AekitError(
                 f"scaling has {v.shape[0]} values but the data has shape {a.shape[1:]}"
             )
@@ -130,17 +136,22 @@ def _tuple_or_float(v: Any) -> float | tuple[float, ...]:
 class Dataset:
     """Float32 samples, optional integer labels and paired targets, and their scaling.
 
-    `x` is (N, C, H, W) for images or (N, D) for vectors. `target`, when present,
+    `x` is (N, C, H, W) for images, (N, C, T) for sequences (windows of a series,
+    piano rolls) or (N, D) for vectors; `kind` says which. `target`, when present,
     is what an image-to-image model should output for each sample (colour for
     colorization, class ids for segmentation); autoencoders reconstruct `x`.
     """
 
-    x: torch.Tensor  # (N, C, H, W) or (N, D), float32, model units
+    x: torch.Tensor  # (N, C, H, W), (N, C, T) or (N, D), float32, model units
     y: torch.Tensor | None = None  # (N,) int64 class labels
     scaling: Scaling = field(default_factory=Scaling)
     name: str = "data"  # where it came from: a built-in name or a path
     classes: tuple[str, ...] | None = None  # label names; classes[y] names a label
     target: torch.Tensor | None = None  # (N, ...) paired targets, image-to-image tasks
+    kind: Kind | None = None  # None: told by x's shape
+    # how windows map back to their source series (data.series.SeriesInfo); a subset
+    # no longer tiles the series, so subset() drops it
+    series: Any = None
     c: torch.Tensor | None = None  # (N, K) attribute conditions; None: the labels
 
     def __post_init__(self) -> None:
@@ -148,10 +159,17 @@ class Dataset:
             self.x = torch.as_tensor(np.asarray(self.x))
         if self.x.dtype != torch.float32:
             self.x = self.x.float()
-        if self.x.ndim not in (2, 4):
+        if self.x.ndim not in _KINDS:
             raise AekitError(
-                f"{self.name}: samples must be vectors (N, D) or images (N, C, H, W), "
-                f"got shape {tuple(self.x.shape)}"
+                f"{self.name}: samples must be vectors (N, D), sequences (N, C, T) or "
+                f"images (N, C, H, W), got shape {tuple(self.x.shape)}"
+            )
+        if self.kind is None:
+            self.kind = _KINDS[self.x.ndim]  # type: ignore[assignment]
+        elif self.kind != _KINDS[self.x.ndim]:
+            raise AekitError(
+                f"{self.name}: samples of shape {tuple(self.x.shape[1:])} are not "
+                f"of kind {self.kind!r}"
             )
         if len(self.x) == 0:
             raise AekitError(f"{self.name}: no samples")
@@ -201,6 +219,7 @@ class Dataset:
             x=self.x[index],
             y=None if self.y is None else self.y[index],
             target=None if self.target is None else self.target[index],
+            series=None,
             c=None if self.c is None else self.c[index],
         )
 

@@ -16,6 +16,7 @@ from .dataset import Dataset, Scaling
 from .files import RawData, finish, read_csv, read_numpy
 from .idx import find_idx_images, is_idx_name, read_idx_images, sniff_idx
 from .images import IMAGE_SUFFIXES, is_image_name, read_image_files, read_image_folder
+from .music import is_music_name
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,8 @@ SUPPORTED = (
     ".npy, .npz (arrays x and optional y), .csv, .tsv, images ("
     + ", ".join(sorted(IMAGE_SUFFIXES))
     + "), MNIST-format IDX files (*-images-idx3-ubyte[.gz]), a folder of images "
-    "or of IDX files"
+    "or of IDX files; with a window: CSV, .npy or a folder of them as time series; "
+    "UCR/UEA .ts files; MIDI / MusicXML files or a folder of them (piano rolls)"
 )
 
 
@@ -47,17 +49,37 @@ def load_dataset(
     scaling: Scaling | None = None,
     name: str | None = None,
     stream: bool = False,
+    window: int | None = None,
+    stride: int | None = None,
 ) -> Dataset:
     """Load a built-in name, a file, a folder or a list of them.
 
     With `scaling` (a trained model's), nothing is fitted: the given scaling is
     applied so new inputs match the model. Built-in data sets keep their own.
     `stream` reads an .npy or raw IDX file in chunks instead (aekit.data.stream).
+    `window` (and `stride`) read a CSV, .npy or a folder of them as time series cut
+    into (C, window) samples (aekit.data.series); UCR/UEA .ts files always load as
+    series, one sample each unless a window is given.
     """
     if stream:
         from .stream import open_stream
 
+        if window is not None or stride is not None:
+            raise AekitError("series windows are not streamed; load without stream")
+
         return open_stream(source, split=split, scaling=scaling)  # type: ignore
+    if _is_music(source):
+        from .music import load_music
+
+        if window is not None or stride is not None:
+            raise AekitError("music is cut into bars, not windows; give no window")
+        return load_music(source, scaling=scaling, name=name)
+    if window is not None or stride is not None or _is_series(source, scaling):
+        from .series import load_series
+
+        return load_series(
+            source, window=window, stride=stride, scaling=scaling, name=name
+        )
     if scaling is not None and channels is None and scaling.layout != "d":
         # new images must have the model's channels; only "hw" data was grayscale
         channels = 1 if scaling.layout == "hw" else 3
@@ -69,6 +91,44 @@ def load_dataset(
     else:
         raw = _read_one(_existing(source), options)
     return finish(raw, scaling, name)
+
+
+def _is_music(source: Source) -> bool:
+    """MIDI / MusicXML files, or folders holding some and no images."""
+    paths = list(source) if isinstance(source, (list, tuple)) else [source]
+    if not paths or not all(isinstance(p, (str, os.PathLike)) for p in paths):
+        return False
+    if isinstance(source, str) and source in DATASETS:
+        return False
+    for p in map(Path, paths):
+        if p.is_dir():
+            music = False
+            for f in p.rglob("*"):  # stops at the first image: no full scan
+                if is_image_name(f):
+                    return False
+                music = music or is_music_name(f)
+            if not music:
+                return False
+        elif not is_music_name(p):
+            return False
+    return True
+
+
+def _is_series(source: Source, scaling: Scaling | None) -> bool:
+    """.ts files (or a folder of only them), or data for a model trained on series."""
+    if scaling is not None and scaling.layout == "cw":
+        return True
+    paths = list(source) if isinstance(source, (list, tuple)) else [source]
+    if not paths or not all(isinstance(p, (str, os.PathLike)) for p in paths):
+        return False
+    if isinstance(source, str) and source in DATASETS:
+        return False
+    for p in map(Path, paths):
+        files = sorted(p.iterdir()) if p.is_dir() else [p]
+        files = [f for f in files if not f.name.startswith(".")]
+        if not files or any(f.suffix.lower() != ".ts" for f in files):
+            return False
+    return True
 
 
 def _builtin(key: str, name: str | None) -> Dataset:

@@ -1,0 +1,395 @@
+"""Sequence autoencoders for (B, C, T) inputs: 1-D convolutional and LSTM, plain or VAE.
+
+The LSTM pair follows Srivastava et al. 2015, "Unsupervised Learning of Video
+Representations using LSTMs" (https://arxiv.org/abs/1502.04681), and Malhotra et al.
+2016, "LSTM-based Encoder-Decoder for Multi-sensor Anomaly Detection"
+(https://arxiv.org/abs/1607.00148): an encoder LSTM's last hidden state is the code,
+and a decoder LSTM rebuilds the sequence from the code alone (no teacher forcing),
+so decode(z) needs no input. The code is both the decoder's initial state and part
+of every step's input. The variational versions keep vae.py's objective (Kingma &
+Welling 2014, https://arxiv.org/abs/1312.6114; for sequences, Fabius & van Amersfoort
+2015, "Variational Recurrent Auto-Encoders", https://arxiv.org/abs/1412.6581) and
+reuse its KL, reparametrisation and likelihood.
+
+Every method takes an optional condition `c`, which these models ignore.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import AekitError
+from .base import Model
+from .layers import OUTPUTS, activation, output_activation, positive_int_tuple
+from .vae import LOGVAR_RANGE, VAE
+
+UPSAMPLE_1D = ("nearest", "linear", "transpose")
+
+
+# -- configs -------------------------------------------------------------------------
+def _check_sequence(config: Any) -> None:
+    shape = positive_int_tuple(config.input_shape, "input_shape", allow_empty=False)
+    if len(shape) != 2:
+        raise AekitError(
+            f"a sequence model needs samples (C, T), got sample shape {shape}; "
+            "load a series with a window"
+        )
+    object.__setattr__(config, "input_shape", shape)
+    if config.latent_dim < 1:
+        raise AekitError(f"latent_dim must be at least 1, got {config.latent_dim}")
+    if config.output not in OUTPUTS:
+        raise AekitError(f"output must be one of {OUTPUTS}, got {config.output!r}")
+    if hasattr(config, "channels"):
+        channels = positive_int_tuple(config.channels, "channels", allow_empty=False)
+        object.__setattr__(config, "channels", channels)
+        if config.kernel_size < 1 or config.kernel_size % 2 == 0:
+            raise AekitError(f"kernel_size must be odd, got {config.kernel_size}")
+        if config.upsample not in UPSAMPLE_1D:
+            raise AekitError(
+                f"unknown upsampling {config.upsample!r}; "
+                f"choose from {', '.join(UPSAMPLE_1D)}"
+            )
+    else:
+        if config.hidden_size < 1 or config.num_layers < 1:
+            raise AekitError("hidden_size and num_layers must be at least 1")
+    if hasattr(config, "recon_loss"):
+        if config.recon_loss not in ("mse", "bce"):
+            raise AekitError(
+                f"recon_loss must be 'mse' or 'bce', got {config.recon_loss!r}"
+            )
+        if config.recon_loss == "bce" and config.output != "sigmoid":
+            raise AekitError("recon_loss 'bce' needs data in [0, 1] (a sigmoid output)")
+    else:
+        _check_variational(config)
+
+
+def _check_variational(config: Any) -> None:
+    if config.likelihood not in ("bernoulli", "gaussian"):
+        raise AekitError(
+            f"likelihood must be 'bernoulli' or 'gaussian', got {config.likelihood!r}"
+        )
+    if config.likelihood == "bernoulli" and config.output != "sigmoid":
+        raise AekitError(
+            "a Bernoulli decoder needs data in [0, 1] (output 'sigmoid'); use "
+            "likelihood 'gaussian' for standardised series"
+        )
+    if config.sigma is not None and not config.sigma > 0:
+        raise AekitError(f"sigma must be positive, got {config.sigma}")
+    if config.beta < 0:
+        raise AekitError(f"beta must be >= 0, got {config.beta}")
+    if config.kl_warmup_epochs < 0:
+        raise AekitError("kl_warmup_epochs must be >= 0")
+
+
+@dataclass(frozen=True)
+class Conv1dConfig:
+    input_shape: tuple[int, ...]  # (C, T): channels, time steps
+    latent_dim: int = 16  # size of the code z
+    channels: tuple[int, ...] = (32, 64)  # conv widths; one 2x pooling per width
+    kernel_size: int = 5  # odd, so 'same' padding keeps the length
+    upsample: str = "nearest"  # "nearest", "linear" or "transpose"
+    activation: str = "relu"
+    output: str = "identity"  # identity for standardised series, sigmoid for rolls
+    recon_loss: str = "mse"  # "mse", or "bce" for piano rolls
+
+    def __post_init__(self) -> None:
+        _check_sequence(self)
+
+
+@dataclass(frozen=True)
+class Conv1dVAEConfig:
+    input_shape: tuple[int, ...]  # (C, T): channels, time steps
+    latent_dim: int = 16  # size of z
+    channels: tuple[int, ...] = (32, 64)  # conv widths; one 2x pooling per width
+    kernel_size: int = 5  # odd, so 'same' padding keeps the length
+    upsample: str = "nearest"  # "nearest", "linear" or "transpose"
+    activation: str = "relu"
+    output: str = "identity"  # decoder mean: identity for series, sigmoid for rolls
+    likelihood: str = "gaussian"  # "gaussian" (series) or "bernoulli" (piano rolls)
+    sigma: float | None = None  # Gaussian std; None learns one scalar
+    beta: float = 1.0  # weight of the KL term; 1 is the true ELBO
+    kl_warmup_epochs: int = 0  # ramp the KL weight from 0 to beta over this many
+
+    def __post_init__(self) -> None:
+        _check_sequence(self)
+
+
+@dataclass(frozen=True)
+class LSTMConfig:
+    input_shape: tuple[int, ...]  # (C, T): features per step, time steps
+    latent_dim: int = 16  # size of the code z
+    hidden_size: int = 64  # LSTM state size, encoder and decoder
+    num_layers: int = 1  # stacked LSTM layers, encoder and decoder
+    output: str = "identity"  # identity for standardised series, sigmoid for rolls
+    recon_loss: str = "mse"  # "mse", or "bce" for piano rolls
+
+    def __post_init__(self) -> None:
+        _check_sequence(self)
+
+
+@dataclass(frozen=True)
+class LSTMVAEConfig:
+    input_shape: tuple[int, ...]  # (C, T): features per step, time steps
+    latent_dim: int = 16  # size of z
+    hidden_size: int = 64  # LSTM state size, encoder and decoder
+    num_layers: int = 1  # stacked LSTM layers, encoder and decoder
+    output: str = "identity"  # decoder mean: identity for series, sigmoid for rolls
+    likelihood: str = "gaussian"  # "gaussian" (series) or "bernoulli" (piano rolls)
+    sigma: float | None = None  # Gaussian std; None learns one scalar
+    beta: float = 1.0  # weight of the KL term; 1 is the true ELBO
+    kl_warmup_epochs: int = 0  # ramp the KL weight from 0 to beta over this many
+
+    def __post_init__(self) -> None:
+        _check_sequence(self)
+
+
+# -- bodies: encoder x -> (B, F) features, decoder z -> (B, C, T) logits --------------
+class Conv1dEncoder(nn.Module):
+    """[conv1d -> act -> maxpool2] per width, on the input zero-padded to 2**depth."""
+
+    def __init__(self, input_shape: tuple[int, ...], channels: tuple, k: int, act: str):
+        super().__init__()
+        c, t = input_shape
+        m = 2 ** len(channels)
+        self.padded = math.ceil(t / m) * m
+        self.grid = (channels[-1], self.padded // m)
+        self.features = math.prod(self.grid)
+        widths = [c, *channels]
+        self.blocks = nn.ModuleList(
+            nn.Sequential(nn.Conv1d(a, b, k, padding=k // 2), activation(act))
+            for a, b in zip(widths[:-1], widths[1:], strict=True)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.pad(x, (0, self.padded - x.shape[-1]))
+        for block in self.blocks:
+            x = F.max_pool1d(block(x), 2)
+        return x.flatten(1)  # (B, F)
+
+
+class Conv1dDecoder(nn.Module):
+    """Linear -> (B, C_last, T / 2**depth) -> [upsample 2x -> conv1d] per width."""
+
+    def __init__(self, encoder: Conv1dEncoder, config: Any):
+        super().__init__()
+        self.grid, self.length = encoder.grid, config.input_shape[1]
+        channels, k, mode = config.channels, config.kernel_size, config.upsample
+        last = max(channels[0] // 2, 8)  # full resolution is the costliest
+        outs = [last, *channels[:-1]]  # up block i undoes down block i
+        self.from_code = nn.Linear(config.latent_dim, encoder.features)
+        self.mode = mode
+        self.ups = nn.ModuleList(
+            nn.ConvTranspose1d(channels[i], outs[i], 4, stride=2, padding=1)
+            if mode == "transpose"
+            else nn.Conv1d(channels[i], outs[i], k, padding=k // 2)
+            for i in range(len(channels))
+        )
+        self.act = activation(config.activation)
+        self.head = nn.Conv1d(last, config.input_shape[0], k, padding=k // 2)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = self.act(self.from_code(z)).view(len(z), *self.grid)
+        for up in reversed(self.ups):
+            if self.mode != "transpose":
+                x = F.interpolate(x, scale_factor=2, mode=self.mode)
+            x = self.act(up(x))
+        return self.head(x)[..., : self.length]  # (B, C, T)
+
+
+class LSTMEncoder(nn.Module):
+    """LSTM over the time steps; the last layer's final hidden state is the summary."""
+
+    def __init__(self, config: Any):
+        super().__init__()
+        self.lstm = nn.LSTM(
+            config.input_shape[0],
+            config.hidden_size,
+            config.num_layers,
+            batch_first=True,
+        )
+        self.features = config.hidden_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, (h, _) = self.lstm(x.transpose(1, 2))  # (B, T, C) in
+        return h[-1]  # (B, hidden)
+
+
+class LSTMDecoder(nn.Module):
+    """The code sets the initial state and is each step's input, with the position."""
+
+    def __init__(self, config: Any):
+        super().__init__()
+        self.channels, self.length = config.input_shape
+        self.layers, self.hidden = config.num_layers, config.hidden_size
+        self.to_state = nn.Linear(config.latent_dim, 2 * self.layers * self.hidden)
+        self.lstm = nn.LSTM(
+            config.latent_dim + 1, self.hidden, self.layers, batch_first=True
+        )
+        self.out = nn.Linear(self.hidden, self.channels)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        b = len(z)
+        state = self.to_state(z).view(b, 2, self.layers, self.hidden)
+        h0, c0 = state.permute(1, 2, 0, 3).contiguous()  # (layers, B, hidden) each
+        position = torch.linspace(0, 1, self.length, device=z.device, dtype=z.dtype)
+        steps = torch.cat(
+            [
+                z[:, None, :].expand(b, self.length, -1),
+                position[None, :, None].expand(b, -1, 1),
+            ],
+            dim=2,
+        )  # (B, T, latent + 1)
+        h, _ = self.lstm(steps, (torch.tanh(h0), c0))
+        return self.out(h).transpose(1, 2)  # (B, C, T)
+
+
+def _init(module: nn.Module) -> None:
+    """Xavier-uniform weights and zero biases, as layers.init_weights does in 2-D."""
+    for m in module.modules():
+        if isinstance(m, (nn.Linear, nn.Conv1d, nn.ConvTranspose1d)):
+            nn.init.xavier_uniform_(m.weight)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+
+# -- the two model shapes ------------------------------------------------------------
+class _SequenceAutoencoder(Model):
+    """x -> encoder -> linear code z -> decoder -> x_hat; MSE or BCE."""
+
+    def __init__(self, config: Any, encoder: nn.Module, decoder: nn.Module):
+        super().__init__()
+        self.config = config
+        self.encoder, self.decoder = encoder, decoder
+        self.to_code = nn.Linear(encoder.features, config.latent_dim)
+        _init(self)
+
+    def encode(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return self.to_code(self.encoder(x))  # (B, latent)
+
+    def decode(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return output_activation(self.config.output, self.decoder(z))  # (B, C, T)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+    def loss(
+        self, x: torch.Tensor, target: torch.Tensor, c: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
+        logits = self.decoder(self.encode(x)).float()
+        if self.config.recon_loss == "bce":
+            recon = F.binary_cross_entropy_with_logits(logits, target)
+        else:
+            recon = F.mse_loss(output_activation(self.config.output, logits), target)
+        return {"loss": recon, "recon": recon}
+
+
+class _SequenceVAE(Model):
+    """x -> encoder -> (mu, logvar) -> z = mu + sigma * eps -> decoder -> p(x|z)."""
+
+    # vae.py's pieces, shared rather than copied: they read config.likelihood,
+    # config.output, config.sigma, config.beta and self.log_sigma
+    kl = staticmethod(VAE.kl)
+    reparameterize = staticmethod(VAE.reparameterize)
+    log_likelihood = VAE.log_likelihood
+    _log_sigma = VAE._log_sigma
+    set_epoch = VAE.set_epoch
+
+    def __init__(self, config: Any, encoder: nn.Module, decoder: nn.Module):
+        super().__init__()
+        self.config = c = config
+        self.encoder, self.decoder = encoder, decoder
+        self.to_posterior = nn.Linear(encoder.features, 2 * c.latent_dim)
+        learn_sigma = c.likelihood == "gaussian" and c.sigma is None
+        self.log_sigma = nn.Parameter(torch.zeros(())) if learn_sigma else None
+        self.kl_weight = c.beta if c.kl_warmup_epochs == 0 else 0.0
+        _init(self)
+
+    def encode_distribution(
+        self, x: torch.Tensor, c: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar = self.to_posterior(self.encoder(x)).chunk(2, dim=1)
+        return mu, logvar.clamp(*LOGVAR_RANGE)  # (B, latent) each
+
+    def encode(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """The posterior mean: the deterministic code used for plots and probes."""
+        return self.encode_distribution(x)[0]
+
+    def decode(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """The mean of p(x|z)."""
+        return output_activation(self.config.output, self.decoder(z))
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+    def loss(
+        self, x: torch.Tensor, target: torch.Tensor, c: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
+        mu, logvar = self.encode_distribution(x)
+        z = self.reparameterize(mu, logvar)
+        recon = -self.log_likelihood(target, self.decoder(z)).mean()
+        kl = self.kl(mu, logvar).mean()
+        # validation (eval mode) always scores the full objective, as vae.py does
+        weight = self.kl_weight if self.training else self.config.beta
+        terms = {"loss": recon + weight * kl, "recon": recon, "kl": kl}
+        if self.log_sigma is not None:
+            terms["sigma"] = self._log_sigma().exp().detach()
+        return terms
+
+    def sample(
+        self,
+        n: int,
+        *,
+        generator: torch.Generator | None = None,
+        c: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Decode n draws from the prior N(0, I)."""
+        device = self.to_posterior.weight.device
+        z = torch.randn(n, self.config.latent_dim, generator=generator).to(device)
+        return self.decode(z)
+
+
+# -- the four models ---------------------------------------------------------------
+class Conv1dAutoencoder(_SequenceAutoencoder):
+    """1-D conv + 2x pooling per width, a linear code, an upsampling decoder."""
+
+    def __init__(self, config: Conv1dConfig):
+        c = config
+        encoder = Conv1dEncoder(c.input_shape, c.channels, c.kernel_size, c.activation)
+        super().__init__(config, encoder, Conv1dDecoder(encoder, c))
+
+
+class Conv1dVAE(_SequenceVAE):
+    """Conv1dAutoencoder's body with a Gaussian posterior and the negative ELBO."""
+
+    def __init__(self, config: Conv1dVAEConfig):
+        c = config
+        encoder = Conv1dEncoder(c.input_shape, c.channels, c.kernel_size, c.activation)
+        super().__init__(config, encoder, Conv1dDecoder(encoder, c))
+
+
+class LSTMAutoencoder(_SequenceAutoencoder):
+    """Encoder LSTM -> code from its last hidden state -> decoder LSTM from the code."""
+
+    def __init__(self, config: LSTMConfig):
+        super().__init__(config, LSTMEncoder(config), LSTMDecoder(config))
+
+
+class LSTMVAE(_SequenceVAE):
+    """LSTMAutoencoder with a Gaussian posterior and the negative ELBO."""
+
+    def __init__(self, config: LSTMVAEConfig):
+        super().__init__(config, LSTMEncoder(config), LSTMDecoder(config))
+
+
+SEQUENCE_MODELS: dict[str, tuple[type[Model], type]] = {
+    "conv1d": (Conv1dAutoencoder, Conv1dConfig),
+    "conv1d-vae": (Conv1dVAE, Conv1dVAEConfig),
+    "lstm": (LSTMAutoencoder, LSTMConfig),
+    "lstm-vae": (LSTMVAE, LSTMVAEConfig),
+}
