@@ -227,4 +227,4 @@ def test_help_and_argument_errors_import_no_torch(argv):
     assert done.stdout.strip().splitlines()[-1].startswith("NO-TORCH"), done.stdout
     if argv[-1] == "x":
         assert done.stdout.strip().endswith("2")
-        assert "expected an integer" in done.stderr
+        assert "invalid int value" in done.stderr

@@ -120,7 +120,7 @@ def class_conditions(run: Run, label: int | None, n: int) -> torch.Tensor | None
             raise AekitError(f"{run.path} is not conditional; --label does not apply")
         return None
     classes = run.classes or ()
-    n_classes = len(classes) or int(run.record["data"].get("n_classes") or 0)
+    n_classes = run.n_classes
     if n_classes < 1:
         raise AekitError(f"{run.path} records no classes to condition on")
     if label is None:

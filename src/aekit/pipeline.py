@@ -149,8 +149,9 @@ def model_defaults(model: str, data: Any, options: dict[str, Any]) -> dict[str, 
     """Fill what the data decides: the output activation and a VAE's likelihood."""
     options = {k: v for k, v in options.items() if v is not None}
     unit = data.scaling.domain == "unit"
-    options.setdefault("output", "sigmoid" if unit else "identity")
     fields = {f.name for f in dataclasses.fields(spec_of(model).config)}
+    if "output" in fields:
+        options.setdefault("output", "sigmoid" if unit else "identity")
     if "likelihood" in fields and options.get("likelihood", "auto") == "auto":
         options["likelihood"] = "bernoulli" if unit else "gaussian"
     return options

@@ -141,16 +141,9 @@ def finite_float(text: str) -> float:
     return value
 
 
-def integer(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-
-
 # a field's annotation (a string under `from __future__ import annotations`) -> parser
 FIELD_TYPES: dict[str, Any] = {
-    "int": integer,
+    "int": int,
     "float": finite_float,
     "float | None": finite_float,
     "str": str,

@@ -272,7 +272,7 @@ def samples(run: Run, data: Dataset, o: PictureOptions) -> Figure:
 
 
 def _samples_by_class(run: Run, o: PictureOptions, title: str) -> Figure:
-    n_classes = len(run.classes or ()) or int(run.record["data"].get("n_classes") or 0)
+    n_classes = run.n_classes
     per = max(1, min(o.samples // max(n_classes, 1), 10))
     rows, names = [], []
     for k in range(n_classes):

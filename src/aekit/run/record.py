@@ -55,6 +55,11 @@ class Run:
         return tuple(classes) if classes else None
 
     @property
+    def n_classes(self) -> int:
+        """Label ids 0..n-1 that the data had (0 when it had no labels)."""
+        return len(self.classes or ()) or int(self.record["data"].get("n_classes") or 0)
+
+    @property
     def data_spec(self) -> dict[str, Any]:
         return self.record["data"]
 
@@ -116,6 +121,7 @@ def write_run_config(
             "sample_shape": list(data.sample_shape),
             "scaling": data.scaling.to_dict(),
             "classes": list(data.classes) if data.classes else None,
+            "n_classes": _n_classes(data),
             "n_train": n_train,
             "n_val": n_val,
         },
@@ -200,6 +206,14 @@ def build_run_model(
         return model_from_record(record["model"])
     except (AekitError, TypeError, ValueError, RuntimeError, OverflowError) as e:
         raise AekitError(f"{path / CONFIG}: {_one_line(e)}") from e
+
+
+def _n_classes(data: Any) -> int | None:
+    """How many classes a condition on the labels can take (ids 0..n-1)."""
+    if getattr(data, "classes", None):
+        return len(data.classes)
+    y = getattr(data, "y", None)
+    return int(y.max()) + 1 if y is not None and len(y) else None
 
 
 def _one_line(e: Exception) -> str:
