@@ -46,6 +46,7 @@ LAYER_OF = {
     "aekit.trainer": "training",
     "aekit.stages": "training",
     "aekit.run": "run",
+    "aekit.records": "run",
     "aekit.tasks.training": "run",
     "aekit.inference": "inference",
     "aekit.tasks.inference": "inference",

@@ -26,6 +26,7 @@ from ..errors import AekitError
 from ..io import read_json, write_json
 from ..models import Capabilities, ModelSpec, model_from_record, model_record, spec_of
 from ..models.base import Model
+from ..records import read_metrics
 from ..trainer import WEIGHTS, TrainConfig
 
 FORMAT = "aekit-run"
@@ -88,8 +89,7 @@ class Run:
 
     @property
     def metrics(self) -> dict[str, Any]:
-        path = self.path / "metrics.json"
-        return read_json(path) if path.is_file() else {}
+        return read_metrics(self.path / "metrics.json")
 
 
 def as_run(run: Run | str | Path) -> Run:
@@ -108,6 +108,7 @@ def write_run_config(
     task: str = "reconstruct",
     n_train: int,
     n_val: int,
+    runtime: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     record = {
         "format": FORMAT,
@@ -126,6 +127,7 @@ def write_run_config(
             "n_val": n_val,
         },
         "training": dataclasses.asdict(train_config),
+        "runtime": runtime or {},  # what the training computed with: threads
         "versions": versions(),
     }
     write_json(out / CONFIG, record)
@@ -180,6 +182,12 @@ def load_run(path: str | Path) -> Run:
     except (KeyError, TypeError, ValueError) as e:  # AekitError is a ValueError
         raise AekitError(f"{path / CONFIG} is malformed: {_one_line(e)}") from e
     load_weights(path / WEIGHTS, model)
+    bad = [k for k, t in model.state_dict().items() if not torch.isfinite(t).all()]
+    if bad:
+        raise AekitError(
+            f"{path / WEIGHTS} holds NaN or inf weights ({bad[0]}); the run diverged "
+            "or the file was altered, so its outputs would be meaningless"
+        )
     model.eval()
     return Run(path, model, record["model"]["name"], scaling, train_config, record)
 
