@@ -61,6 +61,9 @@ class NLLEstimate:
         }
 
 
+MAX_K = 100_000  # importance samples per example: 1000 is the usual, 5000 IWAE's
+
+
 def log_weights(
     model: Any,
     x: torch.Tensor,
@@ -120,6 +123,8 @@ def importance_weighted_nll(
     max_rows: int = MAX_ROWS,
 ) -> NLLEstimate:
     """-L_k of every example of x, batched over examples and samples, summarised."""
+    if not 1 <= k <= MAX_K:
+        raise AekitError(f"importance samples must be from 1 to {MAX_K:,}, got {k}")
     if len(x) == 0:
         raise AekitError("no examples to estimate the likelihood of")
     g = torch.Generator().manual_seed(seed)

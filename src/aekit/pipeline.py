@@ -139,13 +139,16 @@ def prepare(
     }
     dataset, data_spec = dataset_from(data, data_opts)
     _check_input_kind(name, dataset)
-    with hardware.allocation_guard("build the model"):
-        net = seeded(
-            config.seed,
-            lambda: build_model(
-                name, dataset.sample_shape, **model_defaults(name, dataset, options)
-            ),
-        )
+    model_options = model_defaults(name, dataset, options)
+
+    def build() -> Model:
+        return build_model(name, dataset.sample_shape, **model_options)
+
+    # weights, gradients and two Adam moments, counted on the meta device first
+    with torch.device("meta"):
+        size = 16 * sum(p.numel() for p in build().parameters())
+    with hardware.allocation_guard("build and train the model", nbytes=size):
+        net = seeded(config.seed, build)
     data_spec["kind"] = getattr(dataset, "kind", None) or _kind(dataset)
     train_set, val_set = dataset.split(config.val_fraction, seed=config.seed)
     return Prepared(task, name, net, train_set, val_set, data_spec)

@@ -32,6 +32,19 @@ def add_command(
     return parser
 
 
+def seed(text: str) -> int:
+    """A seed every library takes: 0 to 2**32 - 1 (scikit-learn's range)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number, got {text!r}"
+        ) from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"a seed is 0 to 2**32 - 1, got {text}")
+    return value
+
+
 def threads_arg(text: str) -> int | str:
     if text == "auto":
         return text

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AekitError
-from .common import add_command, inputs_arg, positive_int, say
+from .common import add_command, inputs_arg, positive_int, say, seed
 
 DEFAULT_CONFIGS = Path("benchmarks/configs")
 
@@ -64,7 +64,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--no-compression", dest="compress", action="store_false", help="skip codec"
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0, help="default 0")
     p.add_argument("--json", action="store_true", help="print JSON, not tables")
     p.add_argument("--masks", metavar="DIR", help="segment runs: true masks of --data")
     p.add_argument("--classes", metavar="FILE", help="segment runs: class names")

@@ -18,6 +18,7 @@ from .common import (
     int_list,
     positive_int,
     say,
+    seed,
 )
 
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
@@ -124,7 +125,7 @@ def _picture_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--components", type=positive_int, metavar="K", help="Gaussian mixture size"
     )
-    g.add_argument("--seed", type=int, help="default 0")
+    g.add_argument("--seed", type=seed, help="default 0")
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:

@@ -10,7 +10,15 @@ from typing import Any
 import numpy as np
 
 from ..errors import AekitError
-from .common import add_command, check_output, inputs_arg, positive_int, print_json, say
+from .common import (
+    add_command,
+    check_output,
+    inputs_arg,
+    positive_int,
+    print_json,
+    say,
+    seed,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -50,7 +58,7 @@ def register(subparsers: Any) -> None:
     p = add_command(subparsers, "sample", "generate new examples from the decoder")
     p.add_argument("run", type=Path, metavar="RUN")
     p.add_argument("-n", type=positive_int, default=64, help="how many (default 64)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0, help="default 0")
     p.add_argument("--out", type=Path, required=True, metavar="FILE.png|FILE.npy|DIR")
     p.set_defaults(func=sample)
 
@@ -204,6 +212,13 @@ def read_codes(path: Path) -> np.ndarray:
             raise
         reason = " ".join(str(e).split())
         raise AekitError(f"{path} is not a readable array of codes ({reason})") from e
+    if codes.dtype.kind not in "fiu":
+        raise AekitError(f"{path} holds {codes.dtype} values; codes must be numbers")
+    if codes.ndim != 2 or codes.size == 0:
+        raise AekitError(
+            f"{path} holds an array of shape {codes.shape}; codes are (N, latent) "
+            "with N >= 1"
+        )
     check_finite(codes, str(path))
     return codes
 

@@ -108,15 +108,30 @@ def plot(
     return fig
 
 
+# the largest values a picture can show (a grid of 1000 x 1000 images is already
+# more than any screen); beyond them a picture would only exhaust memory
+LIMITS = {
+    "grid": 1000,
+    "steps": 1000,
+    "pairs": 1000,
+    "samples": 10_000,
+    "components": 1000,
+    "max_points": 10_000_000,
+}
+
+
 def picture_options(options: dict[str, Any]) -> PictureOptions:
     names = {f.name for f in dataclasses.fields(PictureOptions)} - {"fit"}
     unknown = sorted(set(options) - names)
     if unknown:
         raise AekitError(f"unknown picture option(s) {', '.join(unknown)}")
     o = PictureOptions(**{k: v for k, v in options.items() if v is not None})
-    for name in ("grid", "steps", "pairs", "samples", "components", "max_points"):
-        if getattr(o, name) < (2 if name in ("grid", "steps") else 1):
-            raise AekitError(f"{name} is too small: {getattr(o, name)}")
+    for name, most in LIMITS.items():
+        value = getattr(o, name)
+        if value < (2 if name in ("grid", "steps") else 1):
+            raise AekitError(f"{name} is too small: {value}")
+        if value > most:
+            raise AekitError(f"{name} is too large: {value} (at most {most:,})")
     if o.projection not in latent.PROJECTIONS:
         raise AekitError(
             f"unknown projection {o.projection!r}; choose from "
