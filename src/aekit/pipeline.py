@@ -137,7 +137,10 @@ def prepare(
         for k in list(DATA_OPTIONS)
         if options.get(k) is not None
     }
+    class_names = options.pop("class_names", None)
     dataset, data_spec = dataset_from(data, data_opts)
+    if class_names is not None:
+        dataset.classes = read_class_names(class_names, dataset)
     _check_input_kind(name, dataset)
     model_options = model_defaults(name, dataset, options)
 
@@ -327,6 +330,25 @@ def _reuse_threads(record: dict[str, Any]) -> None:
     threads = (record.get("runtime") or {}).get("threads")
     if isinstance(threads, int) and threads >= 1 and not hardware.THREADS_CHOSEN:
         torch.set_num_threads(min(threads, hardware.usable_cores()))
+
+
+def read_class_names(path: str | Path, data: Any) -> tuple[str, ...]:
+    """One name per line, in label id order; at least one per label in the data."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise AekitError(f"cannot read class names from {path}: {e}") from e
+    names = tuple(line.strip() for line in text.splitlines() if line.strip())
+    y = getattr(data, "y", None)
+    if y is None:
+        raise AekitError(f"--class-names {path}: {data.name} has no labels to name")
+    needed = int(y.max()) + 1
+    if len(names) < needed:
+        raise AekitError(
+            f"{path} names {len(names)} classes, but the labels go up to {needed - 1}"
+        )
+    return names
 
 
 def _check_input_kind(name: str, data: Any) -> None:

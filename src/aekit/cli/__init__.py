@@ -9,10 +9,28 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import textwrap
 from importlib import import_module
 
 # modules in aekit.cli, each with register(subparsers)
 COMMANDS = ["train", "use", "evaluate", "plot", "ecosystem", "tasks"]
+# how `aekit --help` groups the commands; a command in no group is listed last
+GROUPS = {
+    "train": ("train", "fit-prior", "bench"),
+    "use": (
+        "reconstruct",
+        "encode",
+        "decode",
+        "sample",
+        "denoise",
+        "detect",
+        "cluster",
+        "colorize",
+        "segment",
+    ),
+    "inspect": ("info", "datasets", "evaluate", "plot", "report", "edit"),
+    "deploy": ("export", "explore"),
+}
 
 
 class Parser(argparse.ArgumentParser):
@@ -25,15 +43,40 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> Parser:
     from ..version import __version__
 
-    parser = Parser(prog="aekit", description="Autoencoders: train, inspect, use.")
+    parser = Parser(
+        prog="aekit",
+        description="Autoencoders: train, use, inspect, deploy.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"aekit {__version__}")
     subparsers = parser.add_subparsers(
-        dest="command", metavar="COMMAND", parser_class=Parser
+        dest="command", metavar="COMMAND", parser_class=Parser, title="commands"
     )
     subparsers.required = True
     for name in COMMANDS:
         import_module(f".{name}", __name__).register(subparsers)
+    parser.epilog = _grouped(subparsers)
+    subparsers._choices_actions.clear()  # listed by group in the epilog instead
     return parser
+
+
+def _grouped(subparsers: argparse._SubParsersAction) -> str:
+    """The commands by group, each with its one-line description."""
+    parsers = subparsers.choices
+    grouped = [n for names in GROUPS.values() for n in names]
+    groups = {**GROUPS, "other": tuple(n for n in parsers if n not in grouped)}
+    width = max(len(n) for n in parsers) + 2
+    lines = []
+    for group, names in groups.items():
+        present = [n for n in names if n in parsers]
+        if present:
+            lines.append(f"{group}:")
+            for name in present:
+                text = " ".join((parsers[name].description or "").split())
+                wrapped = textwrap.wrap(text, 78 - width) or [""]
+                lines.append(f"  {name:<{width}}{wrapped[0]}")
+                lines += [" " * (width + 2) + more for more in wrapped[1:]]
+    return "\n".join(lines) + "\n\nrun `aekit COMMAND --help` for a command's options"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -69,10 +69,18 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         choices=["train", "test", "all"],
         help="which IDX files of a directory to read (default train)",
     )
+    group.add_argument(
+        "--class-names",
+        type=Path,
+        metavar="FILE",
+        help="names of the label ids, one per line in id order (default: folder "
+        "names or CSV label values; numbers otherwise)",
+    )
 
 
 def data_options(args: argparse.Namespace) -> dict[str, Any]:
     return {
+        "class_names": getattr(args, "class_names", None),
         "image_size": getattr(args, "image_size", None),
         "label_column": getattr(args, "label_column", None),
         "split": getattr(args, "split", None),

@@ -229,11 +229,21 @@ def write_data(values: np.ndarray, out: Path, kind: str, run: Any) -> int:
 
     if kind == ".npy":
         write_npy(out, values)
-    elif kind == ".csv":
+    elif kind == ".csv":  # with a header, as `encode` writes and a table reads
         flat = values.reshape(len(values), -1)
-        write_text(
-            out, "\n".join(",".join(f"{v:.7g}" for v in row) for row in flat) + "\n"
-        )
+        names = run.record["data"].get("feature_names") or [
+            f"x{i}" for i in range(flat.shape[1])
+        ]
+        if len(names) != flat.shape[1]:
+            names = [f"x{i}" for i in range(flat.shape[1])]
+        import csv
+        import io
+
+        text = io.StringIO()
+        table = csv.writer(text, lineterminator="\n")
+        table.writerow(names)
+        table.writerows([f"{v:.7g}" for v in r] for r in flat)
+        write_text(out, text.getvalue())
     else:
         if len(run.sample_shape) != 3:
             raise AekitError(

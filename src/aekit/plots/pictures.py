@@ -178,6 +178,18 @@ def compare(
     for kind in kinds:
         if kind not in PICTURES:
             raise AekitError(f"unknown picture {kind!r} to compare")
+    source_a, source_b = (r.data_spec.get("source") for r in (a, b))
+    scaling_a, scaling_b = (r.data_spec.get("scaling") for r in (a, b))
+    if source_a != source_b or scaling_a != scaling_b:
+        log.warning(
+            "%s and %s were trained on different data (%s and %s); both are shown "
+            "on %s",
+            a.path,
+            b.path,
+            source_a or "in-memory data",
+            source_b or "in-memory data",
+            "the given --data" if data is not None else f"{a.path.name}'s examples",
+        )
     shown_a, fit_a = picture_data(a, data)
     shown_b, fit_b = (run_data(b, shown_a), run_data(b, fit_a))
     rows = []
