@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AekitError
-from .common import add_command, inputs_arg, positive_int, say, seed
+from .common import add_command, finite_float, inputs_arg, positive_int, say, seed
 
 DEFAULT_CONFIGS = Path("benchmarks/configs")
 
@@ -84,12 +84,12 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument(
         "--contamination",
-        type=float,
+        type=finite_float,
         default=0.01,
         help="share of training inputs above a percentile threshold (default 0.01)",
     )
     p.add_argument(
-        "--sigmas", type=float, default=3.0, help="k of mean + k sd (default 3)"
+        "--sigmas", type=finite_float, default=3.0, help="k of mean + k sd (default 3)"
     )
     p.set_defaults(func=detect)
 

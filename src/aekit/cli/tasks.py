@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AekitError
-from .common import add_command, float_list, inputs_arg, positive_int, say
+from .common import (
+    add_command,
+    finite_float,
+    float_list,
+    inputs_arg,
+    positive_int,
+    say,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -45,7 +52,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument(
         "--alpha",
-        type=float,
+        type=finite_float,
         default=0.5,
         help="opacity of the class colours in the overlays (default 0.5)",
     )
