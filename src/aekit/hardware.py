@@ -267,12 +267,15 @@ def auto_threads() -> int:
 
 
 def default_threads() -> int:
-    """The default thread count: the cores this process may use, whatever else the
-    machine is doing, so the same command gives the same weights (float sums differ
-    between thread counts); OMP_NUM_THREADS (torchrun, or the user) is respected."""
+    """The default thread count: half the cores this process may use (at least
+    one), whatever else the machine is doing, so the same command gives the same
+    weights (float sums differ between thread counts). Half, because threads that
+    share a core with other work stall each other: beside busy processes on two
+    cores, two threads trained 8x slower than one (BENCHMARKS.md). OMP_NUM_THREADS
+    (torchrun, or the user) is respected."""
     if "OMP_NUM_THREADS" in os.environ:
         return torch.get_num_threads()
-    return usable_cores()
+    return max(1, usable_cores() // 2)
 
 
 def set_threads(threads: int | str | None) -> int:

@@ -25,9 +25,9 @@ def add_command(
         "--threads",
         type=threads_arg,
         metavar="N|auto",
-        help="torch CPU threads (default: this process's cores, the same whatever "
-        "else runs, so results repeat; auto: the cores idle now, faster on a busy "
-        "machine but not reproducible; a resumed run reuses its recorded count)",
+        help="torch CPU threads (default: half this process's cores, the same "
+        "whatever else runs, so results repeat; auto: the cores idle now, not "
+        "reproducible; a resumed run reuses its recorded count)",
     )
     return parser
 
