@@ -35,3 +35,35 @@ def test_all_extra_covers_every_other_extra():
         assert m, f"'all' lists aekit's own extras, not {requirement!r}"
         covered |= set(m.group(1).split(","))
     assert covered == set(extras) - {"all", "test"}
+
+
+def test_quick_bench_runs_present_data_and_skips_missing(tmp_path):
+    from aekit.bench import find_configs, run_bench
+    from aekit.io import write_json
+
+    configs = tmp_path / "configs"
+    common = {"model": "mlp", "evaluate": {"k": 10}, "bars": {}}
+    write_json(
+        configs / "a-digits.json",
+        {
+            "name": "mlp4-digits",
+            "data": {"source": "digits", "test": 300, "seed": 0},
+            "options": {"latent_dim": 4, "hidden": [32]},
+            **common,
+        },
+    )
+    absent = tmp_path / "not-downloaded" / "fashion-mnist"
+    write_json(
+        configs / "b-absent.json",
+        {"name": "mlp4-absent", "data": {"source": str(absent)}, **common},
+    )
+    said: list[str] = []
+    reports, md = run_bench(
+        find_configs([configs]), tmp_path / "out", quick=True, log=said.append
+    )
+    assert [r["bench"]["name"] for r in reports] == ["mlp4-digits"]
+    assert reports[0]["bench"]["epochs_run"] == 1
+    assert any("mlp4-absent" in m and "skipped" in m and str(absent) in m for m in said)
+    text = md.read_text()
+    assert "mlp4-digits" in text and "Skipped" in text and "mlp4-absent" in text
+    assert not (tmp_path / "out" / "runs" / "mlp4-absent").exists()
