@@ -17,13 +17,16 @@ def test_umap_projection_runs_and_keeps_clusters_apart():
     assert np.isfinite(p.points).all()
     a, b = p.points[:25], p.points[25:]
     gap = np.linalg.norm(a.mean(0) - b.mean(0))
-    spread = max(np.linalg.norm(a - a.mean(0), axis=1).max(),
-                 np.linalg.norm(b - b.mean(0), axis=1).max())
+    spread = max(
+        np.linalg.norm(a - a.mean(0), axis=1).max(),
+        np.linalg.norm(b - b.mean(0), axis=1).max(),
+    )
     assert gap > 2 * spread  # the two clusters stay two clusters
 
 
 def test_all_extra_covers_every_other_extra():
     import re
+
     tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
     from pathlib import Path
 
