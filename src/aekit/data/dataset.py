@@ -139,6 +139,7 @@ class Dataset:
     name: str = "data"  # where it came from: a built-in name or a path
     classes: tuple[str, ...] | None = None  # label names; classes[y] names a label
     target: torch.Tensor | None = None  # (N, ...) paired targets, image-to-image tasks
+    feature_names: tuple[str, ...] | None = None  # (D,) a table's column names
 
     def __post_init__(self) -> None:
         if not isinstance(self.x, torch.Tensor):
@@ -165,6 +166,13 @@ class Dataset:
             )
         if self.classes is not None:
             self.classes = tuple(str(c) for c in self.classes)
+        if self.feature_names is not None:
+            self.feature_names = tuple(str(n) for n in self.feature_names)
+            if self.x.ndim != 2 or len(self.feature_names) != self.x.shape[1]:
+                raise AekitError(
+                    f"{self.name}: {len(self.feature_names)} feature names for "
+                    f"samples of shape {tuple(self.x.shape[1:])}"
+                )
 
     def __len__(self) -> int:
         return len(self.x)

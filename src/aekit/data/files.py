@@ -43,6 +43,7 @@ class RawData:
     y: np.ndarray | None = None  # (N,) int64
     classes: tuple[str, ...] | None = None
     table: bool = False  # CSV columns: always standardised per feature
+    feature_names: tuple[str, ...] | None = None  # a CSV header's feature columns
 
 
 # -- rules shared by every loader ----------------------------------------------
@@ -115,7 +116,12 @@ def finish(
     else:
         x = _apply(raw, a, scaling)
     return Dataset(
-        x=x, y=raw.y, scaling=scaling, name=name or raw.name, classes=raw.classes
+        x=x,
+        y=raw.y,
+        scaling=scaling,
+        name=name or raw.name,
+        classes=raw.classes,
+        feature_names=raw.feature_names,
     )
 
 
@@ -315,6 +321,8 @@ def read_csv(path: Path, label_column: int | str | None = None) -> RawData:
         raise AekitError(f"{path}: no feature columns besides the labels")
     raw = RawData(_numbers(path, data, lines, columns, names, label), "d", str(path))
     raw.table = True
+    if names:
+        raw.feature_names = tuple(names[j] for j in columns)
     if label is not None:
         for row, line in zip(data, lines, strict=True):
             if not row[label].strip():
