@@ -139,3 +139,100 @@ def test_csv_column_names_label_the_heat_map(tmp_path):
     headless = tmp_path / "plain.csv"
     headless.write_text("\n".join(",".join(map(str, r)) for r in rows) + "\n")
     assert load_dataset(headless).feature_names is None
+
+
+# -- short conv runs learn: norms in the conv body, a warm-up in the schedule ----------
+def _factors(**config):
+    import torch
+
+    from aekit.trainer import TrainConfig, make_scheduler
+
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    scheduler = make_scheduler(opt, TrainConfig(**config), steps_per_epoch=10)
+    out = []
+    for _ in range(config.get("epochs", 1) * 10):
+        out.append(opt.param_groups[0]["lr"])
+        opt.step()
+        scheduler.step()
+    return np.array(out)
+
+
+def test_warmup_rises_linearly_then_follows_the_schedule():
+    import math
+
+    lr = _factors(epochs=10, warmup_steps=20)  # 100 steps
+    np.testing.assert_allclose(lr[:20], np.arange(1, 21) / 21)
+    assert lr[20] == pytest.approx(1.0)  # the peak right after the warm-up
+    assert np.all(np.diff(lr[20:]) <= 0) and lr[-1] < 1e-3  # cosine down to ~0
+    assert lr[60] == pytest.approx(0.5 * (1 + math.cos(math.pi * 40 / 80)))
+    constant = _factors(epochs=10, warmup_steps=20, schedule="constant")
+    assert np.all(constant[20:] == 1.0) and constant[0] < 0.1
+    # no warm-up: the cosine schedule of runs before warmup_steps existed
+    old = _factors(epochs=10, warmup_steps=0)
+    np.testing.assert_allclose(old, 0.5 * (1 + np.cos(np.pi * np.arange(100) / 100)))
+    # a warm-up longer than a short run is capped at a third of it
+    short = _factors(epochs=3, warmup_steps=1000)
+    assert short.max() == pytest.approx(1.0) and np.argmax(short) == 10
+
+
+def test_warmup_steps_must_not_be_negative():
+    from aekit.errors import AekitError
+    from aekit.trainer import TrainConfig
+
+    with pytest.raises(AekitError, match="warmup"):
+        TrainConfig(warmup_steps=-1)
+
+
+@pytest.mark.parametrize("norm", ["group", "batch"])
+def test_conv_norms_are_in_the_body_and_group_norm_ignores_the_batch(norm):
+    import torch
+
+    from aekit.models import build_model
+
+    torch.manual_seed(0)
+    model = build_model("conv", (1, 16, 16), latent_dim=4, channels=(8, 16), norm=norm)
+    kind = torch.nn.GroupNorm if norm == "group" else torch.nn.BatchNorm2d
+    assert sum(isinstance(m, kind) for m in model.modules()) == 4  # 2 down, 2 up
+    x = torch.rand(6, 1, 16, 16)
+    model.train()
+    loss = model.loss(x, x)["loss"]
+    loss.backward()
+    assert torch.isfinite(loss)
+    if norm == "group":  # the same code for an example alone or in any batch
+        with torch.no_grad():
+            model.train()
+            together = model.encode(x)
+            model.eval()
+            alone = torch.cat([model.encode(x[i : i + 1]) for i in range(6)])
+        torch.testing.assert_close(together, alone, rtol=1e-5, atol=1e-5)
+
+
+def test_conv_without_norm_keeps_the_old_checkpoint_layout():
+    """norm "none" is the conv body of runs made before norms existed: same
+    parameter names and shapes, so their weights still load."""
+    import torch
+
+    from aekit.models import build_model
+
+    old_keys = {  # aekit before issue 14, conv with channels (8, 16), code 4
+        "body.down.0.0.weight": (8, 1, 3, 3),
+        "body.down.0.0.bias": (8,),
+        "body.down.1.0.weight": (16, 8, 3, 3),
+        "body.down.1.0.bias": (16,),
+        "body.up.0.conv.weight": (8, 8, 4, 4),
+        "body.up.0.conv.bias": (8,),
+        "body.up.1.conv.weight": (16, 8, 4, 4),
+        "body.up.1.conv.bias": (8,),
+        "body.head_out.weight": (1, 8, 3, 3),
+        "body.head_out.bias": (1,),
+        "to_code.weight": (4, 256),
+        "to_code.bias": (4,),
+        "from_code.weight": (256, 4),
+        "from_code.bias": (256,),
+    }
+    torch.manual_seed(0)
+    model = build_model(
+        "conv", (1, 16, 16), latent_dim=4, channels=(8, 16), norm="none"
+    )
+    got = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    assert got == old_keys

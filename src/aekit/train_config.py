@@ -17,6 +17,7 @@ class TrainConfig:
     lr: float = 2e-3
     weight_decay: float = 1e-4  # AdamW; never applied to biases and scalars
     schedule: str = "cosine"  # "cosine" (to 0 over all steps) or "constant"
+    warmup_steps: int = 0  # the rate rises linearly from 0 over these first steps
     val_fraction: float = 0.1  # held out, seeded, for early stopping and metrics
     seed: int = 0
     patience: int = 10  # epochs without a better validation loss; 0 never stops early
@@ -45,6 +46,7 @@ class TrainConfig:
             ),
             (0 < self.val_fraction < 1, "validation fraction must be in (0, 1)"),
             (self.patience >= 0, "patience must be >= 0"),
+            (self.warmup_steps >= 0, "warmup steps must be >= 0"),
             (
                 self.precision in PRECISIONS,
                 "precision must be auto, fp32 or bf16",

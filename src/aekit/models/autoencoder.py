@@ -26,6 +26,7 @@ class AutoencoderConfig:
     hidden: tuple[int, ...] = (512, 256, 128)  # MLP widths, mirrored; () is shallow
     channels: tuple[int, ...] = (32, 64)  # conv widths; one 2x pooling per width
     upsample: str = "transpose"  # how the conv decoder doubles resolution
+    norm: str = "none"  # conv body: "group", "batch" or "none" (runs before issue 14)
     activation: str = "relu"
     output: str = "sigmoid"  # sigmoid for data in [0, 1], identity for real data
     recon_loss: str = "mse"  # "mse", or "bce" for data in [0, 1]
@@ -72,6 +73,7 @@ class Autoencoder(Model):
             channels=c.channels,
             act=c.activation,
             upsample=c.upsample,
+            norm=c.norm,
         )
         self.to_code = nn.Linear(self.body.features, c.latent_dim)
         self.from_code = nn.Linear(c.latent_dim, self.body.features)

@@ -30,6 +30,21 @@ def activation(name: str) -> nn.Module:
     return ACTIVATIONS[name]()
 
 
+NORMS = ("none", "group", "batch")  # normalisation after each conv of a conv body
+
+
+def norm_layer(name: str, channels: int) -> nn.Module:
+    """GroupNorm (batch-independent: same in train and eval, any batch size, DDP),
+    BatchNorm, or nothing (the behaviour of runs made before the option existed)."""
+    if name == "group":
+        return nn.GroupNorm(8 if channels % 8 == 0 else 1, channels)
+    if name == "batch":
+        return nn.BatchNorm2d(channels)
+    if name == "none":
+        return nn.Identity()
+    raise AekitError(f"unknown norm {name!r}; choose from {', '.join(NORMS)}")
+
+
 def output_activation(name: str, logits: torch.Tensor) -> torch.Tensor:
     return torch.sigmoid(logits) if name == "sigmoid" else logits
 
