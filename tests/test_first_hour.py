@@ -236,3 +236,44 @@ def test_conv_without_norm_keeps_the_old_checkpoint_layout():
     )
     got = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     assert got == old_keys
+
+
+# -- --sparsity that kills the code is flagged --------------------------------------
+def test_dead_code_units_counts_units_that_do_not_vary():
+    import torch
+
+    from aekit.diagnostics import dead_code_units
+
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 2.0, (200, 6))
+    z[:, [1, 4]] = 0.7 + rng.normal(0, 1e-3, (200, 2))  # constant, whatever the input
+    assert dead_code_units(z) == 2
+    assert dead_code_units(torch.from_numpy(z).float()) == 2
+    assert dead_code_units(z, tol=1e-6) == 0
+    with pytest.raises(ValueError, match=r"\(N, d\)"):
+        dead_code_units(z[0])
+    with pytest.raises(ValueError, match="NaN"):
+        dead_code_units(np.full((3, 2), np.nan))
+
+
+def test_a_sparsity_collapsed_run_is_flagged_and_a_normal_one_is_not():
+    import torch
+
+    from aekit.data import load_dataset
+    from aekit.diagnostics import dead_code_units
+    from aekit.models import build_model
+    from aekit.trainer import TrainConfig, fit
+
+    data = load_dataset("mnist-5k")
+    train, val = data.subset(range(1000)), data.subset(range(1000, 1200))
+    dead = {}
+    for sparsity in (0.0, 0.1):
+        torch.manual_seed(0)
+        model = build_model(
+            "mlp", (1, 28, 28), latent_dim=8, hidden=(128,), sparsity=sparsity
+        )
+        fit(model, train, val, TrainConfig(epochs=5, device="cpu", precision="fp32"))
+        model.eval()
+        with torch.no_grad():
+            dead[sparsity] = dead_code_units(model.encode(val.x))
+    assert dead == {0.0: 0, 0.1: 8}
