@@ -7,6 +7,7 @@ lecture notes "Sparse autoencoder"; Goodfellow et al. 2016, Deep Learning, 14.2.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -15,7 +16,13 @@ from torch import nn
 from ..errors import AekitError
 from .base import Model
 from .bodies import Switches, make_body
-from .layers import OUTPUTS, init_weights, output_activation, positive_int_tuple
+from .layers import (
+    NORMS,
+    OUTPUTS,
+    init_weights,
+    output_activation,
+    positive_int_tuple,
+)
 
 
 @dataclass(frozen=True)
@@ -26,11 +33,14 @@ class AutoencoderConfig:
     hidden: tuple[int, ...] = (512, 256, 128)  # MLP widths, mirrored; () is shallow
     channels: tuple[int, ...] = (32, 64)  # conv widths; one 2x pooling per width
     upsample: str = "transpose"  # how the conv decoder doubles resolution
-    norm: str = "none"  # conv body: "group", "batch" or "none" (runs before issue 14)
+    norm: str = "batch"  # conv body: 5 epochs on mnist-5k 1.00x -> 0.49x PCA-16's MSE
     activation: str = "relu"
     output: str = "sigmoid"  # sigmoid for data in [0, 1], identity for real data
     recon_loss: str = "mse"  # "mse", or "bce" for data in [0, 1]
     sparsity: float = 0.0  # weight of the L1 penalty on the code; 0 turns it off
+
+    # what a field absent from a stored config means: the behaviour before it existed
+    ABSENT_MEANS: ClassVar[dict[str, object]] = {"norm": "none"}
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -56,6 +66,8 @@ class AutoencoderConfig:
             )
         if self.recon_loss == "bce" and self.output != "sigmoid":
             raise AekitError("recon_loss 'bce' needs data in [0, 1] (a sigmoid output)")
+        if self.norm not in NORMS:
+            raise AekitError(f"norm must be one of {NORMS}, got {self.norm!r}")
         if self.sparsity < 0:
             raise AekitError(f"sparsity must be >= 0, got {self.sparsity}")
 
