@@ -1,9 +1,9 @@
 """What the reproducible thread default costs on a busy machine.
 
-aekit's default is one torch thread per core this process may use, whatever else
-runs (the same command gives the same weights); `--threads auto` follows the cores
-idle at start instead. This trains the same model for the same steps with the
-default, with one thread, and with `auto`, on an idle machine and beside BUSY
+aekit's default is one torch thread per two cores this process may use, whatever
+else runs (the same command gives the same weights); `--threads auto` follows the
+cores idle at start instead. This trains the same model for the same steps with the
+default, with every core, with one thread, and with `auto`, beside BUSY
 spinning processes, interleaved in one run so that the machine's drift hits every
 setting alike, and prints seconds and the ratio to the default.
 
@@ -51,7 +51,7 @@ def main() -> None:
     args = parser.parse_args()
     cores = len(os.sched_getaffinity(0))
     print(f"{platform.processor() or platform.machine()}, {cores} cores usable")
-    settings = {"default": None, "1 thread": 1, "auto": "auto"}
+    settings = {"default": None, "every core": cores, "1 thread": 1, "auto": "auto"}
     for busy in [int(b) for b in args.busy.split(",")]:
         stop = mp.Event()
         spinners = [mp.Process(target=spin, args=(stop,)) for _ in range(busy)]

@@ -125,6 +125,26 @@ def test_outlier_detector_flags_noise_and_its_contamination(digits):
     assert det.score_samples(noise).mean() < det.score_samples(x).mean()
 
 
+def test_outlier_detector_has_pyods_attributes_and_signs(digits):
+    x, _ = digits
+    noise = np.random.default_rng(1).uniform(0, 16, (30, x.shape[1]))
+    both = np.vstack([x[:300], noise])
+    det = AutoencoderOutlierDetector(8, contamination=0.1, epochs=20, random_state=0)
+    det.fit(both)
+    scores = det.decision_scores_
+    assert scores.shape == (len(both),)
+    # pyod: higher is more abnormal, the negative of scikit-learn's score_samples
+    np.testing.assert_allclose(scores, -det.score_samples(both), rtol=1e-6)
+    assert scores[300:].min() > np.median(scores[:300])  # noise scores higher
+    assert set(np.unique(det.labels_)) == {0, 1}
+    assert det.labels_.dtype.kind == "i"
+    np.testing.assert_array_equal(det.labels_ == 1, scores > det.threshold_)
+    # the same call as predict's -1, with pyod's labels
+    np.testing.assert_array_equal(det.labels_ == 1, det.predict(both) == -1)
+    assert det.labels_.mean() == pytest.approx(0.1, abs=0.01)
+    assert det.labels_[300:].mean() > 0.9  # the noise rows are the outliers
+
+
 @pytest.mark.parametrize(
     ("estimator", "message"),
     [

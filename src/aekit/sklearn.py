@@ -226,11 +226,20 @@ class AutoencoderTransformer(
 class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderBase):
     """Outliers are what the autoencoder reconstructs badly.
 
-    `score_samples` is the negative mean squared reconstruction error per sample
-    (standardised units; lower is more abnormal), `decision_function` is that minus
-    `offset_`, and `predict` gives -1 where it is negative (outliers), +1 elsewhere.
+    Two sign conventions, one per library this class stands in for:
+
+    - scikit-learn's (methods): `score_samples` is the negative mean squared
+      reconstruction error per sample (standardised units; lower is more abnormal),
+      `decision_function` is that minus `offset_` (negative = outlier), and `predict`
+      gives -1 where it is negative (outliers), +1 elsewhere.
+    - pyod's (attributes after `fit`, so code written for pyod detectors reads
+      them): `decision_scores_` is the training data's reconstruction error (higher
+      is more abnormal), `threshold_` is the error above which a sample is called
+      an outlier, and `labels_` is 1 for the training outliers, 0 for inliers.
+
     `offset_` is the `contamination` quantile of the training scores, so about that
-    share of the training data is called outlying.
+    share of the training data is called outlying; `threshold_` is `-offset_`, and
+    `labels_ == 1` exactly where `predict` gives -1 on the training data.
     """
 
     def __init__(
@@ -269,6 +278,10 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderBase):
         self._fit(X)
         train_scores = -self._squared_errors(X)
         self.offset_ = float(np.percentile(train_scores, 100.0 * c))
+        # pyod's names and sign: higher is more abnormal, 1 marks an outlier
+        self.decision_scores_ = -train_scores
+        self.threshold_ = -self.offset_
+        self.labels_ = (self.decision_scores_ > self.threshold_).astype(int)
         return self
 
     def score_samples(self, X: Any) -> np.ndarray:

@@ -24,6 +24,11 @@ class TrainConfig:
         "learning rate: cosine (to 0 over all steps) or constant",
         choices=("cosine", "constant"),
     )
+    warmup_steps: int = option(
+        0,
+        "the learning rate rises linearly from 0 over these first steps",
+        metavar="N",
+    )
     val_fraction: float = option(
         0.1, "held-out share (seeded) for early stopping and metrics", metavar="F"
     )
@@ -63,6 +68,7 @@ class TrainConfig:
                 "schedule must be cosine or constant",
             ),
             (0 < self.val_fraction < 1, "validation fraction must be in (0, 1)"),
+            (self.warmup_steps >= 0, "warmup steps must be >= 0"),
             (
                 self.precision in PRECISIONS,
                 "precision must be auto, fp32 or bf16",
@@ -83,7 +89,7 @@ class TrainConfig:
 
 
 # whole-number fields -> their smallest value; seeds must fit torch's int64 seed
-_WHOLE = {"epochs": 1, "batch_size": 1, "seed": 0, "patience": 0}
+_WHOLE = {"epochs": 1, "batch_size": 1, "seed": 0, "patience": 0, "warmup_steps": 0}
 _SEED_MAX = 2**63 - 1
 _REAL = ("lr", "weight_decay", "val_fraction", "grad_clip")
 _NAMES = {"batch_size": "batch size", "val_fraction": "validation fraction"}

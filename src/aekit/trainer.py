@@ -331,13 +331,21 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
 def make_scheduler(
     optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int
 ) -> torch.optim.lr_scheduler.LambdaLR:
+    """A linear warm-up over `warmup_steps` (capped at a third of the run), then the
+    rate `schedule` names: constant, or cosine to 0 over the remaining steps."""
     total = max(1, config.epochs * steps_per_epoch)
-    if config.schedule == "constant":
-        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
-    return torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total)),
-    )
+    warmup = min(config.warmup_steps, total // 3)
+    decay = max(1, total - warmup)
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / (warmup + 1)
+        if config.schedule == "constant":
+            return 1.0
+        t = min(step - warmup, decay) / decay
+        return 0.5 * (1.0 + math.cos(math.pi * t))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 def _rng_devices(device: torch.device) -> list[int]:

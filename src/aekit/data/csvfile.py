@@ -41,6 +41,8 @@ def read_csv(path: Path, label_column: int | str | None = None) -> RawData:
         raise AekitError(f"{path}: no feature columns besides the labels")
     raw = RawData(_numbers(path, data, lines, columns, names, label), "d", str(path))
     raw.table = True
+    if names:
+        raw.feature_names = tuple(names[j] for j in columns)
     if label is not None:
         for row, line in zip(data, lines, strict=True):
             if not row[label].strip():

@@ -153,6 +153,7 @@ class Dataset:
     # no longer tiles the series, so subset() drops it
     series: Any = None
     c: torch.Tensor | None = None  # (N, K) attribute conditions; None: the labels
+    feature_names: tuple[str, ...] | None = None  # (D,) a table's column names
 
     def __post_init__(self) -> None:
         if not isinstance(self.x, torch.Tensor):
@@ -194,6 +195,13 @@ class Dataset:
                     f"{self.name}: {len(self.c)} conditions for {len(self.x)} samples"
                 )
             check_finite(self.c, f"{self.name} (conditions)")
+        if self.feature_names is not None:
+            self.feature_names = tuple(str(n) for n in self.feature_names)
+            if self.x.ndim != 2 or len(self.feature_names) != self.x.shape[1]:
+                raise AekitError(
+                    f"{self.name}: {len(self.feature_names)} feature names for "
+                    f"samples of shape {tuple(self.x.shape[1:])}"
+                )
 
     def __len__(self) -> int:
         return len(self.x)

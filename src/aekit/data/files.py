@@ -34,6 +34,7 @@ class RawData:
     y: np.ndarray | None = None  # (N,) int64
     classes: tuple[str, ...] | None = None
     table: bool = False  # CSV columns: always standardised per feature
+    feature_names: tuple[str, ...] | None = None  # a CSV header's feature columns
 
 
 # -- rules shared by every loader ----------------------------------------------
@@ -107,7 +108,12 @@ def finish(
     else:
         x = _apply(raw, a, scaling)
     return Dataset(
-        x=x, y=raw.y, scaling=scaling, name=name or raw.name, classes=raw.classes
+        x=x,
+        y=raw.y,
+        scaling=scaling,
+        name=name or raw.name,
+        classes=raw.classes,
+        feature_names=raw.feature_names,
     )
 
 

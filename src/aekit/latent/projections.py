@@ -56,7 +56,10 @@ def project(codes: np.ndarray, method: str = "auto", *, seed: int = 0) -> Projec
         raise AekitError(
             "UMAP needs the umap-learn package: pip install 'aekit[umap]'"
         ) from None
-    reducer = umap.UMAP(2, n_neighbors=min(15, len(z) - 1), random_state=seed)
+    # keywords only: umap-learn >= 0.5.4 takes n_neighbors first, positionally
+    reducer = umap.UMAP(
+        n_components=2, n_neighbors=min(15, len(z) - 1), random_state=seed
+    )
     return Projection(reducer.fit_transform(z), "UMAP", "UMAP 1", "UMAP 2")
 
 

@@ -29,6 +29,7 @@ class Autoencoder(Model):
             channels=c.channels,
             act=c.activation,
             upsample=c.upsample,
+            norm=c.norm,
         )
         self.to_code = nn.Linear(self.body.features, c.latent_dim)
         self.from_code = nn.Linear(c.latent_dim, self.body.features)

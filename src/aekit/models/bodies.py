@@ -20,7 +20,7 @@ from torch import nn
 
 from ..errors import AekitError
 from .configs import UPSAMPLE_MODES
-from .layers import activation, mlp
+from .layers import activation, mlp, norm_layer
 
 Switches = list[torch.Tensor] | None  # max-pool indices, outermost level first
 
@@ -62,7 +62,7 @@ def bed_of_nails(x: torch.Tensor) -> torch.Tensor:
 class Up(nn.Module):
     """Double the spatial size by one of UPSAMPLE_MODES, c_in -> c_out channels."""
 
-    def __init__(self, c_in: int, c_out: int, mode: str):
+    def __init__(self, c_in: int, c_out: int, mode: str, norm: str = "none"):
         super().__init__()
         self.mode = mode
         if mode == "transpose":
@@ -71,6 +71,7 @@ class Up(nn.Module):
             )
         else:
             self.conv = nn.Conv2d(c_in, c_out, kernel_size=3, padding=1)
+        self.norm = norm_layer(norm, c_out)
 
     def forward(
         self, x: torch.Tensor, switch: torch.Tensor | None = None
@@ -83,11 +84,12 @@ class Up(nn.Module):
             # max-unpool without switches (decoding a code that came from no input,
             # e.g. a sample) falls back to the fixed bed-of-nails position
             x = bed_of_nails(x)
-        return self.conv(x)
+        return self.norm(self.conv(x))
 
 
 class ConvBody(nn.Module):
-    """[conv3x3 -> act -> maxpool2] per width in `channels`, flattened; mirrored back.
+    """[conv3x3 -> norm -> act -> maxpool2] per width in `channels`, flattened;
+    mirrored back. `norm` "none" is the body of runs made before norms existed.
 
     Any image size works: the input is zero-padded to a multiple of 2**depth and the
     output cropped back, so odd sizes (28 -> 7 -> 28, 25 -> 32 -> 25) round-trip.
@@ -99,6 +101,7 @@ class ConvBody(nn.Module):
         channels: Sequence[int],
         act: str,
         upsample: str,
+        norm: str = "none",
     ):
         super().__init__()
         if len(input_shape) != 3:
@@ -121,8 +124,10 @@ class ConvBody(nn.Module):
         widths = [c, *channels]
         self.down = nn.ModuleList(
             nn.Sequential(
-                nn.Conv2d(widths[i], widths[i + 1], 3, padding=1), activation(act)
-            )
+                nn.Conv2d(widths[i], widths[i + 1], 3, padding=1),
+                *([norm_layer(norm, widths[i + 1])] if norm != "none" else []),
+                activation(act),
+            )  # without a norm the keys stay those of old checkpoints
             for i in range(depth)
         )
         last = max(
@@ -133,7 +138,7 @@ class ConvBody(nn.Module):
             *channels[:-1],
         ]  # up block i undoes down block i: channels[i] -> outs[i]
         self.up = nn.ModuleList(
-            Up(channels[i], outs[i], upsample) for i in range(depth)
+            Up(channels[i], outs[i], upsample, norm) for i in range(depth)
         )
         self.act = activation(act)
         self.head_out = nn.Conv2d(last, c, kernel_size=3, padding=1)
@@ -168,9 +173,10 @@ def make_body(
     channels: Sequence[int],
     act: str,
     upsample: str,
+    norm: str = "none",
 ) -> MLPBody | ConvBody:
     if body == "mlp":
         return MLPBody(input_shape, hidden, act)
     if body == "conv":
-        return ConvBody(input_shape, channels, act, upsample)
+        return ConvBody(input_shape, channels, act, upsample, norm)
     raise AekitError(f"unknown body {body!r}; choose 'mlp' or 'conv'")

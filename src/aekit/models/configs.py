@@ -21,6 +21,7 @@ ACTIVATION_NAMES = ("relu", "leaky-relu", "elu", "gelu", "silu", "tanh", "sigmoi
 OUTPUTS = ("sigmoid", "identity")  # sigmoid for data in [0, 1], identity for real data
 UPSAMPLE_MODES = ("transpose", "nearest", "bilinear", "bed-of-nails", "max-unpool")
 PIXEL_LOSSES = ("l1", "mse", "cross-entropy")
+NORMS = ("none", "group", "batch")  # normalisation after each conv of a conv body
 
 
 def positive_int_tuple(values: Sequence[int], what: str, *, allow_empty: bool) -> tuple:
@@ -119,6 +120,8 @@ class AutoencoderConfig:
             raise AekitError("recon_loss 'bce' needs data in [0, 1] (a sigmoid output)")
         if self.sparsity < 0:
             raise AekitError(f"sparsity must be >= 0, got {self.sparsity}")
+        if self.norm not in NORMS:
+            raise AekitError(f"norm must be one of {NORMS}, got {self.norm!r}")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from ..errors import AekitError
-from .configs import OUTPUTS, positive_int_tuple  # noqa: F401
+from .configs import NORMS, OUTPUTS, positive_int_tuple  # noqa: F401
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -27,6 +27,18 @@ def activation(name: str) -> nn.Module:
             f"unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}"
         )
     return ACTIVATIONS[name]()
+
+
+def norm_layer(name: str, channels: int) -> nn.Module:
+    """GroupNorm (batch-independent: same in train and eval, any batch size, DDP),
+    BatchNorm, or nothing (the behaviour of runs made before the option existed)."""
+    if name == "group":
+        return nn.GroupNorm(8 if channels % 8 == 0 else 1, channels)
+    if name == "batch":
+        return nn.BatchNorm2d(channels)
+    if name == "none":
+        return nn.Identity()
+    raise AekitError(f"unknown norm {name!r}; choose from {', '.join(NORMS)}")
 
 
 def output_activation(name: str, logits: torch.Tensor) -> torch.Tensor:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -11,6 +12,19 @@ from matplotlib.figure import Figure
 from ..images import as_numpy, image_grid
 
 Images = torch.Tensor | np.ndarray  # (N, C, H, W), values in [0, 1]
+
+
+def fit_suptitle(fig: Figure, title: str, *, fontsize: float = 12) -> None:
+    """The figure's title, each line wrapped to the figure's width: a long title (a
+    run name, three strengths' worth of explanation) is never clipped at the sides."""
+    # ~0.6 em per character: DejaVu Sans averages less, so a wrapped line fits
+    chars = max(20, int(fig.get_figwidth() * 72 / (0.6 * fontsize)))
+    lines = [
+        part
+        for line in title.split("\n")
+        for part in (textwrap.wrap(line, chars, break_on_hyphens=False) or [""])
+    ]
+    fig.suptitle("\n".join(lines), fontsize=fontsize)
 
 
 def show_grid(ax, grid: np.ndarray) -> None:
@@ -53,7 +67,7 @@ def plot_image_rows(
     ax.tick_params(length=0, labelsize=10)
     for side in ax.spines.values():
         side.set_visible(False)
-    fig.suptitle(title, fontsize=12)
+    fit_suptitle(fig, title)
     return fig
 
 
@@ -82,17 +96,25 @@ def plot_image_panels(
         show_grid(ax, image_grid(images, ncol=ncol))
         ax.set_axis_off()
         ax.set_title(name, fontsize=11)
-    fig.suptitle(title, fontsize=12)
+    fit_suptitle(fig, title)
     return fig
 
 
 def plot_vector_rows(
-    rows: Sequence[Images], labels: Sequence[str], *, title: str
+    rows: Sequence[Images],
+    labels: Sequence[str],
+    *,
+    title: str,
+    feature_names: Sequence[str] | None = None,
 ) -> Figure:
-    """Vectors (N, D) as heat-map rows, one panel per entry (e.g. input, output)."""
+    """Vectors (N, D) as heat-map rows, one panel per entry (e.g. input, output);
+    `feature_names` (D, e.g. a table's column names) label the feature axis."""
     arrays = [as_numpy(r) for r in rows]
     lo = min(float(a.min()) for a in arrays)
     hi = max(float(a.max()) for a in arrays)
+    d = arrays[0].shape[1]
+    if feature_names is not None and len(feature_names) != d:
+        raise ValueError(f"{len(feature_names)} feature names for {d} features")
     fig = Figure(
         figsize=(8, 1.0 + 0.35 * len(arrays[0]) * len(arrays)), layout="constrained"
     )
@@ -103,9 +125,19 @@ def plot_vector_rows(
         )
         ax.set_ylabel(f"{label}\nexample")
         ax.set_xlabel("feature")
+        if feature_names is not None:
+            _name_features(ax, feature_names)
     fig.colorbar(image, ax=list(axes), label="value (model units)")
-    fig.suptitle(title, fontsize=12)
+    fit_suptitle(fig, title)
     return fig
+
+
+def _name_features(ax, names: Sequence[str], most: int = 40) -> None:
+    """Column names under a heat map: all of them up to `most`, else every k-th."""
+    step = -(-len(names) // most)
+    ticks = list(range(0, len(names), step))
+    ax.set_xticks(ticks, [str(names[i]) for i in ticks], rotation=60, ha="right")
+    ax.tick_params(axis="x", labelsize=8)
 
 
 def plot_vector_strips(
@@ -131,5 +163,5 @@ def plot_vector_strips(
         ax.set_yticks([])
     axes[-1].set_xlabel("feature")
     fig.colorbar(image, ax=list(axes), label="value (model units)", shrink=0.8)
-    fig.suptitle(title, fontsize=12)
+    fit_suptitle(fig, title)
     return fig

@@ -98,7 +98,12 @@ def reconstructions(run: Run, data: Dataset, o: PictureOptions) -> Figure:
         )
     if data.is_image:
         return plot_image_rows(rows, labels, title=title)
-    return plot_vector_rows([np.asarray(r) for r in rows], labels, title=title)
+    return plot_vector_rows(
+        [np.asarray(r) for r in rows],
+        labels,
+        title=title,
+        feature_names=run.record["data"].get("feature_names"),
+    )
 
 
 def shown_examples(data: Dataset, n: int = N_SHOWN) -> torch.Tensor:

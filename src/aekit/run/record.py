@@ -123,6 +123,7 @@ def write_run_config(
             "scaling": data.scaling.to_dict(),
             "classes": list(data.classes) if data.classes else None,
             "n_classes": _n_classes(data),
+            "feature_names": list(getattr(data, "feature_names", None) or []) or None,
             "n_train": n_train,
             "n_val": n_val,
         },
