@@ -19,9 +19,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import AekitError
-from .layers import activation, mlp
+from .layers import activation, mlp, tied_mirror
 
 UPSAMPLE_MODES = ("transpose", "nearest", "bilinear", "bed-of-nails", "max-unpool")
+TRANSPOSE = (4, 2, 1)  # kernel, stride, padding of the transposed convolution
 
 Switches = list[torch.Tensor] | None  # max-pool indices, outermost level first
 
@@ -29,7 +30,14 @@ Switches = list[torch.Tensor] | None  # max-pool indices, outermost level first
 class MLPBody(nn.Module):
     """Flatten -> D -> hidden[0] -> ... -> hidden[-1], and the mirror image back."""
 
-    def __init__(self, input_shape: Sequence[int], hidden: Sequence[int], act: str):
+    def __init__(
+        self,
+        input_shape: Sequence[int],
+        hidden: Sequence[int],
+        act: str,
+        *,
+        tied: bool = False,
+    ):
         super().__init__()
         self.input_shape = tuple(input_shape)
         d = math.prod(self.input_shape)
@@ -39,11 +47,14 @@ class MLPBody(nn.Module):
         )
         # the decoder head (latent -> features) is linear, so the body starts with act
         back = [*reversed(hidden), d]
-        self.decoder = (
-            nn.Sequential(activation(act), mlp(back, act, act_last=False))
-            if hidden
-            else nn.Identity()
-        )
+        if tied and hidden:  # each decoder layer: an encoder weight, transposed
+            self.decoder = tied_mirror(self.encoder, act)
+        elif hidden:
+            self.decoder = nn.Sequential(
+                activation(act), mlp(back, act, act_last=False)
+            )
+        else:
+            self.decoder = nn.Identity()
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, Switches]:
         return self.encoder(x.flatten(1)), None  # (B, F)
@@ -60,15 +71,44 @@ def bed_of_nails(x: torch.Tensor) -> torch.Tensor:
     return out
 
 
+def transpose_output_padding(kernel: int, stride: int, padding: int) -> int:
+    """The output_padding that makes a transposed convolution double any size, or a
+    clear error: out = (H - 1) * stride - 2 * padding + kernel + output_padding."""
+    if stride != 2:
+        raise AekitError(
+            f"transposed convolutions must double the size: stride 2, got {stride}"
+        )
+    extra = 2 * padding + 2 - kernel  # 2H = 2H - 2 - 2p + k + extra
+    if kernel < 1 or padding < 0 or extra not in (0, 1):
+        raise AekitError(
+            f"a transposed convolution with kernel {kernel}, stride 2, padding "
+            f"{padding} does not double the size; use kernel 2*padding+2 "
+            f"(or 2*padding+1), e.g. 4/2/1, 3/2/1, 2/2/0"
+        )
+    return extra
+
+
 class Up(nn.Module):
     """Double the spatial size by one of UPSAMPLE_MODES, c_in -> c_out channels."""
 
-    def __init__(self, c_in: int, c_out: int, mode: str):
+    def __init__(
+        self,
+        c_in: int,
+        c_out: int,
+        mode: str,
+        transpose: tuple[int, int, int] = TRANSPOSE,
+    ):
         super().__init__()
         self.mode = mode
         if mode == "transpose":
+            kernel, stride, padding = transpose
             self.conv = nn.ConvTranspose2d(
-                c_in, c_out, kernel_size=4, stride=2, padding=1
+                c_in,
+                c_out,
+                kernel_size=kernel,
+                stride=stride,
+                padding=padding,
+                output_padding=transpose_output_padding(kernel, stride, padding),
             )
         else:
             self.conv = nn.Conv2d(c_in, c_out, kernel_size=3, padding=1)
@@ -100,6 +140,8 @@ class ConvBody(nn.Module):
         channels: Sequence[int],
         act: str,
         upsample: str,
+        *,
+        transpose: tuple[int, int, int] = TRANSPOSE,
     ):
         super().__init__()
         if len(input_shape) != 3:
@@ -134,7 +176,7 @@ class ConvBody(nn.Module):
             *channels[:-1],
         ]  # up block i undoes down block i: channels[i] -> outs[i]
         self.up = nn.ModuleList(
-            Up(channels[i], outs[i], upsample) for i in range(depth)
+            Up(channels[i], outs[i], upsample, transpose) for i in range(depth)
         )
         self.act = activation(act)
         self.head_out = nn.Conv2d(last, c, kernel_size=3, padding=1)
@@ -169,9 +211,11 @@ def make_body(
     channels: Sequence[int],
     act: str,
     upsample: str,
+    tied: bool = False,
+    transpose: tuple[int, int, int] = TRANSPOSE,
 ) -> MLPBody | ConvBody:
     if body == "mlp":
-        return MLPBody(input_shape, hidden, act)
+        return MLPBody(input_shape, hidden, act, tied=tied)
     if body == "conv":
-        return ConvBody(input_shape, channels, act, upsample)
+        return ConvBody(input_shape, channels, act, upsample, transpose=transpose)
     raise AekitError(f"unknown body {body!r}; choose 'mlp' or 'conv'")
