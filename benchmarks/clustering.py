@@ -134,11 +134,16 @@ def main() -> None:
     ap.add_argument("--fashion-rows", type=int, default=10_000)
     ap.add_argument("--dec-epochs", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--only", choices=("mnist-5k", "fashion"), help="one data set")
     args = ap.parse_args()
     torch.set_num_threads(2)
     epochs = args.epochs or (3 if args.quick else 40)
-    sets = [("mnist-5k", load_dataset("mnist-5k"), epochs)]
-    if FASHION.exists():
+    sets = (
+        []
+        if args.only == "fashion"
+        else [("mnist-5k", load_dataset("mnist-5k"), epochs)]
+    )
+    if FASHION.exists() and args.only != "mnist-5k":
         fashion = load_dataset(str(FASHION))
         n = 2000 if args.quick else args.fashion_rows
         pick = np.sort(
