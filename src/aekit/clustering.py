@@ -374,10 +374,19 @@ def plot_cluster_map(
     )
     grid = fig.add_gridspec(rows, maps * 3 + (2 if thumbs else 0))
     ax = fig.add_subplot(grid[:, 0:3])
-    _scatter(ax, xy, labels, f"{title}: {k} clusters", numbered=True)
-    if true_labels is not None:
-        _scatter(fig.add_subplot(grid[:, 3:6]), xy, np.asarray(true_labels), "classes")
     cmap = colormaps["tab10" if k <= 10 else "tab20"]
+    _scatter(ax, xy, labels, f"{title}: {k} clusters", lambda j: cmap(j % cmap.N))
+    if true_labels is not None:  # each class in the colour of its matched cluster
+        truth = np.asarray(true_labels).reshape(-1)
+        to_cluster = {c: m for m, c in cluster_matching(truth, labels).items()}
+        _scatter(
+            fig.add_subplot(grid[:, 3:6]),
+            xy,
+            truth,
+            "classes (in their matched cluster's colour)",
+            lambda c: cmap(to_cluster[c] % cmap.N) if c in to_cluster else "0.6",
+            numbered=False,
+        )
     for j in range(thumbs):
         tax = fig.add_subplot(grid[j // 2, maps * 3 + j % 2])
         _prototype(tax, protos[j], cmap(j % cmap.N))
@@ -385,18 +394,11 @@ def plot_cluster_map(
     return fig
 
 
-def _scatter(ax, xy, labels, title, *, numbered=False) -> None:
-    present = np.unique(labels)
-    cmap = colormaps["tab10" if len(present) <= 10 else "tab20"]
+def _scatter(ax, xy, labels, title, color, *, numbered=True) -> None:
     size = float(np.clip(4000 / max(len(xy), 1), 3, 30))
-    for label in present:
+    for label in np.unique(labels):
         at = labels == label
-        color = (
-            cmap(int(label) % cmap.N)
-            if numbered
-            else cmap(int(np.searchsorted(present, label)) % cmap.N)
-        )
-        ax.scatter(*xy[at].T, s=size, alpha=0.6, color=color, linewidths=0)
+        ax.scatter(*xy[at].T, s=size, alpha=0.6, color=color(label), linewidths=0)
         if numbered:
             ax.text(
                 *np.median(xy[at], 0),
