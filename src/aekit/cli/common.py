@@ -204,6 +204,11 @@ def add_config_options(
         meta = f.metadata
         flag = "--" + (meta.get("flag") or name).replace("_", "-")
         kwargs: dict[str, Any] = {"dest": name, "default": None}
+        if str(f.type) == "bool":  # a switch: --tied sets True, absent leaves None
+            group.add_argument(
+                flag, action="store_const", const=True, help=meta["help"], **kwargs
+            )
+            continue
         if meta.get("choices"):
             kwargs["choices"] = list(meta["choices"])
         else:

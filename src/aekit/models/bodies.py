@@ -19,8 +19,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import AekitError
-from .configs import UPSAMPLE_MODES
-from .layers import activation, mlp, norm_layer
+from .configs import TRANSPOSE, UPSAMPLE_MODES, transpose_output_padding
+from .layers import activation, mlp, norm_layer, tied_mirror
 
 Switches = list[torch.Tensor] | None  # max-pool indices, outermost level first
 
@@ -28,7 +28,14 @@ Switches = list[torch.Tensor] | None  # max-pool indices, outermost level first
 class MLPBody(nn.Module):
     """Flatten -> D -> hidden[0] -> ... -> hidden[-1], and the mirror image back."""
 
-    def __init__(self, input_shape: Sequence[int], hidden: Sequence[int], act: str):
+    def __init__(
+        self,
+        input_shape: Sequence[int],
+        hidden: Sequence[int],
+        act: str,
+        *,
+        tied: bool = False,
+    ):
         super().__init__()
         self.input_shape = tuple(input_shape)
         d = math.prod(self.input_shape)
@@ -38,11 +45,14 @@ class MLPBody(nn.Module):
         )
         # the decoder head (latent -> features) is linear, so the body starts with act
         back = [*reversed(hidden), d]
-        self.decoder = (
-            nn.Sequential(activation(act), mlp(back, act, act_last=False))
-            if hidden
-            else nn.Identity()
-        )
+        if tied and hidden:  # each decoder layer: an encoder weight, transposed
+            self.decoder = tied_mirror(self.encoder, act)
+        elif hidden:
+            self.decoder = nn.Sequential(
+                activation(act), mlp(back, act, act_last=False)
+            )
+        else:
+            self.decoder = nn.Identity()
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, Switches]:
         return self.encoder(x.flatten(1)), None  # (B, F)
@@ -62,12 +72,25 @@ def bed_of_nails(x: torch.Tensor) -> torch.Tensor:
 class Up(nn.Module):
     """Double the spatial size by one of UPSAMPLE_MODES, c_in -> c_out channels."""
 
-    def __init__(self, c_in: int, c_out: int, mode: str, norm: str = "none"):
+    def __init__(
+        self,
+        c_in: int,
+        c_out: int,
+        mode: str,
+        norm: str = "none",
+        transpose: tuple[int, int, int] = TRANSPOSE,
+    ):
         super().__init__()
         self.mode = mode
         if mode == "transpose":
+            kernel, stride, padding = transpose
             self.conv = nn.ConvTranspose2d(
-                c_in, c_out, kernel_size=4, stride=2, padding=1
+                c_in,
+                c_out,
+                kernel_size=kernel,
+                stride=stride,
+                padding=padding,
+                output_padding=transpose_output_padding(kernel, stride, padding),
             )
         else:
             self.conv = nn.Conv2d(c_in, c_out, kernel_size=3, padding=1)
@@ -102,6 +125,8 @@ class ConvBody(nn.Module):
         act: str,
         upsample: str,
         norm: str = "none",
+        *,
+        transpose: tuple[int, int, int] = TRANSPOSE,
     ):
         super().__init__()
         if len(input_shape) != 3:
@@ -138,7 +163,7 @@ class ConvBody(nn.Module):
             *channels[:-1],
         ]  # up block i undoes down block i: channels[i] -> outs[i]
         self.up = nn.ModuleList(
-            Up(channels[i], outs[i], upsample, norm) for i in range(depth)
+            Up(channels[i], outs[i], upsample, norm, transpose) for i in range(depth)
         )
         self.act = activation(act)
         self.head_out = nn.Conv2d(last, c, kernel_size=3, padding=1)
@@ -174,9 +199,11 @@ def make_body(
     act: str,
     upsample: str,
     norm: str = "none",
+    tied: bool = False,
+    transpose: tuple[int, int, int] = TRANSPOSE,
 ) -> MLPBody | ConvBody:
     if body == "mlp":
-        return MLPBody(input_shape, hidden, act)
+        return MLPBody(input_shape, hidden, act, tied=tied)
     if body == "conv":
-        return ConvBody(input_shape, channels, act, upsample, norm)
+        return ConvBody(input_shape, channels, act, upsample, norm, transpose=transpose)
     raise AekitError(f"unknown body {body!r}; choose 'mlp' or 'conv'")

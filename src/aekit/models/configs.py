@@ -22,6 +22,7 @@ OUTPUTS = ("sigmoid", "identity")  # sigmoid for data in [0, 1], identity for re
 UPSAMPLE_MODES = ("transpose", "nearest", "bilinear", "bed-of-nails", "max-unpool")
 PIXEL_LOSSES = ("l1", "mse", "cross-entropy")
 NORMS = ("none", "group", "batch")  # normalisation after each conv of a conv body
+TRANSPOSE = (4, 2, 1)  # kernel, stride, padding of the transposed convolution
 
 
 def positive_int_tuple(values: Sequence[int], what: str, *, allow_empty: bool) -> tuple:
@@ -113,6 +114,29 @@ class AutoencoderConfig:
         "typical, larger silences most code units",
         metavar="W",
     )
+    contractive: float = option(
+        0.0, "weight of the contractive penalty |dz/dx|_F^2 (MLP bodies)", metavar="W"
+    )
+    sparsity_target: float | None = option(
+        None,
+        "KL sparsity: target mean activation rho of each code unit, in (0, 1)",
+        metavar="RHO",
+    )
+    kl_sparsity_weight: float = option(
+        3.0, "weight of the KL sparsity term (Ng's beta)", metavar="W"
+    )
+    tied: bool = option(False, "tied MLP decoder weights (the encoder's, transposed)")
+    transpose_kernel: int = option(
+        TRANSPOSE[0],
+        "kernel of the transposed convolution (conv, transpose)",
+        metavar="K",
+    )
+    transpose_stride: int = option(
+        TRANSPOSE[1], "stride of the transposed convolution (must be 2)", metavar="S"
+    )
+    transpose_padding: int = option(
+        TRANSPOSE[2], "padding of the transposed convolution", metavar="P"
+    )
 
     def __post_init__(self) -> None:
         _check_body(self)
@@ -126,6 +150,7 @@ class AutoencoderConfig:
             raise AekitError(f"sparsity must be >= 0, got {self.sparsity}")
         if self.norm not in NORMS:
             raise AekitError(f"norm must be one of {NORMS}, got {self.norm!r}")
+        check_regularisers(self)
 
 
 @dataclass(frozen=True)
@@ -278,3 +303,41 @@ def check_pixel_config(config: Any) -> None:
             )
         if not all(math.isfinite(w) and w >= 0 for w in weights) or sum(weights) <= 0:
             raise AekitError(f"class weights must be >= 0 and finite, got {weights}")
+
+
+def transpose_output_padding(kernel: int, stride: int, padding: int) -> int:
+    """The output_padding that makes a transposed convolution double any size, or a
+    clear error: out = (H - 1) * stride - 2 * padding + kernel + output_padding."""
+    if stride != 2:
+        raise AekitError(
+            f"transposed convolutions must double the size: stride 2, got {stride}"
+        )
+    extra = 2 * padding + 2 - kernel  # 2H = 2H - 2 - 2p + k + extra
+    if kernel < 1 or padding < 0 or extra not in (0, 1):
+        raise AekitError(
+            f"a transposed convolution with kernel {kernel}, stride 2, padding "
+            f"{padding} does not double the size; use kernel 2*padding+2 "
+            f"(or 2*padding+1), e.g. 4/2/1, 3/2/1, 2/2/0"
+        )
+    return extra
+
+
+def check_regularisers(c: AutoencoderConfig) -> None:
+    """The classic regularisers' options: in range, and on a body they apply to."""
+    if not (c.contractive >= 0 and math.isfinite(c.contractive)):
+        raise AekitError(f"contractive must be >= 0, got {c.contractive}")
+    if c.contractive > 0 and c.body != "mlp":
+        raise AekitError("the contractive penalty applies to MLP bodies only")
+    if c.sparsity_target is not None and not 0 < c.sparsity_target < 1:
+        raise AekitError(f"sparsity_target must be in (0, 1), got {c.sparsity_target}")
+    if not (c.kl_sparsity_weight >= 0 and math.isfinite(c.kl_sparsity_weight)):
+        raise AekitError(f"kl_sparsity_weight must be >= 0, got {c.kl_sparsity_weight}")
+    if c.tied and c.body != "mlp":
+        raise AekitError("tied decoder weights apply to MLP bodies only")
+    transpose = (c.transpose_kernel, c.transpose_stride, c.transpose_padding)
+    if transpose != TRANSPOSE and (c.body != "conv" or c.upsample != "transpose"):
+        raise AekitError(
+            "transpose_kernel/stride/padding apply to conv bodies with "
+            "upsample 'transpose' only"
+        )
+    transpose_output_padding(*transpose)

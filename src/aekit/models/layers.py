@@ -18,6 +18,7 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "silu": nn.SiLU,
     "tanh": nn.Tanh,
     "sigmoid": nn.Sigmoid,
+    "linear": nn.Identity,  # with --hidden '' and MSE, the AE spans PCA's subspace
 }
 
 
@@ -52,6 +53,29 @@ def mlp(sizes: Sequence[int], act: str, *, act_last: bool) -> nn.Sequential:
         layers.append(nn.Linear(n_in, n_out))
         if act_last or i < len(sizes) - 2:
             layers.append(activation(act))
+    return nn.Sequential(*layers)
+
+
+class TiedLinear(nn.Module):
+    """A linear layer whose weight is the transpose of another's (tied autoencoder
+    weights, as in Vincent et al. 2010 and Rifai et al. 2011), with its own bias."""
+
+    def __init__(self, source: nn.Linear):
+        super().__init__()
+        self._source = (source,)  # a tuple: the weight stays registered once, there
+        self.bias = nn.Parameter(torch.zeros(source.in_features))
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return nn.functional.linear(h, self._source[0].weight.t(), self.bias)
+
+
+def tied_mirror(encoder: nn.Sequential, act: str) -> nn.Sequential:
+    """The decoder of an `mlp(..., act_last=True)` encoder, its weights transposed:
+    act -> tied(last) -> act -> ... -> tied(first), as the untied decoder is built."""
+    layers: list[nn.Module] = []
+    linears = [m for m in encoder if isinstance(m, nn.Linear)]
+    for source in reversed(linears):
+        layers += [activation(act), TiedLinear(source)]
     return nn.Sequential(*layers)
 
 
