@@ -10,6 +10,7 @@ import torch
 
 from . import inference
 from .data import Dataset
+from .diagnostics import dead_code_units
 from .io import write_bytes, write_json
 from .metrics import mae, mse, pca_reconstruction_mse, psnr
 from .plots.compose import figure_png
@@ -41,7 +42,7 @@ def write_outputs(
         ),
         "code_stats": write_code_stats(run.path, codes),
     }
-    dead = dead_units(codes)
+    dead = dead_code_units(codes)
     if dead > codes.shape[1] // 2:
         log.warning(
             "%d of %d code units are dead (almost constant over the training data); "
@@ -73,14 +74,6 @@ def run_metrics(
     metrics[f"pca{run.model.latent_dim}_val_mse"] = pca
     metrics["mse_ratio_to_pca"] = metrics["val_mse"] / pca if pca > 0 else None
     return metrics
-
-
-def dead_units(codes: torch.Tensor, *, tol: float = 1e-3) -> int:
-    """Code units whose standard deviation over the data is below `tol` times the
-    largest unit's: they carry (almost) nothing."""
-    std = codes.double().std(0) if len(codes) > 1 else torch.zeros(codes.shape[1])
-    top = float(std.max()) if len(std) else 0.0
-    return int((std <= tol * top).sum()) if top > 0 else int(len(std))
 
 
 def _condition(run: Run, data: Dataset) -> torch.Tensor | None:
