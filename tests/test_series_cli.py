@@ -157,6 +157,8 @@ def test_series_run_refuses_images_and_image_models_refuse_series(
     _one_error_line(capsys, "a.png holds images", "trained on sequences")
     assert cli("detect", run, tmp_path, "--out", tmp_path / "s.csv") == 2
     _one_error_line(capsys, "holds images")
+    assert cli("sample", run, "--out", tmp_path / "s.mid") == 2
+    _one_error_line(capsys, "not trained on music")
     code = cli("train", "--data", test, "--window", 16, "--model", "conv")
     assert code == 2
     _one_error_line(capsys, "model 'conv' takes image data", "holds sequences")
