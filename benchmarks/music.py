@@ -32,8 +32,8 @@ from aekit import inference
 from aekit.run import load_inputs
 
 MODELS = {
-    "lstm-vae": {"hidden_size": 128, "latent_dim": 32},
-    "conv1d-vae": {"channels": (64, 128), "latent_dim": 32},
+    "lstm-vae": {"hidden_size": 64, "latent_dim": 16},
+    "conv1d-vae": {"channels": (32, 64), "latent_dim": 16},
 }
 DATA = {"steps_per_beat": 4, "bars": 2, "pitch_range": (36, 84), "beats_per_bar": 4.0}
 TRAINING = {"batch_size": 32, "lr": 2e-3, "patience": 0, "seed": 0}
@@ -112,7 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("runs/bench-music"))
     parser.add_argument("--pieces", type=int, default=100)
-    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--models", nargs="*", default=list(MODELS))
     parser.add_argument("--quick", action="store_true", help="10 pieces, 2 epochs")
     args = parser.parse_args()
