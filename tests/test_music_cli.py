@@ -152,3 +152,13 @@ def test_music_options_need_music(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:  # argparse refuses it
         cli("train", "--data", data, "--pitch-range", "80:20")
     assert exit_.value.code == 2 and "LO < HI" in capsys.readouterr().err
+
+
+def test_evaluate_a_music_vae(music_run):
+    root, run, _ = music_run
+    out = root / "evaluation.json"
+    code = cli("evaluate", run, "-k", 5, "--nll-examples", 4, "--out", out)
+    assert code == 0
+    report = json.loads(out.read_text())
+    assert report["vae"]["nll_convention"] == "bernoulli-binary"
+    assert report["reconstruction"]["overall"]["n"] >= 1

@@ -210,6 +210,11 @@ class _SequenceVAE(Model):
         """The mean of p(x|z)."""
         return output_activation(self.config.output, self.decoder(z))
 
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """The decoder's pre-activation output, which log_likelihood scores
+        (aekit.likelihood reads it as for vae.py's VAE)."""
+        return self.decoder(z)  # (B, C, T)
+
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         return self.decode(self.encode(x))
 

@@ -66,7 +66,7 @@ def need_images(run: Run, kind: str) -> None:
     if len(run.sample_shape) != 3:
         raise AekitError(
             f"the {kind} picture needs image data; {run.path} was trained on "
-            f"vectors of {run.sample_shape[0]} features"
+            f"{run.input_kind}s of shape {tuple(run.sample_shape)}"
         )
 
 
