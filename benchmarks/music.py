@@ -32,9 +32,11 @@ from aekit import inference
 from aekit.run import load_inputs
 
 MODELS = {
-    "lstm-vae": {"hidden_size": 64, "latent_dim": 16},
-    "conv1d-vae": {"channels": (32, 64), "latent_dim": 16},
+    "lstm-vae": {"hidden_size": 128, "latent_dim": 32},
+    "conv1d-vae": {"channels": (64, 128), "latent_dim": 32},
 }
+# MusicVAE's remedy for codes the KL silences: a KL weight below 1 (beta 0.2)
+VAE = {"beta": 0.2, "kl_warmup_epochs": 10}
 DATA = {"steps_per_beat": 4, "bars": 2, "pitch_range": (36, 84), "beats_per_bar": 4.0}
 TRAINING = {"batch_size": 32, "lr": 2e-3, "patience": 0, "seed": 0}
 SAMPLES = 256
@@ -112,7 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("runs/bench-music"))
     parser.add_argument("--pieces", type=int, default=100)
-    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--models", nargs="*", default=list(MODELS))
     parser.add_argument("--quick", action="store_true", help="10 pieces, 2 epochs")
     args = parser.parse_args()
@@ -133,7 +135,7 @@ def main() -> None:
         run = aekit.train(
             str(train_dir), name, out=args.out / name, overwrite=True,
             epochs=epochs, pictures=False, report=False,
-            **MODELS[name], **DATA, **TRAINING,
+            **MODELS[name], **VAE, **DATA, **TRAINING,
         )  # fmt: skip
         seconds = time.perf_counter() - t0
         if corpus is None:
