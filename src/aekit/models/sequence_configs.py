@@ -124,6 +124,7 @@ def _likelihood() -> Any:
         "gaussian",
         "VAE decoder (auto: bernoulli for [0,1] data, else gaussian)",
         choices=("auto", "bernoulli", "gaussian"),
+        shown="auto",  # aekit train picks it from the data (pipeline.model_defaults)
     )
 
 
