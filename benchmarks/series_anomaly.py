@@ -1,6 +1,7 @@
 """Anomaly detection over time on real series that ship with statsmodels, recorded in
 BENCHMARKS.md.
 
+    pip install statsmodels pyod
     python benchmarks/series_anomaly.py [--out runs/bench-series] [--quick]
 
 Series (statsmodels.datasets): sunspots (yearly, 309 steps), elnino (monthly sea
