@@ -55,6 +55,8 @@ LAYER_OF = {
     "aekit.evaluation": "analysis",
     "aekit.report": "analysis",
     "aekit.anomaly": "analysis",
+    "aekit.series_anomaly": "analysis",
+    "aekit.music_outputs": "analysis",
     "aekit.attributes": "analysis",
     "aekit.probes": "analysis",
     "aekit.likelihood": "analysis",

@@ -179,7 +179,10 @@ def test_dataset_kind_from_shape_and_subset_drops_series(series_csv):
     ds = load_dataset(series_csv, window=8, stride=4)
     train, val = ds.split(0.25)
     assert train.series is None and train.kind == "sequence"
-    assert len(train) + len(val) == len(ds)
+    # split in time: validation is the series' end, and no training window reaches
+    # into it (9 windows of 8 every 4: the last 2 validate, 1 overlaps and is left)
+    assert (len(train), len(val)) == (6, 2)
+    assert torch.equal(val.x, ds.x[-2:]) and torch.equal(train.x, ds.x[:6])
 
 
 def ts_text(rows, header=None):

@@ -53,7 +53,8 @@ def train(
 
     `options` mixes model options (latent_dim, hidden, upsample, sparsity, beta, ...),
     training options (the TrainConfig fields: epochs, lr, noise, ...) and data options
-    (image_size, image_channels, label_column, split, stream). `resume` continues
+    (image_size, image_channels, label_column, split, stream; for sequences window,
+    stride, steps_per_beat, bars, beats_per_bar, pitch_range). `resume` continues
     a run directory (only epochs and patience may change).
     `task` "colorize" or "segment" trains an image-to-image model instead (see
     aekit.tasks; model default "unet").

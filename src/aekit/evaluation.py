@@ -26,6 +26,7 @@ from .errors import AekitError
 from .inference import BATCH
 from .noise import Noise
 from .run import Run, run_splits  # noqa: F401  (aekit.evaluation.run_splits)
+from .series_anomaly import step_ranking
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,10 @@ def evaluate(
     if truth is not None:
         scores = np.concatenate(stream.scores)
         report["anomaly"] = anomaly.ranking_report(scores, *truth)
+    if test.series is not None:  # a series with step labels: rank its steps
+        steps = step_ranking(test, np.concatenate(stream.scores))
+        if steps is not None:
+            report["anomaly_steps"] = steps
     return report
 
 

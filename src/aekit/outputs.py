@@ -121,6 +121,8 @@ def _after_training(run: Run, kind: str) -> bool:
         return applicable(run, kind) and (
             run.model.latent_dim == 2 or run.is_variational
         )
+    if kind == "samples" and run.input_kind == "sequence":  # series and music VAEs
+        return run.is_variational
     if kind in ("interpolate", "traverse", "samples"):
         return images
     return True

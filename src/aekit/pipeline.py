@@ -53,6 +53,12 @@ DATA_OPTIONS = {
     "label_column": "label_column",
     "split": "split",
     "stream": "stream",
+    "window": "window",
+    "stride": "stride",
+    "steps_per_beat": "steps_per_beat",
+    "bars": "bars",
+    "beats_per_bar": "beats_per_bar",
+    "pitch_range": "pitch_range",
 }
 TRAIN_OPTIONS = tuple(f.name for f in dataclasses.fields(TrainConfig))
 RESUMABLE = ("epochs", "patience")  # what a resumed run may change

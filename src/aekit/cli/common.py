@@ -76,6 +76,42 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         help="names of the label ids, one per line in id order (default: folder "
         "names or CSV label values; numbers otherwise)",
     )
+    group.add_argument(
+        "--window",
+        type=positive_int,
+        metavar="W",
+        help="cut a series (CSV, .npy, folder) into windows of W time steps",
+    )
+    group.add_argument(
+        "--stride",
+        type=positive_int,
+        metavar="S",
+        help="steps between window starts (default a quarter window)",
+    )
+    group.add_argument(
+        "--steps-per-beat",
+        type=positive_int,
+        metavar="N",
+        help="music: piano-roll steps per quarter-note beat (default 4)",
+    )
+    group.add_argument(
+        "--bars",
+        type=positive_int,
+        metavar="N",
+        help="music: bars per sample (default 2)",
+    )
+    group.add_argument(
+        "--beats-per-bar",
+        type=finite_float,
+        metavar="B",
+        help="music: beats per bar (default the first piece's time signature)",
+    )
+    group.add_argument(
+        "--pitch-range",
+        type=pitch_range,
+        metavar="LO:HI",
+        help="music: MIDI pitches LO up to HI (exclusive) (default 36:84)",
+    )
 
 
 def data_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -84,7 +120,33 @@ def data_options(args: argparse.Namespace) -> dict[str, Any]:
         "image_size": getattr(args, "image_size", None),
         "label_column": getattr(args, "label_column", None),
         "split": getattr(args, "split", None),
+        **{k: getattr(args, k, None) for k in SEQUENCE_DATA_OPTIONS},
     }
+
+
+SEQUENCE_DATA_OPTIONS = (
+    "window",
+    "stride",
+    "steps_per_beat",
+    "bars",
+    "beats_per_bar",
+    "pitch_range",
+)
+
+
+def pitch_range(text: str) -> tuple[int, int]:
+    """'36:84' -> (36, 84): MIDI pitches from 36 up to, not including, 84."""
+    try:
+        lo, hi = (int(v) for v in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected LO:HI MIDI pitches (e.g. 36:84), got {text!r}"
+        ) from None
+    if not 0 <= lo < hi <= 128:
+        raise argparse.ArgumentTypeError(
+            f"pitch range must satisfy 0 <= LO < HI <= 128, got {text!r}"
+        )
+    return lo, hi
 
 
 def int_list(text: str) -> tuple[int, ...]:
@@ -209,8 +271,9 @@ def add_config_options(
                 flag, action="store_const", const=True, help=meta["help"], **kwargs
             )
             continue
-        if meta.get("choices"):
-            kwargs["choices"] = list(meta["choices"])
+        choices = [c for _, g in owned for c in g.metadata.get("choices") or ()]
+        if choices:  # a flag shared by models offers every model's choices
+            kwargs["choices"] = list(dict.fromkeys(choices))
         else:
             kwargs["type"] = FIELD_TYPES[str(f.type)]
             kwargs["metavar"] = meta.get("metavar")

@@ -152,7 +152,22 @@ def plot(args: argparse.Namespace) -> int:
         **_options(args),
     )
     say(f"wrote {args.out}")
+    if args.kind == "interpolate":
+        _interpolation_midi(args)
     return 0
+
+
+def _interpolation_midi(args: argparse.Namespace) -> None:
+    """A music run's interpolation paths as MIDI files beside the picture."""
+    from ..api import as_run
+    from ..music_outputs import interpolation_midi, is_music_run
+
+    run = as_run(args.run)
+    if not is_music_run(run):
+        return
+    folder = args.out.with_name(f"{args.out.stem}-midi")
+    paths = interpolation_midi(run, folder, data=args.data, **_options(args))
+    say(f"wrote {len(paths)} interpolation path(s) as MIDI to {folder}")
 
 
 def report(args: argparse.Namespace) -> int:

@@ -20,6 +20,8 @@ from .common import (
     seed,
 )
 
+MIDI = (".mid", ".midi")  # a music run's samples and decoded codes as MIDI
+
 
 def register(subparsers: Any) -> None:
     for name, help_, func in [
@@ -52,14 +54,16 @@ def register(subparsers: Any) -> None:
     p = add_command(subparsers, "decode", "decode codes (an .npy of shape (N, latent))")
     p.add_argument("run", type=Path, metavar="RUN")
     p.add_argument("codes", type=Path, metavar="CODES.npy")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR|FILE.npy")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR|FILE.npy|FILE.mid")
     p.set_defaults(func=decode)
 
     p = add_command(subparsers, "sample", "generate new examples from the decoder")
     p.add_argument("run", type=Path, metavar="RUN")
     p.add_argument("-n", type=positive_int, default=64, help="how many (default 64)")
     p.add_argument("--seed", type=seed, default=0, help="default 0")
-    p.add_argument("--out", type=Path, required=True, metavar="FILE.png|FILE.npy|DIR")
+    p.add_argument(
+        "--out", type=Path, required=True, metavar="FILE.png|FILE.npy|FILE.mid|DIR"
+    )
     p.set_defaults(func=sample)
 
     p = add_command(
@@ -110,16 +114,27 @@ def encode(args: argparse.Namespace) -> int:
 def decode(args: argparse.Namespace) -> int:
     from .. import api
 
-    kind = check_output(args.out, (".npy", ".csv", "dir"), "decoded data")
+    kind = check_output(args.out, (".npy", ".csv", *MIDI, "dir"), "decoded data")
     run = api.as_run(args.run)
-    return write_data(api.decode(run, read_codes(args.codes)), args.out, kind, run)
+    codes = read_codes(args.codes)
+    if _music(run, kind):
+        from ..inference import check_codes
+        from ..inference import decode as decode_codes
+
+        rolls = decode_codes(run, check_codes(run, codes))
+        return write_music(run, rolls, args.out)
+    return write_data(api.decode(run, codes), args.out, kind, run)
 
 
 def sample(args: argparse.Namespace) -> int:
     from .. import api
 
-    kind = check_output(args.out, (".png", ".npy", ".csv", "dir"), "samples")
+    kind = check_output(args.out, (".png", ".npy", ".csv", *MIDI, "dir"), "samples")
     run = api.as_run(args.run)
+    if _music(run, kind):
+        from ..inference import sample as sample_rolls
+
+        return write_music(run, sample_rolls(run, args.n, seed=args.seed), args.out)
     if kind == ".png":
         from ..io import save_figure
         from ..plots import plot_image_grid
@@ -223,6 +238,25 @@ def read_codes(path: Path) -> np.ndarray:
     return codes
 
 
+def _music(run: Any, kind: str) -> bool:
+    """MIDI is written for a music run's folders and .mid files; .mid needs music."""
+    from ..music_outputs import is_music_run
+
+    music = is_music_run(run)
+    if kind in MIDI and not music:
+        raise AekitError(f"{run.path} was not trained on music; --out cannot be MIDI")
+    return music and kind in (*MIDI, "dir")
+
+
+def write_music(run: Any, rolls: Any, out: Path) -> int:
+    from ..music_outputs import write_midi
+
+    paths = write_midi(run, rolls, out)
+    where = out if len(paths) > 1 else paths[0]
+    say(f"wrote {len(rolls)} piece(s) as {len(paths)} MIDI file(s) to {where}")
+    return 0
+
+
 def write_data(values: np.ndarray, out: Path, kind: str, run: Any) -> int:
     """Rows in source units -> .npy / .csv, or one PNG per row in a directory."""
     from ..io import write_npy, write_text
@@ -247,7 +281,7 @@ def write_data(values: np.ndarray, out: Path, kind: str, run: Any) -> int:
     else:
         if len(run.sample_shape) != 3:
             raise AekitError(
-                "this run's data are vectors, not images; use --out FILE.npy"
+                f"this run's data are {run.input_kind}s, not images; use --out FILE.npy"
             )
         from ..images import save_png
 

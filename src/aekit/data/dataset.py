@@ -232,7 +232,10 @@ class Dataset:
         )
 
     def split(self, val_fraction: float, seed: int = 0) -> tuple[Dataset, Dataset]:
-        """Seeded random split into (train, validation), each with a sample or more."""
+        """Seeded random split into (train, validation), each with a sample or more.
+
+        Windows of a series split in time instead (SeriesInfo.split_index): the
+        end of each series validates, so overlapping windows never leak a step."""
         if not 0.0 < val_fraction < 1.0:
             raise AekitError(
                 f"validation fraction must be in (0, 1), got {val_fraction}"
@@ -242,6 +245,9 @@ class Dataset:
             raise AekitError(
                 f"{self.name}: {n} sample(s) cannot be split for validation"
             )
+        timed = self.series.split_index(val_fraction) if self.series else None
+        if timed is not None:
+            return self.subset(timed[0]), self.subset(timed[1])
         n_val = min(max(1, round(n * val_fraction)), n - 1)
         perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
         return self.subset(perm[n_val:]), self.subset(perm[:n_val])

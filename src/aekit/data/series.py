@@ -5,9 +5,9 @@ A column named time, timestamp or date is its index (kept for output, not a
 feature); one named label, is_anomaly or anomaly holds per-step labels. Windows of
 `window` steps every `stride` steps become the samples, channels first (C, W), and
 a last window is aligned to the series' end so every step is covered. A window's
-label is 1 when any of its steps is labelled (anomalous). The stride defaults to a
-quarter window (see windows.default_stride). `window_scores_to_steps` and
-`windows_to_series` map per-window results back onto the time steps.
+label is 1 when any of its steps is labelled (anomalous); the stride defaults to a
+quarter window. `window_scores_to_steps` and `windows_to_series` map per-window
+results back onto the time steps; a split is in time (SeriesInfo.split_index).
 """
 
 from __future__ import annotations
@@ -107,11 +107,8 @@ class SeriesInfo:
         ]
 
     def step_rows(self, errors: np.ndarray | torch.Tensor) -> list[dict[str, Any]]:
-        """One row per time step (series, step, time, label, score), for io.write_csv.
-
-        `step` counts from 1 like data rows; `time` and `label` are empty when the
-        source had no such column.
-        """
+        """One row per time step (series, step, time, label, score), for io.write_csv;
+        `step` counts from 1, `time` and `label` are empty when the source has none."""
         rows = []
         for part, scores in zip(self.parts, self.step_scores(errors), strict=True):
             for i, score in enumerate(scores):
@@ -127,6 +124,23 @@ class SeriesInfo:
                     }
                 )
         return rows
+
+    def split_index(self, val_fraction: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """Split in time: each series' last windows validate, training keeps those
+        ending before them (no step in both); None if a series is too short."""
+        train, val = [], []
+        for p in self.parts:
+            starts = window_starts(p.n_steps, self.window, self.stride)
+            n_val = min(max(1, round(p.n_windows * val_fraction)), p.n_windows - 1)
+            if n_val < 1:
+                return None
+            first_val = p.n_windows - n_val
+            keep = np.flatnonzero(starts + self.window <= starts[first_val])
+            if len(keep) == 0:
+                return None
+            train.append(p.first + keep)
+            val.append(p.first + np.arange(first_val, p.n_windows))
+        return np.concatenate(train), np.concatenate(val)
 
     def to_series(self, windows: np.ndarray | torch.Tensor) -> list[np.ndarray]:
         """(N, C, W) windows of the Dataset -> one (T, C) series per part."""

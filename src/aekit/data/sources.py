@@ -52,6 +52,10 @@ def load_dataset(
     stream: bool = False,
     window: int | None = None,
     stride: int | None = None,
+    steps_per_beat: int | None = None,
+    bars: int | None = None,
+    pitch_range: tuple[int, int] | None = None,
+    beats_per_bar: float | None = None,
 ) -> Dataset:
     """Load a built-in name, a file, a folder or a list of them.
 
@@ -60,8 +64,20 @@ def load_dataset(
     `stream` reads an .npy or raw IDX file in chunks instead (aekit.data.stream).
     `window` (and `stride`) read a CSV, .npy or a folder of them as time series cut
     into (C, window) samples (aekit.data.series); UCR/UEA .ts files always load as
-    series, one sample each unless a window is given.
+    series, one sample each unless a window is given. `steps_per_beat`, `bars`,
+    `pitch_range` and `beats_per_bar` cut MIDI / MusicXML into piano rolls
+    (aekit.data.music; None takes its defaults).
     """
+    music = {
+        k: v
+        for k, v in (
+            ("steps_per_beat", steps_per_beat),
+            ("bars", bars),
+            ("pitch_range", pitch_range),
+            ("beats_per_bar", beats_per_bar),
+        )
+        if v is not None
+    }
     if stream:
         from .stream import open_stream
 
@@ -74,7 +90,12 @@ def load_dataset(
 
         if window is not None or stride is not None:
             raise AekitError("music is cut into bars, not windows; give no window")
-        return load_music(source, scaling=scaling, name=name)
+        return load_music(source, scaling=scaling, name=name, **music)
+    if music:
+        raise AekitError(
+            f"{', '.join(music)}: music options, but {source} holds no MIDI or "
+            "MusicXML files"
+        )
     if window is not None or stride is not None or _is_series(source, scaling):
         from .series import load_series
 

@@ -16,6 +16,12 @@ from typing import Any
 
 from ..errors import AekitError
 from .configs import AutoencoderConfig, SegNetConfig, UNetConfig, VAEConfig
+from .sequence_configs import (
+    Conv1dConfig,
+    Conv1dVAEConfig,
+    LSTMConfig,
+    LSTMVAEConfig,
+)
 
 INPUT_KINDS = ("vector", "image", "sequence")
 SAMPLERS = ("prior", "fitted", "learned")  # how new examples are drawn
@@ -73,6 +79,9 @@ class ModelSpec:
 
 _AE = "aekit.models.autoencoder:Autoencoder"
 _VAE = "aekit.models.vae:VAE"
+_SEQ = "aekit.models.sequence:"
+_SEQUENCE = Capabilities(inputs=("sequence",))
+_SEQUENCE_VAE = Capabilities(posterior=True, sampler="prior", inputs=("sequence",))
 _IMAGE_TO_IMAGE = Capabilities(
     sampler=None,
     codes=None,
@@ -130,6 +139,34 @@ MODELS: dict[str, ModelSpec] = {
         {},
         _IMAGE_TO_IMAGE,
         "SegNet: decoder unpools with the pooling indices (colorize, segment)",
+    ),
+    "conv1d": ModelSpec(
+        _SEQ + "Conv1dAutoencoder",
+        Conv1dConfig,
+        {},
+        _SEQUENCE,
+        "1-D convolutional autoencoder for series windows and piano rolls",
+    ),
+    "conv1d-vae": ModelSpec(
+        _SEQ + "Conv1dVAE",
+        Conv1dVAEConfig,
+        {},
+        _SEQUENCE_VAE,
+        "variational autoencoder, 1-D convolutional body (series, music)",
+    ),
+    "lstm": ModelSpec(
+        _SEQ + "LSTMAutoencoder",
+        LSTMConfig,
+        {},
+        _SEQUENCE,
+        "LSTM encoder-decoder autoencoder (sequence to sequence)",
+    ),
+    "lstm-vae": ModelSpec(
+        _SEQ + "LSTMVAE",
+        LSTMVAEConfig,
+        {},
+        _SEQUENCE_VAE,
+        "variational LSTM encoder-decoder (series, music; MusicVAE-like)",
     ),
 }
 

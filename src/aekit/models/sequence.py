@@ -17,136 +17,22 @@ Every method takes an optional condition `c`, which these models ignore.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import AekitError
 from .base import Model
-from .layers import OUTPUTS, activation, output_activation, positive_int_tuple
+from .layers import activation, output_activation
+from .sequence_configs import (
+    UPSAMPLE_1D,  # noqa: F401  (re-exported)
+    Conv1dConfig,
+    Conv1dVAEConfig,
+    LSTMConfig,
+    LSTMVAEConfig,
+)
 from .vae import LOGVAR_RANGE, VAE
-
-UPSAMPLE_1D = ("nearest", "linear", "transpose")
-
-
-# -- configs -------------------------------------------------------------------------
-def _check_sequence(config: Any) -> None:
-    shape = positive_int_tuple(config.input_shape, "input_shape", allow_empty=False)
-    if len(shape) != 2:
-        raise AekitError(
-            f"a sequence model needs samples (C, T), got sample shape {shape}; "
-            "load a series with a window"
-        )
-    object.__setattr__(config, "input_shape", shape)
-    if config.latent_dim < 1:
-        raise AekitError(f"latent_dim must be at least 1, got {config.latent_dim}")
-    if config.output not in OUTPUTS:
-        raise AekitError(f"output must be one of {OUTPUTS}, got {config.output!r}")
-    if hasattr(config, "channels"):
-        channels = positive_int_tuple(config.channels, "channels", allow_empty=False)
-        object.__setattr__(config, "channels", channels)
-        if config.kernel_size < 1 or config.kernel_size % 2 == 0:
-            raise AekitError(f"kernel_size must be odd, got {config.kernel_size}")
-        if config.upsample not in UPSAMPLE_1D:
-            raise AekitError(
-                f"unknown upsampling {config.upsample!r}; "
-                f"choose from {', '.join(UPSAMPLE_1D)}"
-            )
-    else:
-        if config.hidden_size < 1 or config.num_layers < 1:
-            raise AekitError("hidden_size and num_layers must be at least 1")
-    if hasattr(config, "recon_loss"):
-        if config.recon_loss not in ("mse", "bce"):
-            raise AekitError(
-                f"recon_loss must be 'mse' or 'bce', got {config.recon_loss!r}"
-            )
-        if config.recon_loss == "bce" and config.output != "sigmoid":
-            raise AekitError("recon_loss 'bce' needs data in [0, 1] (a sigmoid output)")
-    else:
-        _check_variational(config)
-
-
-def _check_variational(config: Any) -> None:
-    if config.likelihood not in ("bernoulli", "gaussian"):
-        raise AekitError(
-            f"likelihood must be 'bernoulli' or 'gaussian', got {config.likelihood!r}"
-        )
-    if config.likelihood == "bernoulli" and config.output != "sigmoid":
-        raise AekitError(
-            "a Bernoulli decoder needs data in [0, 1] (output 'sigmoid'); use "
-            "likelihood 'gaussian' for standardised series"
-        )
-    if config.sigma is not None and not config.sigma > 0:
-        raise AekitError(f"sigma must be positive, got {config.sigma}")
-    if config.beta < 0:
-        raise AekitError(f"beta must be >= 0, got {config.beta}")
-    if config.kl_warmup_epochs < 0:
-        raise AekitError("kl_warmup_epochs must be >= 0")
-
-
-@dataclass(frozen=True)
-class Conv1dConfig:
-    input_shape: tuple[int, ...]  # (C, T): channels, time steps
-    latent_dim: int = 16  # size of the code z
-    channels: tuple[int, ...] = (32, 64)  # conv widths; one 2x pooling per width
-    kernel_size: int = 5  # odd, so 'same' padding keeps the length
-    upsample: str = "nearest"  # "nearest", "linear" or "transpose"
-    activation: str = "relu"
-    output: str = "identity"  # identity for standardised series, sigmoid for rolls
-    recon_loss: str = "mse"  # "mse", or "bce" for piano rolls
-
-    def __post_init__(self) -> None:
-        _check_sequence(self)
-
-
-@dataclass(frozen=True)
-class Conv1dVAEConfig:
-    input_shape: tuple[int, ...]  # (C, T): channels, time steps
-    latent_dim: int = 16  # size of z
-    channels: tuple[int, ...] = (32, 64)  # conv widths; one 2x pooling per width
-    kernel_size: int = 5  # odd, so 'same' padding keeps the length
-    upsample: str = "nearest"  # "nearest", "linear" or "transpose"
-    activation: str = "relu"
-    output: str = "identity"  # decoder mean: identity for series, sigmoid for rolls
-    likelihood: str = "gaussian"  # "gaussian" (series) or "bernoulli" (piano rolls)
-    sigma: float | None = None  # Gaussian std; None learns one scalar
-    beta: float = 1.0  # weight of the KL term; 1 is the true ELBO
-    kl_warmup_epochs: int = 0  # ramp the KL weight from 0 to beta over this many
-
-    def __post_init__(self) -> None:
-        _check_sequence(self)
-
-
-@dataclass(frozen=True)
-class LSTMConfig:
-    input_shape: tuple[int, ...]  # (C, T): features per step, time steps
-    latent_dim: int = 16  # size of the code z
-    hidden_size: int = 64  # LSTM state size, encoder and decoder
-    num_layers: int = 1  # stacked LSTM layers, encoder and decoder
-    output: str = "identity"  # identity for standardised series, sigmoid for rolls
-    recon_loss: str = "mse"  # "mse", or "bce" for piano rolls
-
-    def __post_init__(self) -> None:
-        _check_sequence(self)
-
-
-@dataclass(frozen=True)
-class LSTMVAEConfig:
-    input_shape: tuple[int, ...]  # (C, T): features per step, time steps
-    latent_dim: int = 16  # size of z
-    hidden_size: int = 64  # LSTM state size, encoder and decoder
-    num_layers: int = 1  # stacked LSTM layers, encoder and decoder
-    output: str = "identity"  # decoder mean: identity for series, sigmoid for rolls
-    likelihood: str = "gaussian"  # "gaussian" (series) or "bernoulli" (piano rolls)
-    sigma: float | None = None  # Gaussian std; None learns one scalar
-    beta: float = 1.0  # weight of the KL term; 1 is the true ELBO
-    kl_warmup_epochs: int = 0  # ramp the KL weight from 0 to beta over this many
-
-    def __post_init__(self) -> None:
-        _check_sequence(self)
 
 
 # -- bodies: encoder x -> (B, F) features, decoder z -> (B, C, T) logits --------------
@@ -323,6 +209,11 @@ class _SequenceVAE(Model):
     def decode(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         """The mean of p(x|z)."""
         return output_activation(self.config.output, self.decoder(z))
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """The decoder's pre-activation output, which log_likelihood scores
+        (aekit.likelihood reads it as for vae.py's VAE)."""
+        return self.decoder(z)  # (B, C, T)
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         return self.decode(self.encode(x))

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 
 from .. import inference, latent, records
 from ..data import Dataset
+from ..data.music import DEFAULT_PITCH_RANGE
 from ..errors import AekitError
 from ..hardware import allocation_guard
 from ..noise import Noise
@@ -28,10 +29,12 @@ from .grids import (
     plot_vector_strips,
 )
 from .latent import plot_latent_scatter, plot_manifold
+from .sequences import plot_sequence_grid
 
 EMBED_POINTS = 1000  # t-SNE and UMAP see at most this many codes
 MAX_TRAVERSED = 16  # rows of a traversal: the most active dimensions beyond this
 N_SHOWN = 10  # examples in the reconstructions picture
+DEFAULT_LOWEST_PITCH = DEFAULT_PITCH_RANGE[0]  # a music run that named no range
 
 
 @dataclass(frozen=True)
@@ -64,11 +67,33 @@ def need_images(run: Run, kind: str) -> None:
     if len(run.sample_shape) != 3:
         raise AekitError(
             f"the {kind} picture needs image data; {run.path} was trained on "
-            f"vectors of {run.sample_shape[0]} features"
+            f"{run.input_kind}s of shape {tuple(run.sample_shape)}"
         )
 
 
+def is_rolls(run: Run) -> bool:
+    """Piano rolls (sequences in [0, 1]) rather than real-valued series."""
+    return run.input_kind == "sequence" and run.scaling.domain == "unit"
+
+
+def lowest_pitch(run: Run) -> int:
+    pitches = (run.data_spec.get("options") or {}).get("pitch_range")
+    return int(pitches[0]) if pitches else DEFAULT_LOWEST_PITCH
+
+
+def sequence_rows(run: Run, rows, labels, *, title, **kw) -> Figure:
+    """Sequences (K, C, T) per row: piano rolls for music, lines for series."""
+    rolls = is_rolls(run)
+    return plot_sequence_grid(
+        rows, labels, title=title, rolls=rolls, lowest_pitch=lowest_pitch(run), **kw
+    )
+
+
 def _strips(run, strips, labels, *, title, column_labels, row_label="step"):
+    if run.input_kind == "sequence":
+        return sequence_rows(
+            run, strips, labels, title=title, column_labels=column_labels
+        )
     if len(run.sample_shape) == 3:
         shown = [display(run, s) for s in strips]
         return plot_image_rows(shown, labels, title=title, column_labels=column_labels)
@@ -98,6 +123,16 @@ def reconstructions(run: Run, data: Dataset, o: PictureOptions) -> Figure:
         )
     if data.is_image:
         return plot_image_rows(rows, labels, title=title)
+    if data.kind == "sequence":
+        if is_rolls(run) or len(rows) > 2:
+            return sequence_rows(run, rows, labels, title=title)
+        return sequence_rows(
+            run,
+            rows[:1],
+            ["original (solid),\nreconstruction\n(dashed)"],
+            title=title,
+            overlay=rows[1],
+        )
     return plot_vector_rows(
         [np.asarray(r) for r in rows],
         labels,
@@ -203,7 +238,7 @@ def interpolate(run: Run, data: Dataset, o: PictureOptions) -> Figure:
     for k, (i, j) in enumerate(pairs):
         for method, x in frames.items():
             ends = (data.x[i : i + 1], data.x[j : j + 1])
-            images = len(run.sample_shape) == 3
+            images = run.input_kind in ("image", "sequence")  # inputs at the ends
             strips.append(torch.cat([ends[0], x[k], ends[1]]) if images else x[k])
             labels.append(f"{_name(data, i)} → {_name(data, j)}\n{method}")
     t = [f"{v:.2g}" for v in np.linspace(0, 1, o.steps)]
@@ -278,6 +313,8 @@ def samples(run: Run, data: Dataset, o: PictureOptions) -> Figure:
         return plot_image_panels(
             [display(run, x) for x in decoded], list(panels), title=title
         )
+    if run.input_kind == "sequence":
+        return sequence_rows(run, decoded, list(panels), title=title)
     return plot_vector_strips(decoded, list(panels), title=title, row_label="draw")
 
 
@@ -342,7 +379,7 @@ def edits(
     codes = z[:, None, :] + s[None, :, None] * vector.float()[None, None, :]
     out = latent.decode_tensor(run, codes.flatten(0, 1))
     out = out.reshape(len(x), len(strengths), *out.shape[1:])
-    images = len(run.sample_shape) == 3
+    images = run.input_kind in ("image", "sequence")
     strips = [
         torch.cat([x[i : i + 1], out[i]]) if images else out[i] for i in range(len(x))
     ]

@@ -20,6 +20,16 @@ from ..errors import AekitError
 from .record import Run
 
 PARTS = ("all", "train", "val")
+KINDS = ("vector", "image", "sequence")
+# how a sequence run cuts new data: series windows, music segments
+SEQUENCE_OPTIONS = (
+    "window",
+    "stride",
+    "steps_per_beat",
+    "bars",
+    "pitch_range",
+    "beats_per_bar",
+)
 
 
 def dataset_from(data: Any, options: dict[str, Any]) -> tuple[Dataset, dict[str, Any]]:
@@ -52,10 +62,17 @@ def load_inputs(run: Run, inputs: Any) -> Dataset:
             else {}
         )
         source = _source(inputs)
+        _check_source_kind(run, source)
         if isinstance(source, str) and should_stream(source):  # larger than memory
             data = load_dataset(source, scaling=run.scaling, stream=True)
         else:
             data = load_dataset(source, scaling=run.scaling, **image, **_series(run))
+    kind = getattr(data, "kind", None)
+    if kind is not None and run.input_kind in KINDS and kind != run.input_kind:
+        raise AekitError(
+            f"{data.name} holds {kind}s, but {run.path} was trained on "
+            f"{run.input_kind}s"
+        )
     if data.sample_shape != run.sample_shape:
         raise AekitError(
             f"{data.name}: samples have shape {data.sample_shape}, but {run.path} was "
@@ -107,7 +124,37 @@ def _series(run: Run) -> dict[str, Any]:
     if run.input_kind != "sequence":
         return {}
     options = run.data_spec.get("options") or {}
-    return {k: options[k] for k in ("window", "stride") if options.get(k) is not None}
+    out = {
+        k: tuple(v) if isinstance(v, list) else v
+        for k, v in options.items()
+        if k in SEQUENCE_OPTIONS and v is not None
+    }
+    if "window" not in out and run.scaling.domain == "unit":  # piano rolls
+        # the bar the training pieces set, so new pieces are cut the same length
+        steps = run.sample_shape[-1] / out.get("bars", 2) / out.get("steps_per_beat", 4)
+        out.setdefault("beats_per_bar", steps)
+    return out
+
+
+def _check_source_kind(run: Run, source: str | list[str]) -> None:
+    """Images (files, a folder of them, a built-in image set) for a sequence run are
+    refused before a series reader tries them as a table."""
+    if run.input_kind != "sequence":
+        return
+    from ..data.builtin import DATASETS
+    from ..data.images import is_image_name
+
+    paths = [Path(p) for p in (source if isinstance(source, list) else [source])]
+    for p in paths:
+        images = str(p) in DATASETS and not p.exists()
+        images = images or (p.is_file() and is_image_name(p))
+        if p.is_dir():
+            images = any(is_image_name(f) for f in p.iterdir())
+        if images:
+            raise AekitError(
+                f"{p} holds images, but {run.path} was trained on sequences "
+                "(series windows or piano rolls)"
+            )
 
 
 def _source(data: Any) -> str | list[str]:

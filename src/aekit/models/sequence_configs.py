@@ -1,0 +1,207 @@
+"""Sequence model configurations (conv1d, conv1d-vae, lstm, lstm-vae), without torch.
+
+Declared with `option` like configs.py, so `aekit train` offers their fields: flags
+shared with the image models mean the same (--latent-dim, --channels, --upsample,
+--activation, --loss, --likelihood, --beta, --kl-warmup); the LSTM's state size is
+--hidden-size (not --hidden, the MLP widths). The models live in sequence.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import AekitError
+from ..options import option
+from .configs import ACTIVATION_NAMES, OUTPUTS, check_numbers, positive_int_tuple
+
+UPSAMPLE_1D = ("nearest", "linear", "transpose")
+_SHAPE = "(C, T): channels (or pitches), time steps"
+
+
+def check_sequence(config: Any) -> None:
+    """Checks every sequence config shares: shape, code, body, output, loss."""
+    check_numbers(config)
+    shape = positive_int_tuple(config.input_shape, "input_shape", allow_empty=False)
+    if len(shape) != 2:
+        raise AekitError(
+            f"a sequence model needs samples (C, T), got sample shape {shape}; "
+            "load a series with a window"
+        )
+    object.__setattr__(config, "input_shape", shape)
+    if not isinstance(config.latent_dim, int) or config.latent_dim < 1:
+        raise AekitError(f"latent_dim must be at least 1, got {config.latent_dim}")
+    if config.output not in OUTPUTS:
+        raise AekitError(f"output must be one of {OUTPUTS}, got {config.output!r}")
+    if hasattr(config, "channels"):
+        channels = positive_int_tuple(config.channels, "channels", allow_empty=False)
+        object.__setattr__(config, "channels", channels)
+        if config.kernel_size < 1 or config.kernel_size % 2 == 0:
+            raise AekitError(f"kernel_size must be odd, got {config.kernel_size}")
+        if config.upsample not in UPSAMPLE_1D:
+            raise AekitError(
+                f"unknown upsampling {config.upsample!r}; "
+                f"choose from {', '.join(UPSAMPLE_1D)}"
+            )
+        if config.activation not in ACTIVATION_NAMES:
+            raise AekitError(
+                f"unknown activation {config.activation!r}; "
+                f"choose from {', '.join(ACTIVATION_NAMES)}"
+            )
+    elif config.hidden_size < 1 or config.num_layers < 1:
+        raise AekitError("hidden_size and num_layers must be at least 1")
+    if hasattr(config, "recon_loss"):
+        if config.recon_loss not in ("mse", "bce"):
+            raise AekitError(
+                f"recon_loss must be 'mse' or 'bce', got {config.recon_loss!r}"
+            )
+        if config.recon_loss == "bce" and config.output != "sigmoid":
+            raise AekitError("recon_loss 'bce' needs data in [0, 1] (a sigmoid output)")
+    else:
+        _check_variational(config)
+
+
+def _check_variational(config: Any) -> None:
+    if config.likelihood not in ("bernoulli", "gaussian"):
+        raise AekitError(
+            f"likelihood must be 'bernoulli' or 'gaussian', got {config.likelihood!r}"
+        )
+    if config.likelihood == "bernoulli" and config.output != "sigmoid":
+        raise AekitError(
+            "a Bernoulli decoder needs data in [0, 1] (output 'sigmoid'); use "
+            "likelihood 'gaussian' for standardised series"
+        )
+    if config.sigma is not None and not config.sigma > 0:
+        raise AekitError(f"sigma must be positive, got {config.sigma}")
+    if config.beta < 0:
+        raise AekitError(f"beta must be >= 0, got {config.beta}")
+    if config.kl_warmup_epochs < 0:
+        raise AekitError("kl_warmup_epochs must be >= 0")
+
+
+def _latent() -> Any:
+    return option(16, "code size", metavar="N")
+
+
+def _channels() -> Any:
+    return option((32, 64), "conv widths, one 2x pooling each", metavar="C,C,...")
+
+
+def _kernel() -> Any:
+    return option(5, "conv1d kernel size, odd ('same' padding)", metavar="K")
+
+
+def _upsample() -> Any:
+    return option(
+        "nearest", "how the conv decoder doubles resolution", choices=UPSAMPLE_1D
+    )
+
+
+def _activation() -> Any:
+    return option("relu", "hidden activation", choices=ACTIVATION_NAMES)
+
+
+def _output() -> Any:  # set from the data: sigmoid for piano rolls, else identity
+    return option("identity", "identity for series, sigmoid for rolls", cli=False)
+
+
+def _recon_loss() -> Any:
+    return option(
+        "mse", "autoencoder reconstruction loss", flag="loss", choices=("mse", "bce")
+    )
+
+
+def _hidden_size() -> Any:
+    return option(64, "LSTM state size, encoder and decoder", metavar="H")
+
+
+def _num_layers() -> Any:
+    return option(1, "stacked LSTM layers, encoder and decoder", metavar="L")
+
+
+def _likelihood() -> Any:
+    return option(
+        "gaussian",
+        "VAE decoder (auto: bernoulli for [0,1] data, else gaussian)",
+        choices=("auto", "bernoulli", "gaussian"),
+        shown="auto",  # aekit train picks it from the data (pipeline.model_defaults)
+    )
+
+
+def _sigma() -> Any:
+    return option(None, "Gaussian decoder std (default: learned)", metavar="S")
+
+
+def _beta() -> Any:
+    return option(1.0, "weight of the KL term; 1 is the true ELBO", metavar="B")
+
+
+def _warmup() -> Any:
+    return option(
+        0,
+        "ramp the KL weight from 0 to beta over this many epochs",
+        flag="kl-warmup",
+        metavar="EPOCHS",
+    )
+
+
+@dataclass(frozen=True)
+class Conv1dConfig:
+    input_shape: tuple[int, ...] = option((), _SHAPE, cli=False)
+    latent_dim: int = _latent()
+    channels: tuple[int, ...] = _channels()
+    kernel_size: int = _kernel()
+    upsample: str = _upsample()
+    activation: str = _activation()
+    output: str = _output()
+    recon_loss: str = _recon_loss()  # "bce" suits piano rolls
+
+    def __post_init__(self) -> None:
+        check_sequence(self)
+
+
+@dataclass(frozen=True)
+class Conv1dVAEConfig:
+    input_shape: tuple[int, ...] = option((), _SHAPE, cli=False)
+    latent_dim: int = _latent()
+    channels: tuple[int, ...] = _channels()
+    kernel_size: int = _kernel()
+    upsample: str = _upsample()
+    activation: str = _activation()
+    output: str = _output()
+    likelihood: str = _likelihood()  # gaussian for series, bernoulli for rolls
+    sigma: float | None = _sigma()
+    beta: float = _beta()
+    kl_warmup_epochs: int = _warmup()
+
+    def __post_init__(self) -> None:
+        check_sequence(self)
+
+
+@dataclass(frozen=True)
+class LSTMConfig:
+    input_shape: tuple[int, ...] = option((), _SHAPE, cli=False)
+    latent_dim: int = _latent()
+    hidden_size: int = _hidden_size()
+    num_layers: int = _num_layers()
+    output: str = _output()
+    recon_loss: str = _recon_loss()
+
+    def __post_init__(self) -> None:
+        check_sequence(self)
+
+
+@dataclass(frozen=True)
+class LSTMVAEConfig:
+    input_shape: tuple[int, ...] = option((), _SHAPE, cli=False)
+    latent_dim: int = _latent()
+    hidden_size: int = _hidden_size()
+    num_layers: int = _num_layers()
+    output: str = _output()
+    likelihood: str = _likelihood()
+    sigma: float | None = _sigma()
+    beta: float = _beta()
+    kl_warmup_epochs: int = _warmup()
+
+    def __post_init__(self) -> None:
+        check_sequence(self)
