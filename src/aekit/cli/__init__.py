@@ -12,7 +12,7 @@ import sys
 from importlib import import_module
 
 # modules in aekit.cli, each with register(subparsers)
-COMMANDS = ["train", "use", "evaluate", "plot", "ecosystem", "tasks"]
+COMMANDS = ["train", "use", "evaluate", "plot", "ecosystem", "tasks", "prior"]
 
 
 class Parser(argparse.ArgumentParser):

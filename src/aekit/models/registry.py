@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import AekitError
 from .configs import AutoencoderConfig, SegNetConfig, UNetConfig, VAEConfig
+from .generative_configs import PixelCNNConfig, VAEGANConfig, VQVAEConfig
 
 INPUT_KINDS = ("vector", "image", "sequence")
 SAMPLERS = ("prior", "fitted", "learned")  # how new examples are drawn
@@ -130,6 +131,35 @@ MODELS: dict[str, ModelSpec] = {
         {},
         _IMAGE_TO_IMAGE,
         "SegNet: decoder unpools with the pooling indices (colorize, segment)",
+    ),
+    "vq-vae": ModelSpec(
+        "aekit.models.vqvae:VQVAE",
+        VQVAEConfig,
+        {},
+        Capabilities(
+            sampler="learned", codes="discrete", inputs=("image",), exports=()
+        ),
+        "VQ-VAE: a grid of discrete codes, EMA codebook; PixelCNN prior to sample",
+    ),
+    "pixelcnn-prior": ModelSpec(
+        "aekit.models.pixelcnn:PixelCNNPrior",
+        PixelCNNConfig,
+        {},
+        Capabilities(
+            sampler=None,
+            codes="discrete",
+            inputs=("image",),
+            exports=(),
+            tasks=("prior",),
+        ),
+        "PixelCNN over a code grid: a VQ-VAE run's learned prior (a stage)",
+    ),
+    "vae-gan": ModelSpec(
+        "aekit.models.vaegan:VAEGAN",
+        VAEGANConfig,
+        {"body": "mlp"},
+        Capabilities(posterior=True, sampler="prior", optimisers=2),
+        "VAE-GAN: a VAE with a discriminator; reconstruction in its features",
     ),
 }
 
