@@ -13,12 +13,19 @@ from aekit.errors import AekitError
 from aekit.models import (
     UPSAMPLE_MODES,
     build_model,
+    capabilities,
     model_from_record,
     model_record,
     models_for,
 )
 
-MODELS = models_for("reconstruct")  # the autoencoders (tests/test_contract.py: all)
+# the autoencoders with continuous codes (tests/test_contract.py: all; discrete
+# codes, the VQ-VAE: tests/test_vqvae.py)
+MODELS = [
+    name
+    for name in models_for("reconstruct")
+    if capabilities(name).codes == "continuous"
+]
 CONV = [name for name in MODELS if "conv" in name]
 SHAPES = {"vector": (20,), "square": (1, 16, 16), "odd-rgb": (3, 13, 10)}
 
