@@ -51,7 +51,7 @@ class VQVAEConfig:
         0.99, "VQ-VAE: decay of the EMA codebook updates", metavar="DECAY"
     )
     dead_after: int = option(
-        100,
+        20,
         "VQ-VAE: training steps a code may go unused before it restarts at a "
         "random encoder output (0: never)",
         metavar="STEPS",

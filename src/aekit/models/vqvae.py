@@ -5,7 +5,10 @@ A conv encoder maps an image to a grid of vectors z_e (B, D, h, w); each is repl
 by its nearest codebook vector (quantisation), and the decoder sees the result
 through the straight-through estimator z_e + sg(z_q - z_e), so the encoder gets the
 decoder's gradient as if quantisation were the identity. The loss is the
-reconstruction error plus `commitment` * ||z_e - sg(z_q)||^2. The codebook is not
+reconstruction error (cross-entropy on the decoder's logits for data in [0, 1], so
+a saturated sigmoid cannot stall training; squared error for real-valued data;
+the "recon" column is the squared error either way) plus `commitment` *
+||z_e - sg(z_q)||^2. The codebook is not
 trained by gradients but by exponential moving averages of the encoder outputs
 assigned to each code (Razavi et al. 2019, "Generating Diverse High-Fidelity Images
 with VQ-VAE-2", https://arxiv.org/abs/1906.00446, appendix); a code unused for
@@ -182,10 +185,15 @@ class VQVAE(Model):
         z_q, index = self.quantizer(z_e)
         commitment = F.mse_loss(z_e.float(), z_q.detach().float())
         z_st = z_e + (z_q - z_e).detach()  # straight through: d z_st / d z_e = I
-        recon = F.mse_loss(self.decode_vectors(z_st).float(), target.float())
+        logits = self.decoder(z_st).float()
+        recon = F.mse_loss(output_activation(self.config.output, logits), target)
+        if self.config.output == "sigmoid":  # BCE on logits: no vanishing gradient
+            objective = F.binary_cross_entropy_with_logits(logits, target.float())
+        else:
+            objective = recon
         used = torch.unique(index).numel()
         return {
-            "loss": recon + self.config.commitment * commitment,
+            "loss": objective + self.config.commitment * commitment,
             "recon": recon,
             "commitment": commitment,
             "perplexity": perplexity(index, self.config.codebook_size),
