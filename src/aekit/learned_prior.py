@@ -21,6 +21,7 @@ from . import inference
 from .data import Dataset, Scaling
 from .errors import AekitError
 from .models import build_model
+from .models.generative_configs import PRIOR_BATCH, PRIOR_EPOCHS, PRIOR_LR
 from .run import Run, as_run, in_memory, run_splits, seeded
 from .stages import fit_stage
 from .train_config import TrainConfig
@@ -30,9 +31,6 @@ log = logging.getLogger(__name__)
 
 PRIOR = "prior"  # the stage's name: RUN/stages/prior/
 PRIOR_MODEL = "pixelcnn-prior"
-PRIOR_EPOCHS = 20
-PRIOR_LR = 1e-3
-PRIOR_BATCH = 64
 PRIOR_ROWS = 50_000  # code grids of a streamed data set the prior sees at most
 
 

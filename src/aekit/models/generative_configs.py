@@ -93,6 +93,12 @@ class VQVAEConfig:
             raise AekitError(f"output must be one of {OUTPUTS}, got {self.output!r}")
 
 
+# how a VQ-VAE run's PixelCNN prior is trained (aekit.learned_prior, `fit-prior`)
+PRIOR_EPOCHS = 20
+PRIOR_LR = 1e-3
+PRIOR_BATCH = 64
+
+
 @dataclass(frozen=True)
 class PixelCNNConfig:
     codebook_size: int = option(128, "codes a position can take (K)", cli=False)
