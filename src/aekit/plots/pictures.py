@@ -101,7 +101,7 @@ def plot(
         fig = compare(run, as_run(other), data=data, kinds=compared, options=o)
     elif kind not in PICTURES:
         raise AekitError(f"unknown picture {kind!r}; choose from {', '.join(KINDS)}")
-    elif kind in CONTINUOUS_CODES and not applicable(run, kind):
+    elif kind in CONTINUOUS_CODES and run.capabilities.codes != "continuous":
         raise AekitError(
             f"the {kind} picture needs continuous codes; a {run.model_name} run has "
             f"{run.capabilities.codes} codes"
