@@ -38,13 +38,13 @@ def test_rank_weights_make_the_average_gradient_the_global_one(n, batch, size):
         for r in range(size)
     ]
     assert all(len(p) == len(whole) for p in parts)  # every rank steps in time
-    for step, (x_all, _, weight) in enumerate(whole):
+    for step, (x_all, _, _, weight) in enumerate(whole):
         assert weight == 1.0
         shares = [p[step] for p in parts]
-        real = torch.cat([xb for xb, _, w in shares if w > 0])
+        real = torch.cat([xb for xb, _, _, w in shares if w > 0])
         assert torch.equal(real, x_all)  # the ranks' rows are the global batch
         # DDP averages gradients over ranks: sum(weight * mean) / size == mean
-        mean = sum(w * xb.mean() for xb, _, w in shares) / size
+        mean = sum(w * xb.mean() for xb, _, _, w in shares) / size
         torch.testing.assert_close(mean, x_all.mean())
 
 

@@ -46,6 +46,7 @@ LAYER_OF = {
     "aekit.trainer": "training",
     "aekit.stages": "training",
     "aekit.run": "run",
+    "aekit.records": "run",
     "aekit.tasks.training": "run",
     "aekit.inference": "inference",
     "aekit.tasks.inference": "inference",
@@ -229,4 +230,4 @@ def test_help_and_argument_errors_import_no_torch(argv):
     assert done.stdout.strip().splitlines()[-1].startswith("NO-TORCH"), done.stdout
     if argv[-1] == "x":
         assert done.stdout.strip().endswith("2")
-        assert "expected an integer" in done.stderr
+        assert "invalid int value" in done.stderr

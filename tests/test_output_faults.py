@@ -234,6 +234,7 @@ def test_force_cannot_replace_a_run_on_a_read_only_disk(
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
 
     monkeypatch.setattr(shutil, "rmtree", refuse)
+    monkeypatch.setattr(os, "rename", refuse)  # --force first moves the old run aside
     before = _snapshot(run)
     err = cli_error(["train", "--data", images, "--out", run, "--force"], capsys)
     assert f"cannot replace {run}" in err

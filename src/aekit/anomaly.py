@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .data.files import is_number
+from .data.csvfile import is_number
 from .errors import AekitError
 from .inference import BATCH, batched
 from .metrics import auprc, auroc

@@ -57,8 +57,8 @@ def evaluate(
     from .run import as_run
 
     run = as_run(run)
-    if not run.capabilities.has_code:  # image-to-image tasks score themselves
-        from .tasks.apply import evaluate_task
+    if run.task != "reconstruct":  # colorize, segment: scored by their task
+        from .tasks import evaluate_task
 
         return evaluate_task(run, data, **options)
     if options:

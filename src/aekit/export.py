@@ -118,7 +118,7 @@ def _examples(
         x = torch.randn(n, *shape, generator=g)
     if not run.capabilities.conditional:
         return (x,)
-    n_classes = max(len(run.classes or ()), 1)
+    n_classes = max(run.n_classes, 1)
     return x, torch.arange(n) % n_classes
 
 

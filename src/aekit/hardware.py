@@ -243,6 +243,9 @@ def busy_cores(seconds: float = 0.1) -> float | None:
     return cores * (1 - (idle1 - idle0) / (total1 - total0))
 
 
+THREADS_CHOSEN = False  # set_threads was given a count (or "auto") by the user
+
+
 def usable_cores() -> int:
     """The cores this process may run on (its CPU affinity), at least one."""
     try:
@@ -263,20 +266,35 @@ def auto_threads() -> int:
     return threads_for(cores, busy)
 
 
-def set_threads(threads: int | None) -> int:
-    """Set torch's CPU threads (None: auto_threads()); returns the number set.
+def default_threads() -> int:
+    """The default thread count: the cores this process may use, whatever else the
+    machine is doing, so the same command gives the same weights (float sums differ
+    between thread counts); OMP_NUM_THREADS (torchrun, or the user) is respected."""
+    if "OMP_NUM_THREADS" in os.environ:
+        return torch.get_num_threads()
+    return usable_cores()
+
+
+def set_threads(threads: int | str | None) -> int:
+    """Set torch's CPU threads: None is default_threads(), "auto" follows the cores
+    other work leaves idle now (faster on a busy machine, not reproducible);
+    returns the number set.
 
     More threads than cores only wait for each other, and asking OpenBLAS or OpenMP
     for thousands can crash the process (it fails to create them): the number is
     capped at the cores this process may use, with a warning.
     """
+    global THREADS_CHOSEN
+    THREADS_CHOSEN = threads is not None
+    if threads == "auto":
+        threads = auto_threads()
     if threads is not None and (
         isinstance(threads, bool) or not isinstance(threads, int)
     ):
         raise AekitError(f"--threads must be a whole number, got {threads!r}")
     if threads is not None and threads < 1:
         raise AekitError(f"--threads must be at least 1, got {threads}")
-    n = auto_threads() if threads is None else threads
+    n = default_threads() if threads is None else threads
     cores = usable_cores()
     if n > cores:
         log.warning(
@@ -312,14 +330,35 @@ def is_allocation_failure(e: BaseException) -> bool:
     return False
 
 
+def memory_at_hand() -> int:
+    """Free physical memory, or the process's data limit (RLIMIT_DATA) if lower."""
+    try:
+        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        free = 1 << 62
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_DATA)[0]
+        if limit != resource.RLIM_INFINITY:
+            free = min(free, limit)
+    except (ImportError, ValueError, OSError):
+        pass
+    return free
+
+
 @contextlib.contextmanager
 def allocation_guard(what: str, nbytes: int | None = None) -> Iterator[None]:
     """Turn a failed allocation inside the block into one clear AekitError.
 
     `what` completes "not enough memory to ...", e.g. "build the model";
     `nbytes`, when the caller can estimate it, is shown as the size needed.
-    Any other error passes through unchanged.
+    Any other error passes through unchanged. An estimate beyond the memory at
+    hand is refused before anything is allocated (an allocation the kernel grants
+    lazily could otherwise end the process instead of failing).
     """
+    if nbytes is not None and nbytes > memory_at_hand():
+        raise AekitError(f"not enough memory to {what} (needs ~{format_bytes(nbytes)})")
     try:
         yield
     except AekitError:

@@ -9,6 +9,7 @@ prior fitted as a second stage of the run.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +18,8 @@ import torch
 
 from .data import check_finite
 from .errors import AekitError
-from .run import Run, read_code_stats, sample_codes
+from .hardware import allocation_guard
+from .run import Run, sample_codes
 
 log = logging.getLogger(__name__)
 
@@ -94,12 +96,11 @@ def draw_codes(
         prior = load_stage(run.path, "prior")
         with torch.no_grad():
             return prior.sample(n, c, generator=g)
-    eps = torch.randn(n, run.model.latent_dim, generator=g)
     if sampler == "prior":
+        eps = torch.randn(n, run.model.latent_dim, generator=g)
         with torch.no_grad():
             return run.model.prior_codes(eps, c)
-    mean, cov = read_code_stats(run.path, run.model.latent_dim)
-    return sample_codes(mean, cov, eps)
+    return sample_codes(run.path, run.model.latent_dim, n, g)
 
 
 def sample(
@@ -108,8 +109,10 @@ def sample(
     """n new examples in model units, decoded from `draw_codes`."""
     if n < 1:
         raise AekitError(f"the number of samples must be positive, got {n}")
-    c = _condition(run, c, n, sampling=True)
-    return decode(run, draw_codes(run, n, seed=seed, c=c), c)
+    size = n * math.prod(run.sample_shape) * 4
+    with allocation_guard(f"sample {n} examples", nbytes=size):
+        c = _condition(run, c, n, sampling=True)
+        return decode(run, draw_codes(run, n, seed=seed, c=c), c)
 
 
 def class_conditions(run: Run, label: int | None, n: int) -> torch.Tensor | None:
@@ -120,7 +123,7 @@ def class_conditions(run: Run, label: int | None, n: int) -> torch.Tensor | None
             raise AekitError(f"{run.path} is not conditional; --label does not apply")
         return None
     classes = run.classes or ()
-    n_classes = len(classes) or int(run.record["data"].get("n_classes") or 0)
+    n_classes = run.n_classes
     if n_classes < 1:
         raise AekitError(f"{run.path} records no classes to condition on")
     if label is None:

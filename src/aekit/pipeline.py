@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import distributed
+import torch
+
+from . import distributed, hardware
 from .checkpoint import check_checkpoint
 from .data import Dataset
 from .errors import AekitError
-from .hardware import resolve_device
+from .hardware import resolve_device, resolve_precision
 from .io import read_json, remove_stale_temps, write_json
 from .models import build_model, spec_of
 from .models.base import Model
@@ -88,6 +91,7 @@ def train(
     config = TrainConfig(**{k: options.pop(k) for k in TRAIN_OPTIONS if k in options})
     resolve_device(config.device)  # a device that is not there fails before the disk
     prepared = prepare(task, data, model, options, config)
+    config = _resolved(config, prepared.model)
     target = Path(out) if out is not None else None
 
     def make_dir() -> tuple[Path, Path | None]:
@@ -107,6 +111,7 @@ def train(
             task=task,
             n_train=len(prepared.train),
             n_val=len(prepared.val),
+            runtime={"threads": torch.get_num_threads()},
         )
     history = _fit_replacing(prepared, config, path, replaced, progress)
     return finish(path, prepared, history, pictures, report, fit_prior=fit_prior)
@@ -137,12 +142,13 @@ def prepare(
     }
     dataset, data_spec = dataset_from(data, data_opts)
     _check_input_kind(name, dataset)
-    net = seeded(
-        config.seed,
-        lambda: build_model(
-            name, dataset.sample_shape, **model_defaults(name, dataset, options)
-        ),
-    )
+    with hardware.allocation_guard("build the model"):
+        net = seeded(
+            config.seed,
+            lambda: build_model(
+                name, dataset.sample_shape, **model_defaults(name, dataset, options)
+            ),
+        )
     data_spec["kind"] = getattr(dataset, "kind", None) or _kind(dataset)
     train_set, val_set = dataset.split(config.val_fraction, seed=config.seed)
     return Prepared(task, name, net, train_set, val_set, data_spec)
@@ -152,8 +158,9 @@ def model_defaults(model: str, data: Any, options: dict[str, Any]) -> dict[str, 
     """Fill what the data decides: the output activation and a VAE's likelihood."""
     options = {k: v for k, v in options.items() if v is not None}
     unit = data.scaling.domain == "unit"
-    options.setdefault("output", "sigmoid" if unit else "identity")
     fields = {f.name for f in dataclasses.fields(spec_of(model).config)}
+    if "output" in fields:
+        options.setdefault("output", "sigmoid" if unit else "identity")
     if "likelihood" in fields and options.get("likelihood", "auto") == "auto":
         options["likelihood"] = "bernoulli" if unit else "gaussian"
     return options
@@ -201,6 +208,7 @@ def resume(
                 f"{path} has trained {done} epochs already; --epochs must be at "
                 f"least {done}"
             )
+    _reuse_threads(record)
     prepared = _reprepare(path, record, config)
     if distributed.main_process():
         for stale in remove_stale_temps(path):  # a killed run's files
@@ -319,6 +327,25 @@ def _fit_replacing(
     if not history.rows:
         restore_replaced(path, replaced)
     return history
+
+
+def _resolved(config: TrainConfig, model: Model) -> TrainConfig:
+    """The config with the precision "auto" resolves to here, so that the record
+    says what was used and a resumed run uses it again."""
+    device = distributed.local_device(resolve_device(config.device))
+    ranks = int(os.environ.get("WORLD_SIZE", "1"))
+    precision = resolve_precision(
+        config.precision, device, model, config.batch_size // max(ranks, 1)
+    )
+    return dataclasses.replace(config, precision=precision)
+
+
+def _reuse_threads(record: dict[str, Any]) -> None:
+    """A resumed run computes with the thread count it recorded (float sums differ
+    between counts), unless the user chose one (--threads)."""
+    threads = (record.get("runtime") or {}).get("threads")
+    if isinstance(threads, int) and threads >= 1 and not hardware.THREADS_CHOSEN:
+        torch.set_num_threads(min(threads, hardware.usable_cores()))
 
 
 def _check_input_kind(name: str, data: Any) -> None:

@@ -28,6 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .data import Dataset
 from .errors import AekitError
+from .hardware import usable_cores
 from .models import MODELS
 
 MAX_VAL = 512  # samples scored each epoch, for the logged validation loss only
@@ -63,7 +64,7 @@ def _torch_threads(n_jobs: int | None) -> Iterator[None]:
     from joblib import effective_n_jobs
 
     before = torch.get_num_threads()
-    torch.set_num_threads(max(1, effective_n_jobs(n_jobs)))
+    torch.set_num_threads(min(max(1, effective_n_jobs(n_jobs)), usable_cores()))
     try:
         yield
     finally:

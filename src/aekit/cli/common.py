@@ -23,11 +23,19 @@ def add_command(
     parser.add_argument("--verbose", action="store_true", help="log what happens")
     parser.add_argument(
         "--threads",
-        type=int,
-        metavar="N",
-        help="torch CPU threads (default: the cores other work leaves free)",
+        type=threads_arg,
+        metavar="N|auto",
+        help="torch CPU threads (default: this process's cores, the same whatever "
+        "else runs, so results repeat; auto: the cores idle now, faster on a busy "
+        "machine but not reproducible; a resumed run reuses its recorded count)",
     )
     return parser
+
+
+def threads_arg(text: str) -> int | str:
+    if text == "auto":
+        return text
+    return positive_int(text)
 
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:
@@ -69,12 +77,16 @@ def int_list(text: str) -> tuple[int, ...]:
 
 
 def float_list(text: str) -> tuple[float, ...]:
+    """'-2,0,2' -> (-2.0, 0.0, 2.0); NaN and infinity are refused."""
     try:
-        return tuple(float(v) for v in text.replace(" ", "").split(",") if v)
+        values = tuple(float(v) for v in text.replace(" ", "").split(",") if v)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated numbers, got {text!r}"
         ) from None
+    if not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"expected finite numbers, got {text!r}")
+    return values
 
 
 def image_size(text: str) -> int | tuple[int, int]:
@@ -141,16 +153,9 @@ def finite_float(text: str) -> float:
     return value
 
 
-def integer(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-
-
 # a field's annotation (a string under `from __future__ import annotations`) -> parser
 FIELD_TYPES: dict[str, Any] = {
-    "int": integer,
+    "int": int,
     "float": finite_float,
     "float | None": finite_float,
     "str": str,

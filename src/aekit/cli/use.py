@@ -120,12 +120,14 @@ def sample(args: argparse.Namespace) -> int:
             raise AekitError(
                 "this run's data are vectors; write samples as .npy or .csv"
             )
-        x = api.sample_model_units(run, args.n, seed=args.seed)
-        how = (
-            "the prior"
-            if run.is_variational
-            else "a Gaussian fitted to the training codes"
-        )
+        from ..inference import sample
+
+        x = sample(run, args.n, seed=args.seed)
+        how = {
+            "prior": "the prior",
+            "fitted": "a Gaussian fitted to the training codes",
+            "learned": "the learned prior over codes",
+        }[run.capabilities.sampler]
         save_figure(
             plot_image_grid(
                 x, title=f"{args.n} samples from {how}", ncol=min(8, args.n)

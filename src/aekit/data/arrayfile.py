@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AekitError
+from ..hardware import memory_at_hand
 from .files import check_dtype_width
 
 CHUNK_BYTES = 1 << 22  # rows read together: 4 MiB
@@ -139,20 +140,3 @@ def should_stream(source: str | os.PathLike) -> bool:
         return False
     as_float32 = file.shape[0] * file.row_bytes // file.dtype.itemsize * 4
     return as_float32 > min(STREAM_BYTES, memory_at_hand() // 4)
-
-
-def memory_at_hand() -> int:
-    """Free physical memory, or the process's data limit (RLIMIT_DATA) if lower."""
-    try:
-        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        free = 1 << 62
-    try:
-        import resource
-
-        limit = resource.getrlimit(resource.RLIMIT_DATA)[0]
-        if limit != resource.RLIM_INFINITY:
-            free = min(free, limit)
-    except (ImportError, ValueError, OSError):
-        pass
-    return free

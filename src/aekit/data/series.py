@@ -23,16 +23,9 @@ import numpy as np
 import torch
 
 from ..errors import AekitError
+from .csvfile import _csv_rows, _has_header, _numbers, is_number
 from .dataset import Dataset, Scaling
-from .files import (
-    _csv_rows,
-    _has_header,
-    _np_read,
-    _numbers,
-    _standardise,
-    encode_labels,
-    is_number,
-)
+from .files import _np_read, _standardise, encode_labels
 from .ts import read_ts
 from .windows import (
     _numpy,

@@ -12,8 +12,9 @@ import numpy as np
 
 from ..errors import AekitError
 from .builtin import DATASETS
+from .csvfile import read_csv
 from .dataset import Dataset, Scaling
-from .files import RawData, finish, read_csv, read_numpy
+from .files import RawData, finish, read_numpy
 from .idx import find_idx_images, is_idx_name, read_idx_images, sniff_idx
 from .images import IMAGE_SUFFIXES, is_image_name, read_image_files, read_image_folder
 from .music import is_music_name

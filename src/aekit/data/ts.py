@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AekitError
-from .files import is_number
+from .csvfile import is_number
 
 
 @dataclass(frozen=True, eq=False)

@@ -7,13 +7,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from .. import records
+
 
 def sample_gaussian(
     mean: torch.Tensor, cov: torch.Tensor, n: int, *, seed: int = 0
 ) -> torch.Tensor:
-    """n codes from N(mean, cov), seeded."""
-    eps = torch.randn(n, len(mean), generator=torch.Generator().manual_seed(seed))
-    return mean + eps @ torch.linalg.cholesky(cov.double()).float().T
+    """n codes from N(mean, cov), seeded; any positive semi-definite covariance."""
+    return records.sample_gaussian(mean, cov, n, torch.Generator().manual_seed(seed))
 
 
 def fit_gaussian(codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

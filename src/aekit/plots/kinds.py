@@ -6,7 +6,7 @@ draws with the plain plot functions, and is deterministic for `options.seed`.
 
 from __future__ import annotations
 
-import csv
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,9 +14,10 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from .. import inference, latent
+from .. import inference, latent, records
 from ..data import Dataset
 from ..errors import AekitError
+from ..hardware import allocation_guard
 from ..noise import Noise
 from ..run import Run
 from .curves import plot_history
@@ -140,16 +141,20 @@ def manifold(run: Run, data: Dataset, o: PictureOptions) -> Figure:
     need_images(run, "manifold")
     codes = latent.encode_tensor(run, data.x)
     dims = tuple(o.dims) if o.dims else None
-    plane = latent.code_plane(codes, o.grid, variational=run.is_variational, dims=dims)
-    images = display(run, latent.decode_tensor(run, plane.codes))
-    return plot_manifold(
-        images,
-        plane.u,
-        plane.v,
-        title=f"{run_label(run)}\n{o.grid}x{o.grid} decoded codes over {plane.how}",
-        xlabel=plane.xlabel,
-        ylabel=plane.ylabel,
-    )
+    size = o.grid * o.grid * math.prod(run.sample_shape) * 4
+    with allocation_guard(f"draw a {o.grid}x{o.grid} manifold", nbytes=size):
+        plane = latent.code_plane(
+            codes, o.grid, variational=run.is_variational, dims=dims
+        )
+        images = display(run, latent.decode_tensor(run, plane.codes))
+        return plot_manifold(
+            images,
+            plane.u,
+            plane.v,
+            title=f"{run_label(run)}\n{o.grid}x{o.grid} decoded codes over {plane.how}",
+            xlabel=plane.xlabel,
+            ylabel=plane.ylabel,
+        )
 
 
 def interpolation_frames(
@@ -272,7 +277,7 @@ def samples(run: Run, data: Dataset, o: PictureOptions) -> Figure:
 
 
 def _samples_by_class(run: Run, o: PictureOptions, title: str) -> Figure:
-    n_classes = len(run.classes or ()) or int(run.record["data"].get("n_classes") or 0)
+    n_classes = run.n_classes
     per = max(1, min(o.samples // max(n_classes, 1), 10))
     rows, names = [], []
     for k in range(n_classes):
@@ -310,11 +315,10 @@ def read_history(run: Run) -> dict[str, list[float]]:
     path = run.path / "history.csv"
     if not path.is_file():
         raise AekitError(f"{run.path} has no history.csv; it has not finished an epoch")
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows = records.read_history(path)
     if not rows:
         raise AekitError(f"{path} holds no epochs")
-    return {k: [float(r[k] or "nan") for r in rows] for k in rows[0]}
+    return {k: [float(r.get(k, math.nan)) for r in rows] for k in rows[0]}
 
 
 def edits(

@@ -77,8 +77,13 @@ def create_run_dir(out: Path, overwrite: bool) -> Path | None:
 
 
 def discard_replaced(replaced: Path | None) -> None:
-    if replaced is not None and replaced.exists():
-        shutil.rmtree(replaced, ignore_errors=True)
+    """Delete the run that --force replaced (the new one has a checkpoint now)."""
+    if replaced is None or not replaced.exists():
+        return
+    try:
+        shutil.rmtree(replaced)
+    except OSError as e:
+        log.warning("could not delete the replaced run %s: %s", replaced, _reason(e))
 
 
 def restore_replaced(out: Path, replaced: Path | None) -> None:

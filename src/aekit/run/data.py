@@ -74,8 +74,7 @@ def run_data(run: Run, data: Any = None, *, part: str = "all") -> Dataset:
     source = run.data_spec.get("source")
     if source is None:
         raise AekitError(
-            f"{run.path} was trained on in-memory data, which cannot be reloaded; "
-            "name the data to use (--data SOURCE)"
+            f"{run.path} was trained on in-memory data; name the data with --data"
         )
     options = {
         k: tuple(v) if isinstance(v, list) else v

@@ -26,6 +26,7 @@ from ..errors import AekitError
 from ..io import read_json, write_json
 from ..models import Capabilities, ModelSpec, model_from_record, model_record, spec_of
 from ..models.base import Model
+from ..records import read_metrics
 from ..trainer import WEIGHTS, TrainConfig
 
 FORMAT = "aekit-run"
@@ -53,6 +54,11 @@ class Run:
     def classes(self) -> tuple[str, ...] | None:
         classes = self.record["data"].get("classes")
         return tuple(classes) if classes else None
+
+    @property
+    def n_classes(self) -> int:
+        """Label ids 0..n-1 that the data had (0 when it had no labels)."""
+        return len(self.classes or ()) or int(self.record["data"].get("n_classes") or 0)
 
     @property
     def data_spec(self) -> dict[str, Any]:
@@ -83,8 +89,7 @@ class Run:
 
     @property
     def metrics(self) -> dict[str, Any]:
-        path = self.path / "metrics.json"
-        return read_json(path) if path.is_file() else {}
+        return read_metrics(self.path / "metrics.json")
 
 
 def as_run(run: Run | str | Path) -> Run:
@@ -103,6 +108,7 @@ def write_run_config(
     task: str = "reconstruct",
     n_train: int,
     n_val: int,
+    runtime: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     record = {
         "format": FORMAT,
@@ -116,10 +122,12 @@ def write_run_config(
             "sample_shape": list(data.sample_shape),
             "scaling": data.scaling.to_dict(),
             "classes": list(data.classes) if data.classes else None,
+            "n_classes": _n_classes(data),
             "n_train": n_train,
             "n_val": n_val,
         },
         "training": dataclasses.asdict(train_config),
+        "runtime": runtime or {},  # what the training computed with: threads
         "versions": versions(),
     }
     write_json(out / CONFIG, record)
@@ -174,6 +182,12 @@ def load_run(path: str | Path) -> Run:
     except (KeyError, TypeError, ValueError) as e:  # AekitError is a ValueError
         raise AekitError(f"{path / CONFIG} is malformed: {_one_line(e)}") from e
     load_weights(path / WEIGHTS, model)
+    bad = [k for k, t in model.state_dict().items() if not torch.isfinite(t).all()]
+    if bad:
+        raise AekitError(
+            f"{path / WEIGHTS} holds NaN or inf weights ({bad[0]}); the run diverged "
+            "or the file was altered, so its outputs would be meaningless"
+        )
     model.eval()
     return Run(path, model, record["model"]["name"], scaling, train_config, record)
 
@@ -200,6 +214,14 @@ def build_run_model(
         return model_from_record(record["model"])
     except (AekitError, TypeError, ValueError, RuntimeError, OverflowError) as e:
         raise AekitError(f"{path / CONFIG}: {_one_line(e)}") from e
+
+
+def _n_classes(data: Any) -> int | None:
+    """How many classes a condition on the labels can take (ids 0..n-1)."""
+    if getattr(data, "classes", None):
+        return len(data.classes)
+    y = getattr(data, "y", None)
+    return int(y.max()) + 1 if y is not None and len(y) else None
 
 
 def _one_line(e: Exception) -> str:
