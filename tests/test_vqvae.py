@@ -117,7 +117,7 @@ def test_masked_convolutions_are_causal(kind):
 
 def test_the_prior_is_causal_end_to_end_through_every_layer():
     torch.manual_seed(0)
-    prior = build_model("pixelcnn-prior", (1, 4, 4), codebook_size=5, grid=(4, 4))
+    prior = build_model("pixelcnn-prior", (1, 4, 4), codebook_size=5)
     h = prior.embed(torch.zeros(1, 4, 4).long()).permute(0, 3, 1, 2)
     h = h.detach().requires_grad_(True)
     out = prior.head(prior.blocks(prior.first(h)))  # (1, K, 4, 4)
@@ -128,7 +128,7 @@ def test_the_prior_is_causal_end_to_end_through_every_layer():
 
 
 def test_prior_sample_gives_index_grids_the_vqvae_decodes():
-    prior = build_model("pixelcnn-prior", (1, 2, 2), codebook_size=8, grid=(2, 2))
+    prior = build_model("pixelcnn-prior", (1, 2, 2), codebook_size=8)
     g = torch.Generator().manual_seed(0)
     grids = prior.eval().sample(3, generator=g)
     assert grids.shape == (3, 4) and torch.equal(grids, grids.round())

@@ -78,7 +78,7 @@ def train(
 
 def fit_prior(run: Run | str | Path, **options: Any) -> Any:
     """Fit (again) the learned prior of a run that samples through one (a VQ-VAE's
-    PixelCNN), as RUN/stages/prior/. Options: epochs, lr, batch_size, channels,
+    PixelCNN), as RUN/stages/prior/. Options: epochs, lr, batch_size, width,
     layers (aekit.learned_prior.fit_prior); returns the prior's History."""
     from .learned_prior import fit_prior as fit
 

@@ -56,7 +56,7 @@ def fit_prior(
     epochs: int | None = None,
     lr: float | None = None,
     batch_size: int | None = None,
-    channels: int | None = None,
+    width: int | None = None,
     layers: int | None = None,
     data: tuple[Any, Any] | None = None,
     progress: Progress | None = None,
@@ -83,14 +83,13 @@ def fit_prior(
         precision=recorded.precision,
         val_fraction=recorded.val_fraction,
     )
-    sizes = {"channels": channels, "layers": layers}
+    sizes = {"width": width, "layers": layers}
     prior = seeded(
         config.seed,
         lambda: build_model(
             PRIOR_MODEL,
             (1, *run.model.grid),
             codebook_size=run.model.config.codebook_size,
-            grid=tuple(run.model.grid),
             **{k: v for k, v in sizes.items() if v is not None},
         ),
     )

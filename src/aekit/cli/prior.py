@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
         help=f"code grids per step (default {PRIOR_BATCH})",
     )
     p.add_argument(
-        "--channels", type=positive_int, metavar="N", help="feature maps (default 64)"
+        "--width", type=positive_int, metavar="N", help="feature maps (default 64)"
     )
     p.add_argument(
         "--layers", type=int, metavar="N", help="gated masked layers (default 4)"
@@ -56,7 +56,7 @@ def fit_prior(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         lr=args.lr,
         batch_size=args.batch_size,
-        channels=args.channels,
+        width=args.width,
         layers=args.layers,
     )
     best = next(r for r in history.rows if r["epoch"] == history.best_epoch)

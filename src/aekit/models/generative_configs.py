@@ -101,22 +101,27 @@ PRIOR_BATCH = 64
 
 @dataclass(frozen=True)
 class PixelCNNConfig:
+    input_shape: tuple[int, ...] = option(
+        (1, 7, 7), "(1, H, W): one code index per grid position", cli=False
+    )
     codebook_size: int = option(128, "codes a position can take (K)", cli=False)
-    grid: tuple[int, ...] = option((7, 7), "(H, W) of the code grid", cli=False)
-    channels: int = option(64, "feature maps per masked convolution", cli=False)
+    width: int = option(64, "feature maps per masked convolution", cli=False)
     layers: int = option(4, "gated masked convolutions of type B", cli=False)
     kernel: int = option(5, "odd kernel size of the masked convolutions", cli=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "grid", positive_int_tuple(self.grid, "grid", allow_empty=False)
-        )
-        if len(self.grid) != 2:
-            raise AekitError(f"grid must be (H, W), got {self.grid}")
-        if self.codebook_size < 2 or self.channels < 1 or self.layers < 0:
-            raise AekitError("a PixelCNN needs K >= 2, channels >= 1, layers >= 0")
+        shape = positive_int_tuple(self.input_shape, "input_shape", allow_empty=False)
+        object.__setattr__(self, "input_shape", shape)
+        if len(shape) != 3 or shape[0] != 1:
+            raise AekitError(f"a code grid has shape (1, H, W), got {shape}")
+        if self.codebook_size < 2 or self.width < 1 or self.layers < 0:
+            raise AekitError("a PixelCNN needs K >= 2, width >= 1, layers >= 0")
         if self.kernel < 3 or self.kernel % 2 == 0:
             raise AekitError(f"kernel must be odd and >= 3, got {self.kernel}")
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        return self.input_shape[1], self.input_shape[2]
 
 
 @dataclass(frozen=True)

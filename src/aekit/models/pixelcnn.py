@@ -59,23 +59,35 @@ class PixelCNNPrior(Model):
     def __init__(self, config: PixelCNNConfig):
         super().__init__()
         self.config = c = config
-        self.embed = nn.Embedding(c.codebook_size, c.channels)
-        self.first = MaskedConv2d(c.channels, c.channels, c.kernel, "A")
+        self.embed = nn.Embedding(c.codebook_size, c.width)
+        self.first = MaskedConv2d(c.width, c.width, c.kernel, "A")
         self.blocks = nn.Sequential(
-            *(GatedBlock(c.channels, c.kernel) for _ in range(c.layers))
+            *(GatedBlock(c.width, c.kernel) for _ in range(c.layers))
         )
         self.head = nn.Sequential(
             nn.ReLU(),
-            nn.Conv2d(c.channels, c.channels, 1),
+            nn.Conv2d(c.width, c.width, 1),
             nn.ReLU(),
-            nn.Conv2d(c.channels, c.codebook_size, 1),
+            nn.Conv2d(c.width, c.codebook_size, 1),
         )
 
     @property
     def latent_dim(self) -> int:
         return math.prod(self.config.grid)
 
+    # -- the contract: a code grid is its own code ------------------------------------
+    def encode(self, x: torch.Tensor, c: Condition = None) -> torch.Tensor:
+        return x.reshape(len(x), -1)  # (B, 1, h, w) -> (B, h*w)
+
+    def decode(self, z: torch.Tensor, c: Condition = None) -> torch.Tensor:
+        return z.reshape(len(z), *self.config.input_shape)
+
     def forward(self, x: torch.Tensor, c: Condition = None) -> torch.Tensor:
+        """The most likely code at each position given the true codes before it,
+        (B, 1, h, w)."""
+        return self.logits(x).argmax(1, keepdim=True).float()
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (B, K, h, w) of each position given the positions before it."""
         index = x.reshape(len(x), *self.config.grid).round().long()
         h = self.embed(index).permute(0, 3, 1, 2)  # (B, C, h, w)
@@ -86,7 +98,7 @@ class PixelCNNPrior(Model):
     ) -> dict[str, torch.Tensor]:
         """Mean negative log-likelihood per code position, in nats."""
         index = target.reshape(len(target), *self.config.grid).round().long()
-        nll = F.cross_entropy(self(x).float(), index)
+        nll = F.cross_entropy(self.logits(x).float(), index)
         return {"loss": nll, "bits_per_code": nll / math.log(2)}
 
     @torch.no_grad()
@@ -100,7 +112,7 @@ class PixelCNNPrior(Model):
         grid = torch.zeros(n, 1, h, w, device=device)
         for i in range(h):
             for j in range(w):
-                logits = self(grid)[:, :, i, j].float()
+                logits = self.logits(grid)[:, :, i, j].float()
                 probs = torch.softmax(logits, dim=1).cpu()
                 draw = torch.multinomial(probs, 1, generator=generator)[:, 0]
                 grid[:, 0, i, j] = draw.to(device).float()
