@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
         help=f"code grids per step (default {PRIOR_BATCH})",
     )
     p.add_argument(
-        "--width", type=positive_int, metavar="N", help="feature maps (default 64)"
+        "--width", type=positive_int, metavar="N", help="feature maps (default 32)"
     )
     p.add_argument(
         "--layers", type=int, metavar="N", help="gated masked layers (default 4)"

@@ -105,7 +105,7 @@ class PixelCNNConfig:
         (1, 7, 7), "(1, H, W): one code index per grid position", cli=False
     )
     codebook_size: int = option(128, "codes a position can take (K)", cli=False)
-    width: int = option(64, "feature maps per masked convolution", cli=False)
+    width: int = option(32, "feature maps per masked convolution", cli=False)
     layers: int = option(4, "gated masked convolutions of type B", cli=False)
     kernel: int = option(5, "odd kernel size of the masked convolutions", cli=False)
 
@@ -134,7 +134,7 @@ class VAEGANConfig(VAEConfig):
         metavar="W,W,...",
     )
     feature_weight: float = option(
-        1.0, "VAE-GAN: weight of the reconstruction error in D's features", metavar="W"
+        0.1, "VAE-GAN: weight of the reconstruction error in D's features", metavar="W"
     )
     pixel_weight: float = option(
         1.0, "VAE-GAN: weight of the pixel reconstruction term", metavar="W"
