@@ -173,6 +173,10 @@ def test_train_on_digits_then_sample_encode_decode(tmp_path, monkeypatch):
     codes = api.encode(run.path, "digits")
     assert codes.shape == (1797, 4)
     assert api.decode(run.path, codes[:3]).shape == (3, 8, 8)
+    # pictures of a continuous code space do not apply to discrete codes
+    assert (
+        main(["plot", str(run.path), "latent", "--out", str(tmp_path / "l.png")]) == 2
+    )
     # refit the prior from the command line
     assert main(["fit-prior", str(run.path), "--epochs", "1"]) == 0
     assert api.sample(run.path, 2).shape == (2, 8, 8)
