@@ -64,8 +64,10 @@ LAYER_OF = {
     "aekit.clustering": "analysis",
     "aekit.diagnostics": "analysis",
     "aekit.outputs": "analysis",
+    "aekit.sample_quality": "analysis",
     "aekit.tasks": "analysis",  # the package (lazy evaluate_task), apply, outputs
     "aekit.pipeline": "workflows",
+    "aekit.learned_prior": "workflows",
     "aekit.bench": "workflows",
     "aekit.tensorboard": "workflows",
     "aekit.cli": "interfaces",

@@ -20,7 +20,13 @@ from aekit.models import (
 )
 from aekit.models.sequence_configs import UPSAMPLE_1D
 
-MODELS = models_for("reconstruct")  # the autoencoders (tests/test_contract.py: all)
+# the autoencoders with continuous codes (tests/test_contract.py: all; discrete
+# codes, the VQ-VAE: tests/test_vqvae.py)
+MODELS = [
+    name
+    for name in models_for("reconstruct")
+    if capabilities(name).codes == "continuous"
+]
 SEQUENCE = [name for name in MODELS if capabilities(name).inputs == ("sequence",)]
 CONV = [name for name in MODELS if "conv" in name and name not in SEQUENCE]
 CONV1D = [name for name in SEQUENCE if "conv" in name]

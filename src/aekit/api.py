@@ -27,6 +27,7 @@ __all__ = [
     "decode",
     "denoise",
     "encode",
+    "fit_prior",
     "info",
     "load_inputs",
     "load_run",
@@ -74,6 +75,15 @@ def train(
         progress=progress,
         **options,
     )
+
+
+def fit_prior(run: Run | str | Path, **options: Any) -> Any:
+    """Fit (again) the learned prior of a run that samples through one (a VQ-VAE's
+    PixelCNN), as RUN/stages/prior/. Options: epochs, lr, batch_size, width,
+    layers (aekit.learned_prior.fit_prior); returns the prior's History."""
+    from .learned_prior import fit_prior as fit
+
+    return fit(as_run(run), **options)
 
 
 def reconstruct(run: Run | str | Path, inputs: Any, *, c: Any = None) -> np.ndarray:

@@ -43,6 +43,7 @@ def evaluate(
     nll_examples: int = 1000,
     probe: bool = True,
     compress: bool = True,
+    samples: bool = True,
     seed: int = 0,
     progress: Progress | None = None,
     **options: Any,
@@ -51,7 +52,8 @@ def evaluate(
 
     `data` defaults to the run's validation split; any source is loaded with the
     run's scaling. `nll_examples` caps the examples the NLL is estimated on (0 for
-    all). Runs of other tasks go to aekit.tasks.evaluate_task(run, data, **options).
+    all). `samples` scores the run's samples (aekit.sample_quality). Runs of other
+    tasks go to aekit.tasks.evaluate_task(run, data, **options).
     """
     from .run import as_run
 
@@ -81,6 +83,10 @@ def evaluate(
         report["codes"] = stream.probe_report(seed=seed)
     if compress:
         report["compression"] = stream.compression_report()
+    if samples and run.capabilities.sampler is not None:
+        from .sample_quality import sample_quality
+
+        report["samples"] = sample_quality(run, train, test, seed=seed)
     if truth is not None:
         scores = np.concatenate(stream.scores)
         report["anomaly"] = anomaly.ranking_report(scores, *truth)

@@ -73,6 +73,8 @@ def export_onnx(
         "model": ("forward", "x", shape, "y"),
     }
     graphs = {name: every[name] for name in run.capabilities.exports}
+    if not graphs:
+        raise AekitError(f"a {run.model_name} run has no part to export to ONNX")
     meta = _metadata(run)
     for name, (method, in_name, in_shape, out_name) in graphs.items():
         module = _Call(model, method)

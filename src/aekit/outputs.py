@@ -42,7 +42,7 @@ def write_outputs(
         ),
         "code_stats": write_code_stats(run.path, codes),
     }
-    dead = dead_code_units(codes)
+    dead = dead_code_units(codes) if run.capabilities.codes == "continuous" else 0
     if dead > codes.shape[1] // 2:
         log.warning(
             "%d of %d code units are dead (almost constant over the training data); "
@@ -73,7 +73,25 @@ def run_metrics(
     pca = pca_reconstruction_mse(train.x.numpy(), val.x.numpy(), run.model.latent_dim)
     metrics[f"pca{run.model.latent_dim}_val_mse"] = pca
     metrics["mse_ratio_to_pca"] = metrics["val_mse"] / pca if pca > 0 else None
+    if run.capabilities.codes == "discrete":  # a VQ-VAE's code indices
+        codes = inference.encode(run, val.x, _condition(run, val))
+        metrics["codebook"] = codebook_usage(codes, run.model.config.codebook_size)
     return metrics
+
+
+def codebook_usage(codes: torch.Tensor, size: int) -> dict[str, Any]:
+    """How a codebook of `size` codes is used by code indices `codes` (any shape):
+    codes used, dead codes (never used) and the perplexity of the usage."""
+    from .models.vqvae import perplexity
+
+    index = codes.round().long().reshape(-1)
+    used = int(torch.unique(index).numel())
+    return {
+        "size": size,
+        "used": used,
+        "dead": size - used,
+        "perplexity": float(perplexity(index, size)),
+    }
 
 
 def _condition(run: Run, data: Dataset) -> torch.Tensor | None:
@@ -117,6 +135,8 @@ def write_run_pictures(
 
 def _after_training(run: Run, kind: str) -> bool:
     images = len(run.sample_shape) == 3
+    if not applicable(run, kind):
+        return False
     if kind == "manifold":
         return applicable(run, kind) and (
             run.model.latent_dim == 2 or run.is_variational

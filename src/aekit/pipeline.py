@@ -23,7 +23,7 @@ from .checkpoint import check_checkpoint
 from .data import Dataset
 from .errors import AekitError
 from .hardware import resolve_device, resolve_precision
-from .io import remove_stale_temps, write_json
+from .io import read_json, remove_stale_temps, write_json
 from .models import build_model, spec_of
 from .models.base import Model
 from .run import (
@@ -88,9 +88,12 @@ def train(
     pictures: bool = True,
     report: bool = True,
     progress: Progress | None = None,
+    fit_prior: bool = True,
     **options: Any,
 ) -> Run:
-    """Check everything, then create the run directory, fit and write the outputs."""
+    """Check everything, then create the run directory, fit and write the outputs;
+    a run that samples through a learned prior (a VQ-VAE) fits it too, unless
+    `fit_prior` is False (fit it later with aekit.learned_prior.fit_prior)."""
     config = TrainConfig(**{k: options.pop(k) for k in TRAIN_OPTIONS if k in options})
     resolve_device(config.device)  # a device that is not there fails before the disk
     prepared = prepare(task, data, model, options, config)
@@ -117,7 +120,7 @@ def train(
             runtime={"threads": torch.get_num_threads()},
         )
     history = _fit_replacing(prepared, config, path, replaced, progress)
-    return finish(path, prepared, history, pictures, report)
+    return finish(path, prepared, history, pictures, report, fit_prior=fit_prior)
 
 
 def prepare(
@@ -181,6 +184,7 @@ def resume(
     pictures: bool = True,
     report: bool = True,
     progress: Progress | None = None,
+    fit_prior: bool = True,
     **options: Any,
 ) -> Run:
     """Continue a run from its last completed epoch with its recorded settings;
@@ -232,11 +236,17 @@ def resume(
         resume=not restart,
         progress=progress,
     )
-    return finish(path, prepared, history, pictures, report)
+    return finish(path, prepared, history, pictures, report, fit_prior=fit_prior)
 
 
 def finish(
-    out: Path, prepared: Prepared, history: Any, pictures: bool, report: bool = True
+    out: Path,
+    prepared: Prepared,
+    history: Any,
+    pictures: bool,
+    report: bool = True,
+    *,
+    fit_prior: bool = True,
 ) -> Run:
     """Read the run back and (rank 0) write its metrics, pictures and report."""
     if not history.rows:
@@ -255,9 +265,21 @@ def finish(
         return run
     from .outputs import write_outputs
 
+    prior = _fit_learned_prior(run, train, val) if fit_prior else None
     train, val = in_memory(train, OUTPUT_ROWS), in_memory(val, OUTPUT_ROWS)
     write_outputs(run, train, val, history, pictures=pictures, report=report)
+    if prior is not None:  # metrics.json says how the prior was fitted
+        write_json(out / "metrics.json", {**read_json(out / "metrics.json"), **prior})
     return run
+
+
+def _fit_learned_prior(run: Run, train: Any, val: Any) -> dict[str, Any] | None:
+    """A VQ-VAE's PixelCNN prior, fitted right after it, so the run samples."""
+    from .learned_prior import fit_prior, needs_prior, prior_summary
+
+    if not needs_prior(run):
+        return None
+    return {"prior": prior_summary(fit_prior(run, data=(train, val)))}
 
 
 def _reprepare(path: Path, record: dict[str, Any], config: TrainConfig) -> Prepared:

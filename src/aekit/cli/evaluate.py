@@ -64,6 +64,12 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--no-compression", dest="compress", action="store_false", help="skip codec"
     )
+    p.add_argument(
+        "--no-samples",
+        dest="samples",
+        action="store_false",
+        help="skip the sample-quality score (Fréchet distance of samples)",
+    )
     p.add_argument("--seed", type=seed, default=0, help="default 0")
     p.add_argument("--json", action="store_true", help="print JSON, not tables")
     p.add_argument("--masks", metavar="DIR", help="segment runs: true masks of --data")
@@ -132,6 +138,7 @@ def evaluate(args: argparse.Namespace) -> int:
             "nll_examples": args.nll_examples,
             "probe": args.probe,
             "compress": args.compress,
+            "samples": args.samples,
             "seed": args.seed,
         }
     report = evaluate_run(run, args.data, **options)
@@ -233,7 +240,11 @@ def format_report(r: dict[str, Any]) -> list[str]:
     lines += _table("reconstruction", RECONSTRUCTION, rows)
     sections = {"baseline": _baseline, "vae": _vae, "codes": _codes}
     sections |= {"compression": _compression, "denoising": _denoising}
-    sections |= {"anomaly": _anomaly, "anomaly_steps": _anomaly_steps}
+    sections |= {
+        "anomaly": _anomaly,
+        "anomaly_steps": _anomaly_steps,
+        "samples": _samples,
+    }
     for name, describe in sections.items():
         if name in r:
             lines += describe(r[name])
@@ -305,6 +316,19 @@ def _anomaly_steps(a: dict[str, Any]) -> list[str]:
             "their top-scored step within 100 steps of the labelled anomaly"
         )
     return lines
+
+
+def _samples(s: dict[str, Any]) -> list[str]:
+    if "skipped" in s:
+        return [f"samples: not scored ({s['skipped']})"]
+    label = ""
+    if "label_accuracy" in s:
+        label = f"; classified as the asked label {_cell(s['label_accuracy'])}"
+    return [
+        f"samples ({s['n']}): Fréchet distance {_cell(s['frechet'])} to held-out "
+        f"data (training data: {_cell(s['frechet_train'])}) in the features of a "
+        f"classifier with held-out accuracy {_cell(s['classifier_accuracy'])}" + label
+    ]
 
 
 def _table(title: str, columns: dict[str, str], rows: dict[str, dict]) -> list[str]:

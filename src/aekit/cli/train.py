@@ -71,6 +71,14 @@ def register(subparsers: Any) -> None:
         help="skip report.html (the pictures, configuration and metrics in one page)",
     )
 
+    p.add_argument(
+        "--no-prior",
+        dest="fit_prior",
+        action="store_false",
+        help="VQ-VAE: skip fitting the PixelCNN prior after training "
+        "(`aekit fit-prior RUN` fits it later; until then the run cannot sample)",
+    )
+
     m = p.add_argument_group("model")
     m.add_argument(
         "--model",
@@ -121,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
             _check_resume(args)
             run_ = api.train(
                 resume=args.resume,
+                fit_prior=args.fit_prior,
                 progress=progress,
                 pictures=args.pictures,
                 report=args.report,
@@ -134,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
                 args.model,
                 out=args.out,
                 overwrite=args.force,
+                fit_prior=args.fit_prior,
                 progress=progress,
                 pictures=args.pictures,
                 report=args.report,

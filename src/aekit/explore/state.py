@@ -219,6 +219,11 @@ def load_explorer(
             f"{run.path} is a {run.model_name!r} image-to-image run: it has no vector "
             "code to explore"
         )
+    if run.capabilities.codes != "continuous":
+        raise AekitError(
+            f"{run.path} is a {run.model_name!r} run: its codes are discrete, and the "
+            "explorer moves through a continuous code space"
+        )
     dataset = run_data(run, data)
     if max_points < 1:
         raise AekitError(f"max points must be positive, got {max_points}")

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import AekitError
 from .configs import AutoencoderConfig, SegNetConfig, UNetConfig, VAEConfig
+from .generative_configs import PixelCNNConfig, VAEGANConfig, VQVAEConfig
 from .sequence_configs import (
     Conv1dConfig,
     Conv1dVAEConfig,
@@ -167,6 +168,35 @@ MODELS: dict[str, ModelSpec] = {
         {},
         _SEQUENCE_VAE,
         "variational LSTM encoder-decoder (series, music; MusicVAE-like)",
+    ),
+    "vq-vae": ModelSpec(
+        "aekit.models.vqvae:VQVAE",
+        VQVAEConfig,
+        {},
+        Capabilities(
+            sampler="learned", codes="discrete", inputs=("image",), exports=()
+        ),
+        "VQ-VAE: a grid of discrete codes, EMA codebook; PixelCNN prior to sample",
+    ),
+    "pixelcnn-prior": ModelSpec(
+        "aekit.models.pixelcnn:PixelCNNPrior",
+        PixelCNNConfig,
+        {},
+        Capabilities(
+            sampler=None,
+            codes="discrete",
+            inputs=("image",),
+            exports=(),
+            tasks=("prior",),
+        ),
+        "PixelCNN over a code grid: a VQ-VAE run's learned prior (a stage)",
+    ),
+    "vae-gan": ModelSpec(
+        "aekit.models.vaegan:VAEGAN",
+        VAEGANConfig,
+        {"body": "mlp"},
+        Capabilities(posterior=True, sampler="prior", optimisers=2),
+        "VAE-GAN: a VAE with a discriminator; reconstruction in its features",
     ),
 }
 

@@ -75,6 +75,9 @@ PICTURES: dict[str, Picture] = {
 assert tuple(PICTURES) == PICTURE_KINDS, "aekit.options.PICTURE_KINDS names them"
 KINDS = (*PICTURE_KINDS, "compare")
 AFTER_TRAINING = ("history", "latent", "manifold", "interpolate", "traverse", "samples")
+# pictures that treat the code as a point in a continuous space: meaningless for
+# the index grids of discrete codes (a VQ-VAE)
+CONTINUOUS_CODES = ("latent", "manifold", "interpolate", "traverse")
 
 
 def plot(
@@ -98,6 +101,11 @@ def plot(
         fig = compare(run, as_run(other), data=data, kinds=compared, options=o)
     elif kind not in PICTURES:
         raise AekitError(f"unknown picture {kind!r}; choose from {', '.join(KINDS)}")
+    elif kind in CONTINUOUS_CODES and run.capabilities.codes != "continuous":
+        raise AekitError(
+            f"the {kind} picture needs continuous codes; a {run.model_name} run has "
+            f"{run.capabilities.codes} codes"
+        )
     else:
         shown, fit = (None, None)
         if PICTURES[kind].uses_data:
@@ -151,7 +159,9 @@ def picture_data(run: Run, data: Any = None) -> tuple[Dataset, Dataset]:
 
 
 def applicable(run: Run, kind: str) -> bool:
-    """Whether a picture makes sense for the run (images, code size)."""
+    """Whether a picture makes sense for the run (its codes, images, code size)."""
+    if kind in CONTINUOUS_CODES and run.capabilities.codes != "continuous":
+        return False
     images = len(run.sample_shape) == 3
     if kind == "manifold":
         return images and run.model.latent_dim >= 2
