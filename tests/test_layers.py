@@ -66,7 +66,9 @@ LAYER_OF = {
     "aekit.outputs": "analysis",
     "aekit.sample_quality": "analysis",
     "aekit.tasks": "analysis",  # the package (lazy evaluate_task), apply, outputs
+    "aekit.tasks.report": "analysis",
     "aekit.pipeline": "workflows",
+    "aekit.pipeline_checks": "workflows",
     "aekit.learned_prior": "workflows",
     "aekit.bench": "workflows",
     "aekit.tensorboard": "workflows",

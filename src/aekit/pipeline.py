@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +21,19 @@ from . import distributed, hardware
 from .checkpoint import check_checkpoint
 from .data import Dataset
 from .errors import AekitError
-from .hardware import resolve_device, resolve_precision
+from .hardware import resolve_device
 from .io import read_json, remove_stale_temps, write_json
 from .models import build_model, spec_of
 from .models.base import Model
+from .pipeline_checks import (
+    check_input_kind,
+    epochs_done,
+    kind_of,
+    read_class_names,
+    resolved,
+    reuse_threads,
+    scaling,
+)
 from .run import (
     Run,
     build_run_model,
@@ -97,7 +105,7 @@ def train(
     config = TrainConfig(**{k: options.pop(k) for k in TRAIN_OPTIONS if k in options})
     resolve_device(config.device)  # a device that is not there fails before the disk
     prepared = prepare(task, data, model, options, config)
-    config = _resolved(config, prepared.model)
+    config = resolved(config, prepared.model)
     target = Path(out) if out is not None else None
 
     def make_dir() -> tuple[Path, Path | None]:
@@ -150,7 +158,7 @@ def prepare(
     dataset, data_spec = dataset_from(data, data_opts)
     if class_names is not None:
         dataset.classes = read_class_names(class_names, dataset)
-    _check_input_kind(name, dataset)
+    check_input_kind(name, dataset)
     model_options = model_defaults(name, dataset, options)
 
     def build() -> Model:
@@ -161,7 +169,7 @@ def prepare(
         size = 16 * sum(p.numel() for p in build().parameters())
     with hardware.allocation_guard("build and train the model", nbytes=size):
         net = seeded(config.seed, build)
-    data_spec["kind"] = getattr(dataset, "kind", None) or _kind(dataset)
+    data_spec["kind"] = getattr(dataset, "kind", None) or kind_of(dataset)
     train_set, val_set = dataset.split(config.val_fraction, seed=config.seed)
     return Prepared(task, name, net, train_set, val_set, data_spec)
 
@@ -214,13 +222,13 @@ def resume(
         raise AekitError(f"nothing to resume: no {CHECKPOINT} in {path}")
     if not restart:
         state = check_checkpoint(checkpoint, "training")  # blame a bad file first
-        done = _epochs_done(state)
+        done = epochs_done(state)
         if done is not None and config.epochs < done:
             raise AekitError(
                 f"{path} has trained {done} epochs already; --epochs must be at "
                 f"least {done}"
             )
-    _reuse_threads(record)
+    reuse_threads(record)
     prepared = _reprepare(path, record, config)
     if distributed.main_process():
         for stale in remove_stale_temps(path):  # a killed run's files
@@ -260,8 +268,10 @@ def finish(
     train, val = prepared.train, prepared.val
     if prepared.task != "reconstruct":
         from .tasks.outputs import write_task_outputs
+        from .tasks.report import write_task_pictures
 
-        write_task_outputs(run, train, val, history, pictures=pictures, report=report)
+        write_task_outputs(run, train, val, history)
+        write_task_pictures(run, val, pictures=pictures, report=report)
         return run
     from .outputs import write_outputs
 
@@ -293,7 +303,7 @@ def _reprepare(path: Path, record: dict[str, Any], config: TrainConfig) -> Prepa
         spec = record["data"]
         prepared = task_data(task, spec["source"], spec["options"], net, config)
         return Prepared(task, name, net, prepared.train, prepared.val, spec)
-    run = Run(path, net, name, _scaling(record), config, record)
+    run = Run(path, net, name, scaling(record), config, record)
     train, val = run_data(run).split(config.val_fraction, seed=config.seed)
     return Prepared(task, name, net, train, val, record["data"])
 
@@ -339,77 +349,6 @@ def _fit_replacing(
     if not history.rows:
         restore_replaced(path, replaced)
     return history
-
-
-def _resolved(config: TrainConfig, model: Model) -> TrainConfig:
-    """The config with the precision "auto" resolves to here, so that the record
-    says what was used and a resumed run uses it again."""
-    device = distributed.local_device(resolve_device(config.device))
-    ranks = int(os.environ.get("WORLD_SIZE", "1"))
-    precision = resolve_precision(
-        config.precision, device, model, config.batch_size // max(ranks, 1)
-    )
-    return dataclasses.replace(config, precision=precision)
-
-
-def _reuse_threads(record: dict[str, Any]) -> None:
-    """A resumed run computes with the thread count it recorded (float sums differ
-    between counts), unless the user chose one (--threads)."""
-    threads = (record.get("runtime") or {}).get("threads")
-    if isinstance(threads, int) and threads >= 1 and not hardware.THREADS_CHOSEN:
-        torch.set_num_threads(min(threads, hardware.usable_cores()))
-
-
-def read_class_names(path: str | Path, data: Any) -> tuple[str, ...]:
-    """One name per line, in label id order; at least one per label in the data."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise AekitError(f"cannot read class names from {path}: {e}") from e
-    names = tuple(line.strip() for line in text.splitlines() if line.strip())
-    y = getattr(data, "y", None)
-    if y is None:
-        raise AekitError(f"--class-names {path}: {data.name} has no labels to name")
-    needed = int(y.max()) + 1
-    if len(names) < needed:
-        raise AekitError(
-            f"{path} names {len(names)} classes, but the labels go up to {needed - 1}"
-        )
-    return names
-
-
-def _check_input_kind(name: str, data: Any) -> None:
-    kind = getattr(data, "kind", None) or _kind(data)
-    accepted = spec_of(name).capabilities.inputs
-    if kind not in accepted:
-        raise AekitError(
-            f"model {name!r} takes {' or '.join(accepted)} data, but {data.name} "
-            f"holds {kind}s"
-        )
-
-
-def _kind(data: Any) -> str:
-    return "image" if len(data.sample_shape) == 3 else "vector"
-
-
-def _scaling(record: dict[str, Any]) -> Any:
-    from .data import Scaling
-
-    try:
-        return Scaling.from_dict(record["data"]["scaling"])
-    except (KeyError, TypeError, ValueError) as e:
-        raise AekitError(f"config.json: data scaling is malformed ({e})") from e
-
-
-def _epochs_done(state: dict[str, str]) -> int | None:
-    """Completed epochs a training checkpoint's metadata records, if it says."""
-    import json
-
-    try:
-        return len(json.loads(state["state"])["rows"])
-    except (KeyError, TypeError, ValueError):
-        return None
 
 
 __all__ = ["Dataset", "Prepared", "finish", "prepare", "resume", "train"]

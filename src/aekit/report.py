@@ -57,6 +57,11 @@ def write_report(
     from .run import as_run
 
     run = as_run(run)
+    if not run.capabilities.has_code:
+        raise AekitError(
+            f"{run.path} is a {run.task} run: its report is drawn by "
+            "aekit.tasks.report.write_task_report (the CLI's `aekit report` does)"
+        )
     shown = fit = None
     pngs: dict[str, bytes | str] = {}
     for kind in kinds or tuple(PICTURES):
@@ -80,6 +85,12 @@ def _draw(run: Run, kind: str, shown: Any, fit: Any, options: dict[str, Any]) ->
 
     o = dataclasses.replace(picture_options(options), fit=fit)
     return PICTURES[kind].draw(run, shown, o)
+
+
+TASK_CAPTIONS = {
+    "predictions": "Held-out patches: the input, the model's prediction and the truth.",
+    "class_iou": "Intersection over union of each class on the held-out patches.",
+}
 
 
 def write_html(run: Run, pngs: Mapping[str, bytes | str], out: Path) -> Path:
@@ -115,7 +126,11 @@ def render_html(run: Run, pngs: Mapping[str, bytes | str]) -> str:
     for kind in order:
         png = pngs[kind]
         if kind != "history":
-            caption = PICTURES[kind].description if kind in PICTURES else ""
+            caption = (
+                PICTURES[kind].description
+                if kind in PICTURES
+                else TASK_CAPTIONS.get(kind, "")
+            )
             parts += [f"<h3>{html.escape(kind)}</h3>", _figure(kind, png, caption)]
     parts += [
         "<h2>Metrics</h2>",
@@ -129,8 +144,13 @@ def render_html(run: Run, pngs: Mapping[str, bytes | str]) -> str:
 
 def _summary(run: Run) -> str:
     created = run.record.get("created", "")
+    code = (
+        f"{run.model.latent_dim}-D code"
+        if run.capabilities.has_code
+        else f"{run.task}, no code"
+    )
     return (
-        f"{run.model_name}, {run.model.latent_dim}-D code, "
+        f"{run.model_name}, {code}, "
         f"{sum(p.numel() for p in run.model.parameters()):,} parameters; "
         f"trained on {run.data_spec.get('name')} {created}; {run.path}"
     )

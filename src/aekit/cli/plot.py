@@ -171,11 +171,18 @@ def _interpolation_midi(args: argparse.Namespace) -> None:
 
 
 def report(args: argparse.Namespace) -> int:
-    from ..report import write_report
+    from ..report import REPORT, write_report
+    from ..run import as_run
 
     if args.out is not None:
         check_output(args.out, (".html", ".htm"), "a report")
-    path = write_report(args.run, data=args.data, out=args.out, **_options(args))
+    run = as_run(args.run)
+    if run.capabilities.has_code:
+        path = write_report(run, data=args.data, out=args.out, **_options(args))
+    else:  # colorize, segment: the task's own pictures on its held-out patches
+        from ..tasks.report import write_task_report
+
+        path = write_task_report(run, args.out or run.path / REPORT)
     say(f"wrote {path}")
     return 0
 

@@ -52,6 +52,8 @@ class PictureOptions:
 
 
 def run_label(run: Run) -> str:
+    if not run.capabilities.has_code:  # image-to-image: its task, no code
+        return f"{run.path.name} ({run.model_name}, {run.task})"
     return f"{run.path.name} ({run.model_name}, {run.model.latent_dim}-D code)"
 
 

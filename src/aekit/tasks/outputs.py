@@ -1,19 +1,24 @@
-"""What a finished task training leaves in its run: metrics.json and predictions.png."""
+"""What a finished task training leaves in its run: metrics.json, its pictures
+(history, predictions, IoU per class) and report.html."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 
 from ..data import Dataset
-from ..io import save_figure, write_json
+from ..io import write_json
 from ..plots import plot_image_rows
 from ..run import Run
 from .colorize import color_scores, to_rgb
 from .segment import confusion_matrix, segmentation_scores
+
+log = logging.getLogger(__name__)
 
 N_SHOWN = 8  # validation patches in predictions.png
 
@@ -38,16 +43,10 @@ def task_settings(run: Run) -> dict[str, Any]:
 
 
 def write_task_outputs(
-    run: Run,
-    train: Dataset,
-    val: Dataset,
-    history: Any,
-    *,
-    pictures: bool = True,
-    report: bool = True,
+    run: Run, train: Dataset, val: Dataset, history: Any
 ) -> dict[str, Path]:
-    """metrics.json (loss terms and task scores on the validation patches) and,
-    unless `pictures` is False, predictions.png."""
+    """metrics.json: loss terms and task scores on the validation patches
+    (aekit.tasks.report draws the pictures and the report)."""
     out = predict_batches(run.model, val.x)
     best = next(r for r in history.rows if r["epoch"] == history.best_epoch)
     metrics: dict[str, Any] = {
@@ -65,11 +64,43 @@ def write_task_outputs(
         else _segment_patch_scores(run, val, out)
     )
     metrics |= {f"val_{k}": v for k, v in scores.items()}
-    written = {"metrics": write_json(run.path / "metrics.json", metrics)}
-    if pictures:
-        fig = predictions_figure(run, val, out)
-        written["predictions"] = save_figure(fig, run.path / "predictions.png")
-    return written
+    return {"metrics": write_json(run.path / "metrics.json", metrics)}
+
+
+def task_pictures(run: Run, val: Dataset, out: torch.Tensor) -> dict[str, Figure]:
+    """A task run's own pictures: training curves, predictions beside the truth
+    and, for segmentation, each class's IoU on the held-out patches."""
+    from ..plots.kinds import PictureOptions, history
+
+    figures = {
+        "history": history(run, None, PictureOptions()),
+        "predictions": predictions_figure(run, val, out),
+    }
+    if run.task == "segment":
+        figures["class_iou"] = class_iou_figure(
+            run, _segment_patch_scores(run, val, out)
+        )
+    return figures
+
+
+def class_iou_figure(run: Run, scores: dict[str, Any]) -> Figure:
+    """One bar per class: its intersection over union on the held-out patches."""
+    names = [k[4:] for k in scores if k.startswith("iou_")]
+    values = [scores[f"iou_{n}"] for n in names]
+    fig = Figure(figsize=(max(4.0, 0.6 * len(names) + 2), 3.2), layout="constrained")
+    ax = fig.subplots()
+    ax.bar(range(len(names)), [v if v is not None else 0.0 for v in values])
+    ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("IoU")
+    ax.set_title(
+        f"{run.path.name}: IoU per class (mean {scores['miou']:.3f}, "
+        f"pixel accuracy {scores['pixel_accuracy']:.3f})"
+    )
+    for i, v in enumerate(values):
+        if v is None:
+            ax.text(i, 0.02, "absent", ha="center", rotation=90, fontsize=8)
+    return fig
 
 
 def _color_patch_scores(run: Run, val: Dataset, out: torch.Tensor) -> dict[str, Any]:
