@@ -233,3 +233,14 @@ def test_wrong_run_for_the_command(seg_run, colour_run, tmp_path, capsys):
         == 2
     )
     assert "error" in capsys.readouterr().err
+
+
+def test_task_runs_get_their_pictures_and_report(seg_run, colour_run, tmp_path):
+    for run, own in ((seg_run, "class_iou"), (colour_run, "predictions")):
+        assert (run / "history.png").is_file() and (run / f"{own}.png").is_file()
+        page = (run / "report.html").read_text()
+        assert "predictions" in page and "<img" in page
+    out = tmp_path / "again.html"
+    assert main(["report", str(seg_run), "--out", str(out)]) == 0
+    page = out.read_text()
+    assert "class_iou" in page and "Intersection over union" in page
