@@ -238,7 +238,7 @@ def test_transposed_convolution_options_are_checked(options, match):
         (
             "conv",
             (1, 9, 9),
-            {"latent_dim": 3, "channels": (4, 8)},
+            {"latent_dim": 3, "channels": (4, 8), "norm": "none"},  # the old body
             80.88857486844063,
             -0.45952416956424713,
             1952,
@@ -246,7 +246,7 @@ def test_transposed_convolution_options_are_checked(options, match):
         (
             "conv",
             (3, 8, 8),
-            {"latent_dim": 3, "channels": (4,), "upsample": "nearest"},
+            {"latent_dim": 3, "channels": (4,), "upsample": "nearest", "norm": "none"},
             191.4251297712326,
             -0.5665946900844574,
             1078,

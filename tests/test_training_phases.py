@@ -150,6 +150,7 @@ def test_a_second_stage_prior_lives_in_the_run_and_samples(learned, tmp_path):
         hidden=(16,),
         pictures=False,
         report=False,
+        fit_prior=False,  # this test fits its own prior below
     )
     with pytest.raises(aekit.AekitError, match="no fitted prior"):
         aekit.sample(run, 4)

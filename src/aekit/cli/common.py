@@ -46,9 +46,14 @@ def seed(text: str) -> int:
 
 
 def threads_arg(text: str) -> int | str:
+    """ "auto" or a whole number (aekit.hardware.set_threads refuses one below 1)."""
     if text == "auto":
         return text
-    return positive_int(text)
+    try:
+        return int(text)
+    except ValueError:
+        message = f"expected a whole number or auto, got {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
 
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:

@@ -80,10 +80,20 @@ class Autoencoder(Model):
             terms["kl_sparsity"] = kl
             terms["loss"] = terms["loss"] + cfg.kl_sparsity_weight * kl
         if cfg.contractive > 0:
-            jac = contractive_penalty(z, x)
+            jac = (
+                contractive_penalty(z, x)
+                if torch.is_grad_enabled()
+                else self._contractive_without_grad(x)  # validation scores it too
+            )
             terms["contractive"] = jac
             terms["loss"] = terms["loss"] + cfg.contractive * jac
         return terms
+
+    def _contractive_without_grad(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.enable_grad():
+            x = x.detach().requires_grad_(True)
+            z, _ = self._encode(x)
+            return contractive_penalty(z, x).detach()
 
     def _encode(self, x: torch.Tensor) -> tuple[torch.Tensor, Switches]:
         h, switches = self.body.encode(x)
