@@ -38,6 +38,7 @@ from .run import (
     seeded,
     write_run_config,
 )
+from .run.conditions import condition_options, n_classes
 from .train_config import TrainConfig
 from .trainer import CHECKPOINT, Progress, fit
 
@@ -132,8 +133,14 @@ def prepare(
         for k in list(DATA_OPTIONS)
         if options.get(k) is not None
     }
-    dataset, data_spec = dataset_from(data, data_opts)
+    condition = options.pop("condition", None)
+    dataset, data_spec = dataset_from(data, data_opts, condition=condition)
     _check_input_kind(name, dataset)
+    train_set, val_set = dataset.split(config.val_fraction, seed=config.seed)
+    options = {
+        **data_model_options(name, dataset, len(train_set), condition),
+        **options,
+    }
     net = seeded(
         config.seed,
         lambda: build_model(
@@ -141,7 +148,9 @@ def prepare(
         ),
     )
     data_spec["kind"] = getattr(dataset, "kind", None) or _kind(dataset)
-    train_set, val_set = dataset.split(config.val_fraction, seed=config.seed)
+    if spec_of(name).capabilities.conditional:
+        data_spec.setdefault("condition", "label")
+        data_spec["n_classes"] = n_classes(dataset)
     return Prepared(task, name, net, train_set, val_set, data_spec)
 
 
@@ -153,6 +162,18 @@ def model_defaults(model: str, data: Any, options: dict[str, Any]) -> dict[str, 
     fields = {f.name for f in dataclasses.fields(spec_of(model).config)}
     if "likelihood" in fields and options.get("likelihood", "auto") == "auto":
         options["likelihood"] = "bernoulli" if unit else "gaussian"
+    return options
+
+
+def data_model_options(
+    model: str, data: Any, n_train: int, condition: Any = None
+) -> dict[str, Any]:
+    """Options only the data can tell: a conditional model's classes or attribute
+    width, the training-set size an estimator needs (beta-TC-VAE)."""
+    options = condition_options(model, data, condition)
+    fields = {f.name for f in dataclasses.fields(spec_of(model).config)}
+    if "dataset_size" in fields:
+        options["dataset_size"] = n_train
     return options
 
 

@@ -48,6 +48,12 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         choices=["train", "test", "all"],
         help="which IDX files of a directory to read (default train)",
     )
+    group.add_argument(
+        "--condition",
+        metavar="label|COL1,COL2",
+        help="what a conditional model (cvae) is conditioned on: the labels "
+        "(default) or these CSV columns, removed from the features",
+    )
 
 
 def data_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -55,6 +61,7 @@ def data_options(args: argparse.Namespace) -> dict[str, Any]:
         "image_size": getattr(args, "image_size", None),
         "label_column": getattr(args, "label_column", None),
         "split": getattr(args, "split", None),
+        "condition": getattr(args, "condition", None),
     }
 
 

@@ -15,7 +15,14 @@ from importlib import import_module
 from typing import Any
 
 from ..errors import AekitError
-from .configs import AutoencoderConfig, SegNetConfig, UNetConfig, VAEConfig
+from .configs import (
+    AutoencoderConfig,
+    BetaTCVAEConfig,
+    CVAEConfig,
+    SegNetConfig,
+    UNetConfig,
+    VAEConfig,
+)
 
 INPUT_KINDS = ("vector", "image", "sequence")
 SAMPLERS = ("prior", "fitted", "learned")  # how new examples are drawn
@@ -73,6 +80,7 @@ class ModelSpec:
 
 _AE = "aekit.models.autoencoder:Autoencoder"
 _VAE = "aekit.models.vae:VAE"
+_CVAE = "aekit.models.cvae:CVAE"
 _IMAGE_TO_IMAGE = Capabilities(
     sampler=None,
     codes=None,
@@ -130,6 +138,29 @@ MODELS: dict[str, ModelSpec] = {
         {},
         _IMAGE_TO_IMAGE,
         "SegNet: decoder unpools with the pooling indices (colorize, segment)",
+    ),
+    "cvae": ModelSpec(
+        _CVAE,
+        CVAEConfig,
+        {"body": "mlp"},
+        Capabilities(posterior=True, sampler="prior", conditional=True),
+        "conditional VAE (label or attributes), MLP body",
+    ),
+    "conv-cvae": ModelSpec(
+        _CVAE,
+        CVAEConfig,
+        {"body": "conv"},
+        Capabilities(
+            posterior=True, sampler="prior", conditional=True, inputs=("image",)
+        ),
+        "conditional VAE (label or attributes), convolutional body",
+    ),
+    "beta-tc-vae": ModelSpec(
+        "aekit.models.betatc:BetaTCVAE",
+        BetaTCVAEConfig,
+        {"body": "mlp", "prior": "standard", "objective": "elbo"},
+        Capabilities(posterior=True, sampler="prior"),
+        "beta-TC-VAE: KL split into MI, total correlation and dim-wise KL",
     ),
 }
 
