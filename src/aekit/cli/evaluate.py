@@ -64,6 +64,13 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--no-compression", dest="compress", action="store_false", help="skip codec"
     )
+    p.add_argument(
+        "--factors",
+        type=Path,
+        metavar="FILE.csv",
+        help="known factors, a column each, a row per evaluated input: the codes' "
+        "disentanglement (MIG); default the data's labels as one factor",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print JSON, not tables")
     p.add_argument("--masks", metavar="DIR", help="segment runs: true masks of --data")
@@ -133,6 +140,7 @@ def evaluate(args: argparse.Namespace) -> int:
             "probe": args.probe,
             "compress": args.compress,
             "seed": args.seed,
+            "factors": args.factors,
         }
     report = evaluate_run(run, args.data, **options)
     out = args.out or run.path / "evaluation.json"
@@ -201,7 +209,7 @@ def format_report(r: dict[str, Any]) -> list[str]:
     lines += _table("reconstruction", RECONSTRUCTION, rows)
     sections = {"baseline": _baseline, "vae": _vae, "codes": _codes}
     sections |= {"compression": _compression, "denoising": _denoising}
-    sections |= {"anomaly": _anomaly}
+    sections |= {"anomaly": _anomaly, "disentanglement": _disentanglement}
     for name, describe in sections.items():
         if name in r:
             lines += describe(r[name])
@@ -229,6 +237,13 @@ def _vae(v: dict[str, Any]) -> list[str]:
         f"  active units {v['active_units']}/{d} (mean KL > {v['threshold']}), "
         f"{v['active_units_variance']}/{d} (variance of the posterior mean > "
         f"{v['threshold']})",
+    ]
+
+
+def _disentanglement(d: dict[str, Any]) -> list[str]:
+    return [
+        f"disentanglement: MIG {d['mig']:.3f} over {len(d['per_factor'])} "
+        f"factor(s) from {d['factors']} ({d['bins']} bins per code dimension)"
     ]
 
 
