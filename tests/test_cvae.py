@@ -235,3 +235,20 @@ def test_explorer_class_selector(cvae_run):
     assert bad.status_code == 422 and "outside" in bad.json()["error"]
     assert client.post("/api/item", json={"index": 3}).status_code == 200
     assert 'id="class"' in client.get("/").text
+
+
+@pytest.mark.parametrize("name", ["cvae", "conv-cvae"])
+def test_every_conditional_vae_overfits_one_small_batch(name):
+    torch.manual_seed(0)
+    kw = {"channels": (16, 32)} if name.startswith("conv") else {"hidden": (64,)}
+    kw |= {"beta": 0.0, "likelihood": "gaussian", "sigma": 0.05}
+    model = build_model(name, (1, 8, 8), latent_dim=8, **kw)
+    x, c = (torch.rand(8, 1, 8, 8) > 0.5).float(), torch.arange(8) % 10
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(400):
+        optimizer.zero_grad()
+        model.loss(x, x, c)["loss"].backward()
+        optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        assert float(((model(x, c) - x) ** 2).mean()) < 0.02
