@@ -252,3 +252,10 @@ def test_every_conditional_vae_overfits_one_small_batch(name):
     model.eval()
     with torch.no_grad():
         assert float(((model(x, c) - x) ** 2).mean()) < 0.02
+
+
+def test_cvae_exports_with_its_condition(cvae_run, tmp_path):
+    pytest.importorskip("onnxruntime")
+    meta = aekit.export_onnx(cvae_run, tmp_path / "onnx")
+    assert all(g["condition"] == "c" for g in meta["graphs"].values())
+    assert all(g["max_abs_diff"] <= 1e-5 for g in meta["graphs"].values())
