@@ -1,7 +1,7 @@
 """Generative families on mnist-5k: cVAE conditional accuracy, IWAE vs ELBO NLL.
 
-    PYTHONPATH=src python benchmarks/generative.py            # about 10 min, 2 cores
-    PYTHONPATH=src python benchmarks/generative.py --quick    # a smoke test
+    PYTHONPATH=src python benchmarks/vae_families.py            # about 10 min, 2 cores
+    PYTHONPATH=src python benchmarks/vae_families.py --quick    # a smoke test
 
 1. Conditional accuracy: `aekit train --model cvae` on mnist-5k; 100 samples per
    digit drawn with `aekit.sample(run, label=k)`; the share classified as k by an
