@@ -71,9 +71,16 @@ def train(model: str, out: Path, epochs: int, **options) -> tuple[object, float]
 def conditional_accuracy(tmp: Path, epochs: int, per: int) -> None:
     from sklearn.svm import SVC
 
-    run, seconds = train("cvae", tmp / "cvae", epochs, latent_dim=16)
+    for latent_dim in (2, 8):
+        _conditional_accuracy(tmp, epochs, per, latent_dim, SVC)
+
+
+def _conditional_accuracy(
+    tmp: Path, epochs: int, per: int, latent_dim: int, classifier: type
+) -> None:
+    run, seconds = train("cvae", tmp / "cvae", epochs, latent_dim=latent_dim)
     train_set, val = run_splits(run)
-    clf = SVC().fit(train_set.x.flatten(1).numpy(), train_set.y.numpy())
+    clf = classifier().fit(train_set.x.flatten(1).numpy(), train_set.y.numpy())
     real = float((clf.predict(val.x.flatten(1).numpy()) == val.y.numpy()).mean())
     hits = []
     for k in range(10):
@@ -81,7 +88,10 @@ def conditional_accuracy(tmp: Path, epochs: int, per: int) -> None:
         x = run.scaling.from_source(aekit.sample(run, per, label=k, seed=k))
         x = x.flatten(1).numpy()
         hits.append(float((clf.predict(x) == k).mean()))
-    print(f"cvae, {epochs} epochs ({seconds:.0f} s): samples classified as the asked")
+    print(
+        f"cvae, code {latent_dim}, {epochs} epochs ({seconds:.0f} s): samples "
+        "classified as the asked"
+    )
     print(
         f"  digit {np.mean(hits):.1%} (per digit {', '.join(f'{h:.0%}' for h in hits)})"
     )
