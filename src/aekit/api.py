@@ -28,10 +28,12 @@ __all__ = [
     "denoise",
     "encode",
     "fit_prior",
+    "encode_stats",
     "info",
     "load_inputs",
     "load_run",
     "reconstruct",
+    "reconstruct_samples",
     "sample",
     "train",
 ]
@@ -115,6 +117,28 @@ def encode(run: Run | str | Path, inputs: Any, *, c: Any = None) -> np.ndarray:
     if isinstance(data, StreamDataset):  # larger than memory: codes fill one array
         return data.map(run.model.encode, inference.BATCH)
     return inference.encode(run, data.x, _given(c, data)).numpy()
+
+
+def encode_stats(
+    run: Run | str | Path, inputs: Any, *, c: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The posterior of each input as (mu, logvar), each (N, latent): VAEs only."""
+    run = as_run(run)
+    data = load_inputs(run, inputs)
+    mu, logvar = inference.posterior_stats(run, data.x, _given(c, data))
+    return mu.numpy(), logvar.numpy()
+
+
+def reconstruct_samples(
+    run: Run | str | Path, inputs: Any, n: int, *, c: Any = None, seed: int = 0
+) -> np.ndarray:
+    """n stochastic reconstructions per input, (inputs, n, *sample) in source
+    units, each decoded from its own draw of the posterior: VAEs only."""
+    run = as_run(run)
+    data = load_inputs(run, inputs)
+    x = inference.reconstruct_samples(run, data.x, n, _given(c, data), seed=seed)
+    out = run.scaling.to_source(x.reshape(-1, *x.shape[2:]))
+    return out.reshape(len(x), n, *out.shape[1:])
 
 
 def decode(run: Run | str | Path, codes: Any, *, c: Any = None) -> np.ndarray:

@@ -277,3 +277,37 @@ def latent_arithmetic(
         run, load_inputs(run, minus).x
     ).mean(0)
     return run.scaling.to_source(decode_tensor(run, z + shift))
+
+
+def redraw_as(
+    run: Run | str | Path,
+    inputs: Any,
+    label: int,
+    *,
+    from_label: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A conditional run's inputs encoded under their own label and decoded under
+    `label` (a 3 drawn as a 7 in the same style): (reconstructions, redrawn), each
+    (N, *sample) in model units. The inputs' labels come from their data, or
+    `from_label` for all of them."""
+    from .inference import class_conditions
+    from .run import as_run, load_inputs
+
+    run = as_run(run)
+    if not run.capabilities.conditional:
+        raise AekitError(f"{run.path} is not conditional; --to-label needs a cvae run")
+    data = load_inputs(run, inputs)
+    own = (
+        class_conditions(run, from_label, len(data))
+        if from_label is not None
+        else (data.y)
+    )
+    if own is None:
+        raise AekitError(
+            f"{data.name} has no labels; say what the inputs are with --from-label K"
+        )
+    target = class_conditions(run, int(label), len(data))
+    codes = encode_tensor(run, data.x, own)
+    return decode_tensor(run, codes, own).numpy(), decode_tensor(
+        run, codes, target
+    ).numpy()

@@ -152,3 +152,46 @@ def _condition(
     if len(c) != n:
         raise AekitError(f"{len(c)} conditions for {n} inputs")
     return c
+
+
+def posterior_stats(
+    run: Run, x: torch.Tensor, c: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The posterior q(z|x) of each input: (mu, logvar), each (N, latent)."""
+    _check_posterior(run)
+    c = _condition(run, c, len(x))
+    parts = [
+        torch.stack(run.model.encode_distribution(*args)) for args in _rows(x, c, BATCH)
+    ]
+    stats = torch.cat(parts, dim=1)
+    return stats[0], stats[1]
+
+
+def reconstruct_samples(
+    run: Run, x: torch.Tensor, n: int, c: torch.Tensor | None = None, *, seed: int = 0
+) -> torch.Tensor:
+    """n reconstructions per input, each decoded from its own draw z ~ q(z|x):
+    (inputs, n, *sample_shape) in model units."""
+    if n < 1:
+        raise AekitError(f"the number of samples must be positive, got {n}")
+    mu, logvar = posterior_stats(run, x, c)
+    c = _condition(run, c, len(x))
+    g = torch.Generator().manual_seed(seed)
+    eps = torch.randn(len(x), n, mu.shape[1], generator=g)
+    z = (mu[:, None] + torch.exp(0.5 * logvar)[:, None] * eps).reshape(-1, mu.shape[1])
+    cc = None if c is None else torch.as_tensor(c).repeat_interleave(n, 0)
+    return decode(run, z, cc).reshape(len(x), n, *x.shape[1:])
+
+
+def _check_posterior(run: Run) -> None:
+    if not run.capabilities.posterior:
+        raise AekitError(
+            f"{run.path}: a {run.model_name} model has no posterior distribution; "
+            "--stats and --samples need a VAE"
+        )
+
+
+def _rows(x: torch.Tensor, c: torch.Tensor | None, size: int):
+    with torch.no_grad():
+        for i in range(0, len(x), size):
+            yield (x[i : i + size],) + (() if c is None else (c[i : i + size],))

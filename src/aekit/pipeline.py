@@ -49,6 +49,7 @@ from .run import (
     seeded,
     write_run_config,
 )
+from .run.conditions import condition_options, n_classes
 from .train_config import TrainConfig
 from .trainer import CHECKPOINT, Progress, fit
 
@@ -155,10 +156,16 @@ def prepare(
         if options.get(k) is not None
     }
     class_names = options.pop("class_names", None)
-    dataset, data_spec = dataset_from(data, data_opts)
+    condition = options.pop("condition", None)
+    dataset, data_spec = dataset_from(data, data_opts, condition=condition)
     if class_names is not None:
         dataset.classes = read_class_names(class_names, dataset)
     check_input_kind(name, dataset)
+    train_set, val_set = dataset.split(config.val_fraction, seed=config.seed)
+    options = {
+        **data_model_options(name, dataset, len(train_set), condition),
+        **options,
+    }
     model_options = model_defaults(name, dataset, options)
 
     def build() -> Model:
@@ -170,7 +177,9 @@ def prepare(
     with hardware.allocation_guard("build and train the model", nbytes=size):
         net = seeded(config.seed, build)
     data_spec["kind"] = getattr(dataset, "kind", None) or kind_of(dataset)
-    train_set, val_set = dataset.split(config.val_fraction, seed=config.seed)
+    if spec_of(name).capabilities.conditional:
+        data_spec.setdefault("condition", "label")
+        data_spec["n_classes"] = n_classes(dataset)
     return Prepared(task, name, net, train_set, val_set, data_spec)
 
 
@@ -183,6 +192,18 @@ def model_defaults(model: str, data: Any, options: dict[str, Any]) -> dict[str, 
         options.setdefault("output", "sigmoid" if unit else "identity")
     if "likelihood" in fields and options.get("likelihood", "auto") == "auto":
         options["likelihood"] = "bernoulli" if unit else "gaussian"
+    return options
+
+
+def data_model_options(
+    model: str, data: Any, n_train: int, condition: Any = None
+) -> dict[str, Any]:
+    """Options only the data can tell: a conditional model's classes or attribute
+    width, the training-set size an estimator needs (beta-TC-VAE)."""
+    options = condition_options(model, data, condition)
+    fields = {f.name for f in dataclasses.fields(spec_of(model).config)}
+    if "dataset_size" in fields:
+        options["dataset_size"] = n_train
     return options
 
 

@@ -117,6 +117,12 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         metavar="LO:HI",
         help="music: MIDI pitches LO up to HI (exclusive) (default 36:84)",
     )
+    group.add_argument(
+        "--condition",
+        metavar="label|COL1,COL2",
+        help="what a conditional model (cvae) is conditioned on: the labels "
+        "(default) or these CSV columns, removed from the features",
+    )
 
 
 def data_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -126,6 +132,7 @@ def data_options(args: argparse.Namespace) -> dict[str, Any]:
         "label_column": getattr(args, "label_column", None),
         "split": getattr(args, "split", None),
         **{k: getattr(args, k, None) for k in SEQUENCE_DATA_OPTIONS},
+        "condition": getattr(args, "condition", None),
     }
 
 

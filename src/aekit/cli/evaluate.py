@@ -70,6 +70,13 @@ def register(subparsers: Any) -> None:
         action="store_false",
         help="skip the sample-quality score (Fréchet distance of samples)",
     )
+    p.add_argument(
+        "--factors",
+        type=Path,
+        metavar="FILE.csv",
+        help="known factors, a column each, a row per evaluated input: the codes' "
+        "disentanglement (MIG); default the data's labels as one factor",
+    )
     p.add_argument("--seed", type=seed, default=0, help="default 0")
     p.add_argument("--json", action="store_true", help="print JSON, not tables")
     p.add_argument("--masks", metavar="DIR", help="segment runs: true masks of --data")
@@ -140,6 +147,7 @@ def evaluate(args: argparse.Namespace) -> int:
             "compress": args.compress,
             "samples": args.samples,
             "seed": args.seed,
+            "factors": args.factors,
         }
     report = evaluate_run(run, args.data, **options)
     out = args.out or run.path / "evaluation.json"
@@ -244,6 +252,7 @@ def format_report(r: dict[str, Any]) -> list[str]:
         "anomaly": _anomaly,
         "anomaly_steps": _anomaly_steps,
         "samples": _samples,
+        "disentanglement": _disentanglement,
     }
     for name, describe in sections.items():
         if name in r:
@@ -272,6 +281,13 @@ def _vae(v: dict[str, Any]) -> list[str]:
         f"  active units {v['active_units']}/{d} (mean KL > {v['threshold']}), "
         f"{v['active_units_variance']}/{d} (variance of the posterior mean > "
         f"{v['threshold']})",
+    ]
+
+
+def _disentanglement(d: dict[str, Any]) -> list[str]:
+    return [
+        f"disentanglement: MIG {d['mig']:.3f} over {len(d['per_factor'])} "
+        f"factor(s) from {d['factors']} ({d['bins']} bins per code dimension)"
     ]
 
 

@@ -69,7 +69,10 @@ def _register_report(subparsers: Any) -> None:
 
 def _register_edit(subparsers: Any) -> None:
     e = add_command(
-        subparsers, "edit", "edit inputs along an attribute vector of the latent space"
+        subparsers,
+        "edit",
+        "edit inputs along an attribute vector of the latent space, or redraw "
+        "them under another class (conditional runs: --to-label)",
     )
     e.set_defaults(func=edit)
     # let "--strengths -2,-1,0" pass as a value: argparse takes only "-2" for a number
@@ -78,9 +81,20 @@ def _register_edit(subparsers: Any) -> None:
     e.add_argument("inputs", nargs="+", metavar="INPUTS", help="what to edit")
     e.add_argument(
         "--attribute",
-        required=True,
         metavar="NAME",
         help="label=VALUE, or a column of --attributes",
+    )
+    e.add_argument(
+        "--to-label",
+        type=int,
+        metavar="K",
+        help="conditional runs: decode each input's code under class K instead",
+    )
+    e.add_argument(
+        "--from-label",
+        type=int,
+        metavar="K",
+        help="with --to-label: the inputs' class, when their data has no labels",
     )
     e.add_argument(
         "--strengths",
@@ -196,6 +210,10 @@ def edit(args: argparse.Namespace) -> int:
     from ..plots.kinds import edits
 
     kind = check_output(args.out, (".npy", *FIGURE_SUFFIXES), "edits")
+    if (args.attribute is None) == (args.to_label is None):
+        raise AekitError("edit takes one of --attribute NAME or --to-label K")
+    if args.to_label is not None:
+        return _redraw(args, kind)
     run = api.as_run(args.run)
     vector = attributes.attribute_vector(
         run, args.attribute, data=args.data, attributes=args.attributes
@@ -219,3 +237,41 @@ def edit(args: argparse.Namespace) -> int:
     save_figure(fig, args.out)
     say(f"wrote {len(x)} edited input(s) to {args.out}")
     return 0
+
+
+def _redraw(args: argparse.Namespace, kind: str) -> int:
+    """`edit --to-label K`: each input re-decoded under class K."""
+    from .. import api, attributes
+    from ..io import save_figure, write_npy
+    from ..plots import plot_image_grid
+
+    run = api.as_run(args.run)
+    inputs = inputs_arg(args.inputs)
+    recon, redrawn = attributes.redraw_as(
+        run, inputs, args.to_label, from_label=args.from_label
+    )
+    if kind == ".npy":
+        write_npy(args.out, run.scaling.to_source(redrawn))
+        say(f"wrote {len(redrawn)} input(s) redrawn as class {args.to_label}")
+        return 0
+    if len(run.sample_shape) != 3:
+        raise AekitError("this run's data are vectors; write the edits as .npy")
+    import numpy as np
+
+    x = api.load_inputs(run, inputs).x.numpy()
+    rows = min(len(x), MAX_EDIT_ROWS)
+    if len(x) > rows:
+        say(f"drawing the first {rows} of {len(x)} inputs (.npy: all)")
+    strips = np.stack([x[:rows], recon[:rows], redrawn[:rows]], 1)
+    title = f"input | reconstruction | as class {run_class(run, args.to_label)}"
+    save_figure(
+        plot_image_grid(strips.reshape(-1, *x.shape[1:]), title=title, ncol=3),
+        args.out,
+    )
+    say(f"wrote {rows} input(s) redrawn as class {args.to_label} to {args.out}")
+    return 0
+
+
+def run_class(run: Any, label: int) -> str:
+    classes = run.classes or ()
+    return classes[label] if 0 <= label < len(classes) else str(label)

@@ -37,6 +37,15 @@ def register(subparsers: Any) -> None:
             help="a data source (name, file, folder) or image files",
         )
         p.add_argument("--out", type=Path, required=True, metavar="DIR|FILE.npy")
+        if name == "reconstruct":
+            p.add_argument(
+                "--samples",
+                type=positive_int,
+                metavar="N",
+                help="N stochastic reconstructions per input, decoded from draws "
+                "of the posterior (VAEs): an .npy of shape (inputs, N, *sample)",
+            )
+            p.add_argument("--seed", type=int, default=0)
         if name == "denoise":
             p.add_argument(
                 "--add-noise",
@@ -48,7 +57,14 @@ def register(subparsers: Any) -> None:
     p = add_command(subparsers, "encode", "write the codes of inputs")
     p.add_argument("run", type=Path, metavar="RUN")
     p.add_argument("inputs", nargs="+", metavar="INPUTS")
-    p.add_argument("--out", type=Path, required=True, metavar="codes.npy|codes.csv")
+    p.add_argument(
+        "--out", type=Path, required=True, metavar="codes.npy|codes.csv|stats.npz"
+    )
+    p.add_argument(
+        "--stats",
+        action="store_true",
+        help="write the posterior's mu and logvar, each (N, latent), to an .npz (VAEs)",
+    )
     p.set_defaults(func=encode)
 
     p = add_command(subparsers, "decode", "decode codes (an .npy of shape (N, latent))")
@@ -61,6 +77,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("run", type=Path, metavar="RUN")
     p.add_argument("-n", type=positive_int, default=64, help="how many (default 64)")
     p.add_argument("--seed", type=seed, default=0, help="default 0")
+    p.add_argument(
+        "--label",
+        type=int,
+        metavar="K",
+        help="conditional runs: draw class K (default: every class in turn)",
+    )
     p.add_argument(
         "--out", type=Path, required=True, metavar="FILE.png|FILE.npy|FILE.mid|DIR"
     )
@@ -80,6 +102,16 @@ def register(subparsers: Any) -> None:
 def reconstruct(args: argparse.Namespace) -> int:
     from .. import api
 
+    if args.samples is not None:
+        from ..io import write_npy
+
+        check_output(args.out, (".npy",), "stochastic reconstructions")
+        out = api.reconstruct_samples(
+            args.run, inputs_arg(args.inputs), args.samples, seed=args.seed
+        )
+        write_npy(args.out, out)
+        say(f"wrote {out.shape[1]} reconstructions of {len(out)} inputs to {args.out}")
+        return 0
     kind = check_output(args.out, (".npy", ".csv", "dir"), "reconstructions")
     run = api.as_run(args.run)
     out = api.reconstruct(run, inputs_arg(args.inputs))
@@ -99,6 +131,18 @@ def encode(args: argparse.Namespace) -> int:
     from .. import api
     from ..io import write_npy, write_text
 
+    if args.stats:
+        import io
+
+        from ..io import write_bytes
+
+        check_output(args.out, (".npz",), "posterior statistics")
+        mu, logvar = api.encode_stats(args.run, inputs_arg(args.inputs))
+        buf = io.BytesIO()
+        np.savez(buf, mu=mu.astype(np.float32), logvar=logvar.astype(np.float32))
+        write_bytes(args.out, buf.getvalue())
+        say(f"wrote mu and logvar ({len(mu)}, {mu.shape[1]}) to {args.out}")
+        return 0
     kind = check_output(args.out, (".npy", ".csv"), "codes")
     codes = api.encode(args.run, inputs_arg(args.inputs))
     if kind == ".npy":
@@ -131,10 +175,14 @@ def sample(args: argparse.Namespace) -> int:
 
     kind = check_output(args.out, (".png", ".npy", ".csv", *MIDI, "dir"), "samples")
     run = api.as_run(args.run)
-    if _music(run, kind):
-        from ..inference import sample as sample_rolls
+    from .. import inference
 
-        return write_music(run, sample_rolls(run, args.n, seed=args.seed), args.out)
+    c = inference.class_conditions(run, args.label, args.n)
+    if run.capabilities.conditional and args.label is None:
+        say(f"no --label: drawing every class of {run.path} in turn")
+    if _music(run, kind):
+        rolls = inference.sample(run, args.n, seed=args.seed, c=c)
+        return write_music(run, rolls, args.out)
     if kind == ".png":
         from ..io import save_figure
         from ..plots import plot_image_grid
@@ -143,14 +191,14 @@ def sample(args: argparse.Namespace) -> int:
             raise AekitError(
                 "this run's data are vectors; write samples as .npy or .csv"
             )
-        from ..inference import sample
-
-        x = sample(run, args.n, seed=args.seed)
+        x = inference.sample(run, args.n, seed=args.seed, c=c)
         how = {
             "prior": "the prior",
             "fitted": "a Gaussian fitted to the training codes",
             "learned": "the learned prior over codes",
         }[run.capabilities.sampler]
+        if args.label is not None:
+            how += f", class {args.label}"
         save_figure(
             plot_image_grid(
                 x, title=f"{args.n} samples from {how}", ncol=min(8, args.n)
@@ -159,7 +207,8 @@ def sample(args: argparse.Namespace) -> int:
         )
         say(f"wrote {args.n} samples to {args.out}")
         return 0
-    return write_data(api.sample(run, args.n, seed=args.seed), args.out, kind, run)
+    out = api.sample(run, args.n, seed=args.seed, label=args.label)
+    return write_data(out, args.out, kind, run)
 
 
 def info(args: argparse.Namespace) -> int:

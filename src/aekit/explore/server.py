@@ -61,6 +61,7 @@ class _Body(BaseModel):
 class DecodeBody(_Body):
     point: tuple[Coordinate, Coordinate] | None = None  # a place on the map
     code: list[Coordinate] | None = Field(None, max_length=4096)  # a whole code
+    label: int | None = Field(None, ge=0, le=1_000_000)  # conditional runs: a class
 
 
 class ItemBody(_Body):
@@ -142,12 +143,14 @@ def _routes(app: FastAPI, explorer: Explorer, static: dict[str, bytes]) -> None:
         if (body.point is None) == (body.code is None):
             raise ApiError(422, "send exactly one of 'point' [u, v] or 'code'")
         if body.point is not None:
-            return await _compute(request, explorer.decode_point, body.point)
+            point, label = body.point, body.label
+            return await _compute(request, explorer.decode_point, point, label)
         if len(body.code) != explorer.latent_dim:
             raise ApiError(
                 422, f"code has {len(body.code)} values; expected {explorer.latent_dim}"
             )
-        return await _compute(request, explorer.decode, np.asarray(body.code))
+        code = np.asarray(body.code)
+        return await _compute(request, explorer.decode, code, body.label)
 
     @app.post("/api/item")
     async def item(request: Request) -> JSONResponse:

@@ -73,7 +73,16 @@ class Explorer:
             keep = np.random.default_rng(0).choice(len(data), max_points, False)
             data = data.subset(torch.as_tensor(np.sort(keep)))
         self.data = data
-        self.codes = self._call(self.model.encode, data.x).numpy().astype(np.float64)
+        # a conditional run encodes each point under its own label and decodes
+        # under the class the page selects (default the first)
+        self.conditional = run.capabilities.conditional
+        self.conditions = data.condition if self.conditional else None
+        if self.conditional and self.conditions is None:
+            raise AekitError(
+                f"{run.path} is conditional; explore it on data with labels"
+            )
+        codes = self._call(self.model.encode, data.x, self.conditions)
+        self.codes = codes.numpy().astype(np.float64)
         self.plane = Plane.fit(self.codes)
         self.points = self.plane.project(self.codes)
         if (
@@ -91,6 +100,11 @@ class Explorer:
     def dark_background(self) -> bool:
         """Whether the images are light on dark (MNIST), judged by their top rows."""
         return self.is_image and float(self.data.x[:, :, 0, :].mean()) < 0.5
+
+    @property
+    def n_classes(self) -> int:
+        run = self.run
+        return len(run.classes or ()) or int(run.data_spec.get("n_classes") or 0)
 
     @property
     def latent_dim(self) -> int:
@@ -112,6 +126,8 @@ class Explorer:
             "n_points": len(self.points),
             "data": self.data.name,
             "classes": list(self.data.classes) if self.data.classes else None,
+            "conditional": self.conditional,
+            "n_classes": self.n_classes if self.conditional else None,
             "plane": {
                 "axes": list(self.plane.names),
                 "description": self.plane.description,
@@ -128,28 +144,47 @@ class Explorer:
             "labels": None if y is None else y.tolist(),
         }
 
-    def decode(self, code: np.ndarray) -> dict[str, Any]:
+    def decode(self, code: np.ndarray, label: int | None = None) -> dict[str, Any]:
         z = torch.as_tensor(code, dtype=torch.float32)[None]
-        x_hat = self._call(self.model.decode, z)[0]
+        x_hat = self._call(self.model.decode, z, self.class_condition(label, 1))[0]
         return {"code": _round(code), "point": self._point(code), **self.show(x_hat)}
 
-    def decode_point(self, point: tuple[float, float]) -> dict[str, Any]:
-        return self.decode(self.plane.code(point))
+    def decode_point(
+        self, point: tuple[float, float], label: int | None = None
+    ) -> dict[str, Any]:
+        return self.decode(self.plane.code(point), label)
+
+    def class_condition(self, label: int | None, n: int) -> torch.Tensor | None:
+        """n copies of class `label` (default 0) for a conditional run, else None;
+        a label the run does not have is refused."""
+        if not self.conditional:
+            if label is not None:
+                raise AekitError(f"{self.run.path} is not conditional; send no label")
+            return None
+        from ..inference import class_conditions
+
+        return class_conditions(self.run, 0 if label is None else int(label), n)
 
     def item(self, index: int) -> dict[str, Any]:
         """A data point: its input, its reconstruction, code, place and label."""
         x = self.data.x[index]
-        out = self.encode_input(x)
+        c = None if self.conditions is None else self.conditions[index : index + 1]
+        out = self.encode_input(x, c)
         out["point"] = self.points[index].round(5).tolist()  # keeps a 1-D jitter
         y = self.data.y
         out["label"] = None if y is None else self.data.label_name(int(y[index]))
         out["index"] = index
         return out
 
-    def encode_input(self, x: torch.Tensor) -> dict[str, Any]:
-        """One input in model units -> its code, place, and reconstruction."""
-        code = self._call(self.model.encode, x[None])[0].numpy().astype(np.float64)
-        x_hat = self._call(self.model, x[None])[0]  # forward: max-unpool switches
+    def encode_input(
+        self, x: torch.Tensor, c: torch.Tensor | None = None
+    ) -> dict[str, Any]:
+        """One input in model units -> its code, place, and reconstruction; a
+        conditional run takes the input's class `c` (default the first class)."""
+        if self.conditional and c is None:
+            c = self.class_condition(None, 1)
+        code = self._call(self.model.encode, x[None], c)[0].numpy().astype(np.float64)
+        x_hat = self._call(self.model, x[None], c)[0]  # forward: max-unpool switches
         return {
             "code": _round(code),
             "point": self._point(code),
@@ -161,7 +196,10 @@ class Explorer:
         """Decoded codes on the straight line from point a's code to point b's."""
         t = np.linspace(0.0, 1.0, steps)[:, None]
         codes = (1 - t) * self.codes[a] + t * self.codes[b]  # (steps, d)
-        x_hat = self._call(self.model.decode, torch.as_tensor(codes).float())
+        c = None  # a conditional run draws the whole strip as point a's class
+        if self.conditions is not None:
+            c = self.conditions[a : a + 1].expand(steps, *self.conditions.shape[1:])
+        x_hat = self._call(self.model.decode, torch.as_tensor(codes).float(), c)
         return {
             "points": self.plane.project(codes).round(5).tolist(),
             "frames": [self.show(x) for x in x_hat],
@@ -181,7 +219,9 @@ class Explorer:
     def _point(self, code: np.ndarray) -> list[float]:
         return self.plane.project(code[None])[0].round(5).tolist()
 
-    def _call(self, fn: Any, x: torch.Tensor) -> torch.Tensor:
+    def _call(
+        self, fn: Any, x: torch.Tensor, c: torch.Tensor | None = None
+    ) -> torch.Tensor:
 
         with self.lock, torch.inference_mode():
             if threading.current_thread() is not threading.main_thread():
@@ -190,7 +230,7 @@ class Explorer:
                 # never reaches its worker threads: measured 28 ms -> 4.6 ms p50 per
                 # decode on 2 busy cores (BENCHMARKS.md, explorer under load)
                 torch.set_num_threads(1)
-            return batched(fn, x)
+            return batched(fn, x, c)
 
 
 def _extent(points: np.ndarray) -> list[float]:

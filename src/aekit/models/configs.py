@@ -197,9 +197,22 @@ class VAEConfig:
         flag="kl-warmup",
         metavar="EPOCHS",
     )
+    prior: str = option(
+        "standard",
+        "prior over codes: standard N(0, I), mog:K (a learned mixture of K "
+        "Gaussians) or vamp:K (VampPrior, K learned pseudo-inputs)",
+        metavar="standard|mog:K|vamp:K",
+    )
+    objective: str = option(
+        "elbo",
+        "training bound: elbo, or iwae:K (importance weighted, K samples)",
+        metavar="elbo|iwae:K",
+    )
 
     def __post_init__(self) -> None:
         _check_body(self)
+        parse_prior(self.prior)
+        parse_objective(self.objective)
         if self.likelihood not in ("bernoulli", "gaussian"):
             raise AekitError(
                 f"likelihood must be 'bernoulli' or 'gaussian', got {self.likelihood!r}"
@@ -215,6 +228,75 @@ class VAEConfig:
             raise AekitError(f"beta must be >= 0, got {self.beta}")
         if self.kl_warmup_epochs < 0:
             raise AekitError("kl_warmup_epochs must be >= 0")
+
+
+def _kind_and_count(text: str, kinds: tuple[str, ...], what: str) -> tuple[str, int]:
+    kind, sep, count = str(text).strip().lower().partition(":")
+    if kind not in kinds or not sep or not count.strip().isdigit():
+        raise AekitError(
+            f"{what} must be one of {'|'.join(kinds)} with :K, got {text!r}"
+        )
+    if int(count) < 1:
+        raise AekitError(f"{what} {text!r} needs K >= 1")
+    return kind, int(count)
+
+
+def parse_prior(text: str) -> tuple[str, int]:
+    """'standard' -> ("standard", 0); 'mog:K' / 'vamp:K' -> (kind, K >= 1)."""
+    if str(text).strip().lower() == "standard":
+        return "standard", 0
+    try:
+        return _kind_and_count(text, ("mog", "vamp"), "prior")
+    except AekitError as e:
+        raise AekitError(f"{e}; or standard") from None
+
+
+def parse_objective(text: str) -> int:
+    """'elbo' -> 1 sample; 'iwae:K' -> K importance samples (K >= 1)."""
+    if str(text).strip().lower() == "elbo":
+        return 1
+    try:
+        return _kind_and_count(text, ("iwae",), "objective")[1]
+    except AekitError as e:
+        raise AekitError(f"{e}; or elbo") from None
+
+
+@dataclass(frozen=True)
+class CVAEConfig(VAEConfig):
+    """A VAE whose encoder and decoder also see a condition (aekit.models.cvae)."""
+
+    classes: int = option(
+        10, "how many class labels the condition takes", cli=False
+    )  # set from the data
+    attributes: int = option(
+        0, "width of attribute conditions; 0: the condition is a label", cli=False
+    )  # set by --condition COL1,COL2
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.attributes < 0 or (self.attributes == 0 and self.classes < 1):
+            raise AekitError("a conditional VAE needs classes >= 1 or attributes >= 1")
+
+
+@dataclass(frozen=True)
+class BetaTCVAEConfig(VAEConfig):
+    """beta-TC-VAE (aekit.models.betatc): the KL split into three weighted terms."""
+
+    tc_weight: float = option(
+        6.0,
+        "weight of the total correlation term (beta of beta-TC-VAE)",
+        metavar="B",
+    )
+    dataset_size: int = option(
+        0, "training examples, for the minibatch-weighted estimator", cli=False
+    )  # set from the data; 0: the batch is taken for the data set
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.tc_weight < 0:
+            raise AekitError(f"tc_weight must be >= 0, got {self.tc_weight}")
+        if self.dataset_size < 0:
+            raise AekitError("dataset_size must be >= 0")
 
 
 @dataclass(frozen=True)

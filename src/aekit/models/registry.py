@@ -15,7 +15,14 @@ from importlib import import_module
 from typing import Any
 
 from ..errors import AekitError
-from .configs import AutoencoderConfig, SegNetConfig, UNetConfig, VAEConfig
+from .configs import (
+    AutoencoderConfig,
+    BetaTCVAEConfig,
+    CVAEConfig,
+    SegNetConfig,
+    UNetConfig,
+    VAEConfig,
+)
 from .generative_configs import PixelCNNConfig, VAEGANConfig, VQVAEConfig
 from .sequence_configs import (
     Conv1dConfig,
@@ -83,6 +90,7 @@ _VAE = "aekit.models.vae:VAE"
 _SEQ = "aekit.models.sequence:"
 _SEQUENCE = Capabilities(inputs=("sequence",))
 _SEQUENCE_VAE = Capabilities(posterior=True, sampler="prior", inputs=("sequence",))
+_CVAE = "aekit.models.cvae:CVAE"
 _IMAGE_TO_IMAGE = Capabilities(
     sampler=None,
     codes=None,
@@ -197,6 +205,29 @@ MODELS: dict[str, ModelSpec] = {
         {"body": "mlp"},
         Capabilities(posterior=True, sampler="prior", optimisers=2),
         "VAE-GAN: a VAE with a discriminator; reconstruction in its features",
+    ),
+    "cvae": ModelSpec(
+        _CVAE,
+        CVAEConfig,
+        {"body": "mlp"},
+        Capabilities(posterior=True, sampler="prior", conditional=True),
+        "conditional VAE (label or attributes), MLP body",
+    ),
+    "conv-cvae": ModelSpec(
+        _CVAE,
+        CVAEConfig,
+        {"body": "conv"},
+        Capabilities(
+            posterior=True, sampler="prior", conditional=True, inputs=("image",)
+        ),
+        "conditional VAE (label or attributes), convolutional body",
+    ),
+    "beta-tc-vae": ModelSpec(
+        "aekit.models.betatc:BetaTCVAE",
+        BetaTCVAEConfig,
+        {"body": "mlp", "prior": "standard", "objective": "elbo"},
+        Capabilities(posterior=True, sampler="prior"),
+        "beta-TC-VAE: KL split into MI, total correlation and dim-wise KL",
     ),
 }
 

@@ -17,6 +17,7 @@ import torch
 from ..data import Dataset, StreamDataset, load_dataset
 from ..data.arrayfile import should_stream
 from ..errors import AekitError
+from .conditions import LABEL, load_with_attributes, parse_condition
 from .record import Run
 
 PARTS = ("all", "train", "val")
@@ -32,8 +33,22 @@ SEQUENCE_OPTIONS = (
 )
 
 
-def dataset_from(data: Any, options: dict[str, Any]) -> tuple[Dataset, dict[str, Any]]:
-    """A training source -> (Dataset, the record that reloads it: source, options)."""
+def dataset_from(
+    data: Any, options: dict[str, Any], *, condition: Any = None
+) -> tuple[Dataset, dict[str, Any]]:
+    """A training source -> (Dataset, the record that reloads it: source, options).
+
+    `condition` COL1,COL2 splits those CSV columns off as attribute conditions
+    (aekit.run.conditions); the record then says so under "condition"."""
+    columns = parse_condition(condition)
+    if columns != LABEL:
+        if isinstance(data, Dataset | np.ndarray | torch.Tensor):
+            raise AekitError("--condition COLUMNS needs a CSV source, not an array")
+        source = _source(data)
+        dataset = load_with_attributes(
+            source, columns, label_column=options.get("label_column")
+        )
+        return dataset, {"source": source, "options": options, "condition": columns}
     if isinstance(data, Dataset):
         return data, {"source": None, "options": {}}
     if isinstance(data, np.ndarray | torch.Tensor):
@@ -54,6 +69,13 @@ def load_inputs(run: Run, inputs: Any) -> Dataset:
     elif isinstance(inputs, np.ndarray | torch.Tensor):
         x = run.scaling.from_source(np.asarray(inputs, dtype=np.float32))
         data = Dataset(x, scaling=run.scaling, name="array")
+    elif isinstance(run.data_spec.get("condition"), list):  # attribute columns
+        data = load_with_attributes(
+            _source(inputs),
+            run.data_spec["condition"],
+            scaling=run.scaling,
+            label_column=(run.data_spec.get("options") or {}).get("label_column"),
+        )
     else:
         shape = run.sample_shape
         image = (
@@ -97,7 +119,10 @@ def run_data(run: Run, data: Any = None, *, part: str = "all") -> Dataset:
         k: tuple(v) if isinstance(v, list) else v
         for k, v in (run.data_spec.get("options") or {}).items()
     }
-    dataset = load_dataset(source, scaling=run.scaling, **options)
+    if isinstance(run.data_spec.get("condition"), list):
+        dataset = load_inputs(run, source)
+    else:
+        dataset = load_dataset(source, scaling=run.scaling, **options)
     if dataset.sample_shape != run.sample_shape:  # sizes the loader could not infer
         dataset = load_inputs(run, source)
     if part == "all":

@@ -183,6 +183,8 @@
   // -- decoding: one request in flight, the latest position wins -----------------
   const queue = { busy: false, next: null };
   function requestDecode(body) {
+    // a conditional run decodes under the class the selector names
+    if (S.info && S.info.conditional) body.label = Number($("class").value);
     queue.next = body;
     if (!queue.busy) pump();
   }
@@ -365,6 +367,20 @@
         item.append(swatch, info.classes ? info.classes[y] : String(y));
         legend.append(item);
       }
+    }
+    if (info.conditional) {
+      const select = $("class");
+      select.replaceChildren();
+      for (let k = 0; k < info.n_classes; k++) {
+        const option = document.createElement("option");
+        option.value = String(k);
+        option.textContent = info.classes ? info.classes[k] : String(k);
+        select.append(option);
+      }
+      $("class-pick").hidden = false;
+      select.addEventListener("change", () => {
+        requestDecode(S.code ? { code: S.code } : { point: S.cursor });
+      });
     }
     if (info.kind === "image") {
       $("draw-note").textContent = info.dark_background
