@@ -19,11 +19,10 @@ from .configs import (
     AutoencoderConfig,
     BetaTCVAEConfig,
     CVAEConfig,
-    SegNetConfig,
-    UNetConfig,
     VAEConfig,
 )
 from .generative_configs import PixelCNNConfig, VAEGANConfig, VQVAEConfig
+from .pixel_configs import SegNetConfig, UNetConfig
 from .sequence_configs import (
     Conv1dConfig,
     Conv1dVAEConfig,

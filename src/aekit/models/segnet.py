@@ -16,8 +16,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .base import Condition
-from .configs import SegNetConfig  # noqa: F401
 from .layers import init_weights, output_activation
+from .pixel_configs import SegNetConfig  # noqa: F401
 from .unet import (
     ImageToImage,
     conv_block,

@@ -20,12 +20,13 @@ from torch import nn
 from ..errors import AekitError
 from .base import Condition, Model
 from .bodies import Up
-from .configs import PIXEL_LOSSES, UNetConfig, check_pixel_config  # noqa: F401
+from .configs import PIXEL_LOSSES  # noqa: F401
 from .layers import (
     activation,
     init_weights,
     output_activation,
 )
+from .pixel_configs import UNetConfig, check_pixel_config  # noqa: F401
 
 
 def pixel_loss(

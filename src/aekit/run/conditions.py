@@ -49,7 +49,8 @@ def load_with_attributes(
     name: str | None = None,
 ) -> Dataset:
     """A CSV table whose `columns` become the attribute conditions `c` (N, K)."""
-    from ..data.files import _csv_rows, _has_header, _label_index, finish, read_csv
+    from ..data.csvfile import _csv_rows, _has_header, _label_index, read_csv
+    from ..data.files import finish
 
     if isinstance(source, list | tuple) or Path(str(source)).suffix.lower() not in (
         ".csv",
@@ -81,6 +82,10 @@ def load_with_attributes(
     index = [features.index(c) for c in columns]
     attributes = raw.a[:, index].astype(np.float32)
     raw.a = np.delete(raw.a, index, axis=1)
+    if raw.feature_names:
+        raw.feature_names = tuple(
+            n for j, n in enumerate(raw.feature_names) if j not in set(index)
+        )
     if raw.a.shape[1] == 0:
         raise AekitError(f"{path}: no feature columns left besides the conditions")
     dataset = finish(raw, scaling, name)

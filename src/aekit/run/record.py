@@ -28,6 +28,7 @@ from ..models import Capabilities, ModelSpec, model_from_record, model_record, s
 from ..models.base import Model
 from ..records import read_metrics
 from ..trainer import WEIGHTS, TrainConfig
+from .conditions import n_classes
 
 FORMAT = "aekit-run"
 FORMAT_VERSION = 1
@@ -122,7 +123,7 @@ def write_run_config(
             "sample_shape": list(data.sample_shape),
             "scaling": data.scaling.to_dict(),
             "classes": list(data.classes) if data.classes else None,
-            "n_classes": _n_classes(data),
+            "n_classes": n_classes(data),
             "feature_names": list(getattr(data, "feature_names", None) or []) or None,
             "n_train": n_train,
             "n_val": n_val,
@@ -215,14 +216,6 @@ def build_run_model(
         return model_from_record(record["model"])
     except (AekitError, TypeError, ValueError, RuntimeError, OverflowError) as e:
         raise AekitError(f"{path / CONFIG}: {_one_line(e)}") from e
-
-
-def _n_classes(data: Any) -> int | None:
-    """How many classes a condition on the labels can take (ids 0..n-1)."""
-    if getattr(data, "classes", None):
-        return len(data.classes)
-    y = getattr(data, "y", None)
-    return int(y.max()) + 1 if y is not None and len(y) else None
 
 
 def _one_line(e: Exception) -> str:
