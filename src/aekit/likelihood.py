@@ -91,7 +91,13 @@ def log_weights(
             z = mu[:, None] + std[:, None] * eps
             logits = model.decode_logits(z.reshape(-1, mu.shape[1]))
             ll = model.log_likelihood(x.repeat_interleave(s, 0), logits).reshape(-1, s)
-            log_prior = -0.5 * (z.pow(2) + LOG_2PI).sum(-1)
+            # the model's own prior (a mixture, a VampPrior), N(0, I) by default
+            prior_of = getattr(model, "log_prior", None)  # any module with the API
+            log_prior = (
+                prior_of(z.reshape(-1, mu.shape[1])).reshape(z.shape[:2])
+                if prior_of is not None
+                else -0.5 * (z.pow(2) + LOG_2PI).sum(-1)
+            )
             log_q = -0.5 * (eps.pow(2) + logvar[:, None] + LOG_2PI).sum(-1)
             log_w.append(ll + log_prior.to(ll.dtype) - log_q.to(ll.dtype))
             log_px_z.append(ll)
@@ -197,7 +203,10 @@ def elbo_terms(
         eps = torch.randn(mu.shape, generator=generator).to(mu.device, mu.dtype)
         z = mu + torch.exp(0.5 * logvar) * eps
         recon = -model.log_likelihood(x, model.decode_logits(z))
-        return recon, model.kl(mu, logvar), mu, logvar
+        # closed form for N(0, I); a richer prior's one-sample Monte Carlo estimate
+        kl_of = getattr(model, "kl_divergence", None)
+        kl = kl_of(z, mu, logvar) if kl_of is not None else model.kl(mu, logvar)
+        return recon, kl, mu, logvar
 
 
 def likelihood_convention(model: Any, x: torch.Tensor) -> str:

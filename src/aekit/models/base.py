@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -44,6 +45,11 @@ class Model(nn.Module):
         """Codes drawn from the model's prior, given standard-normal `eps` (n, d):
         N(0, I) as it is; richer priors (mixtures) transform it."""
         return eps
+
+    def log_prior(self, z: torch.Tensor) -> torch.Tensor:
+        """log p(z) per row of z (B, d): N(0, I) unless a family's prior differs
+        (the likelihood estimates of aekit.likelihood use it)."""
+        return -0.5 * (z.pow(2) + math.log(2 * math.pi)).sum(-1)
 
     def set_epoch(self, epoch: int) -> None:
         """Called by the trainer before each epoch; models with schedules use it."""
