@@ -62,6 +62,7 @@ LAYER_OF = {
     "aekit.likelihood": "analysis",
     "aekit.compression": "analysis",
     "aekit.clustering": "analysis",
+    "aekit.clustering_dec": "analysis",
     "aekit.diagnostics": "analysis",
     "aekit.outputs": "analysis",
     "aekit.tasks": "analysis",  # the package (lazy evaluate_task), apply, outputs
