@@ -67,6 +67,7 @@ LAYER_OF = {
     "aekit.outputs": "analysis",
     "aekit.tasks": "analysis",  # the package (lazy evaluate_task), apply, outputs
     "aekit.pipeline": "workflows",
+    "aekit.clustering_run": "workflows",
     "aekit.bench": "workflows",
     "aekit.tensorboard": "workflows",
     "aekit.cli": "interfaces",
