@@ -24,6 +24,7 @@ from .run import (
     CONFIG,
     Run,
     as_run,
+    check_run_dir,
     create_run_dir,
     load_run,
     read_run_config,
@@ -116,6 +117,7 @@ def _dec(run, data, k, seed, gamma, epochs, batch_size, lr, out, overwrite):
     out = Path(out) if out is not None else run.path.with_name(f"{run.path.name}-dec")
     if out.resolve() == run.path.resolve():
         raise AekitError("--dec-out must differ from the run it fine-tunes")
+    check_run_dir(out, overwrite)  # refused before the fine-tuning, not after
     model = load_run(run.path).model  # a copy: the original run stays as it was
     with torch.enable_grad():
         labels, q = dec_fine_tune(
