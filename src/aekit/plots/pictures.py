@@ -161,8 +161,10 @@ def applicable(run: Run, kind: str) -> bool:
     images = len(run.sample_shape) == 3
     if kind == "manifold":
         return images and run.model.latent_dim >= 2
-    if kind == "pca":  # an encoder's code, given no condition, beside PCA
-        return run.capabilities.has_code and not run.capabilities.conditional
+    if kind == "pca":  # an unconditional code of images or vectors beside PCA
+        caps = run.capabilities
+        plain = caps.has_code and not caps.conditional
+        return plain and run.input_kind in ("image", "vector")
     return True
 
 
