@@ -120,7 +120,9 @@ def test_dec_stores_a_new_run_that_info_reads(digits_run, tmp_path, capsys):
     capsys.readouterr()
     assert main(["info", str(dec), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["latent_dim"] == 6
+    assert info["latent_dim"] == 6 and info["dec"]["k"] == 10
+    assert main(["info", str(dec)]) == 0
+    assert "IDEC-fine-tuned from" in capsys.readouterr().out
     codes = tmp_path / "codes.npy"
     assert main(["encode", str(dec), "digits", "--out", str(codes)]) == 0
     # a second time refuses to overwrite the new run without --force
