@@ -100,7 +100,7 @@ def cluster(args: argparse.Namespace) -> int:
             f"NMI {s['nmi']:.4f}, ARI {s['ari']:.4f}"
         )
     lines.append(f"wrote {args.out}")
-    lines += [f"wrote {p}" for p in _pictures(args.out, found)]
+    lines += [f"wrote {p}" for p in _pictures(args.out, found, args.method)]
     if found.dec_dir is not None:
         lines.append(f"wrote the fine-tuned run {found.dec_dir}")
     say(*lines)
@@ -118,7 +118,7 @@ def _write_labels(out: Path, labels: Any, probability: Any) -> None:
     write_text(out, "\n".join([header, *rows]) + "\n")
 
 
-def _pictures(out: Path, found: Any) -> list[Path]:
+def _pictures(out: Path, found: Any, method: str) -> list[Path]:
     """The clusters on a 2-D map of the codes with decoded prototypes, and the
     confusion of classes by clusters when labels are known."""
     from ..clustering_run import prototypes
@@ -128,7 +128,10 @@ def _pictures(out: Path, found: Any) -> list[Path]:
 
     run, r = found.run, found.result
     protos = prototypes(found)
-    protos = protos.clamp(0, 1) if len(run.sample_shape) == 3 else protos
+    if len(run.sample_shape) == 3:
+        protos = protos.clamp(0, 1)
+    else:  # vectors: in the source's units, as the user knows them
+        protos = run.scaling.to_source(protos.numpy())
     if run.input_kind == "sequence":
         protos = None  # a piano roll or series window makes no legible thumbnail
     view = project(found.codes, "auto")
@@ -137,7 +140,7 @@ def _pictures(out: Path, found: Any) -> list[Path]:
         r.labels,
         prototypes=protos,
         true_labels=found.y,
-        title=f"{found_method(found)} on the {view.method} map",
+        title=f"{method} on the {view.method} map of the codes",
     )
     written = [save_figure(fig, out.with_name(f"{out.stem}-map.png"))]
     if found.y is not None:
@@ -146,7 +149,3 @@ def _pictures(out: Path, found: Any) -> list[Path]:
             save_figure(confusion, out.with_name(f"{out.stem}-confusion.png"))
         )
     return written
-
-
-def found_method(found: Any) -> str:
-    return "DEC" if found.dec_dir is not None else "codes"
