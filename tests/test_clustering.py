@@ -14,14 +14,11 @@ from aekit.clustering import (
     cluster_codes,
     cluster_matching,
     cluster_scores,
-    dec_fine_tune,
-    plot_cluster_map,
-    plot_confusion,
-    soft_assignment,
-    target_distribution,
 )
+from aekit.clustering_dec import dec_fine_tune, soft_assignment, target_distribution
 from aekit.errors import AekitError
 from aekit.models import build_model
+from aekit.plots.clusters import plot_cluster_map, plot_confusion
 
 
 def blobs(n=240, k=4, d=5, seed=0, std=0.5):

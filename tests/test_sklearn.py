@@ -13,7 +13,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_estimator
 
-from aekit.sklearn import AutoencoderOutlierDetector, AutoencoderTransformer
+from aekit.sklearn import (
+    AutoencoderClusterer,
+    AutoencoderOutlierDetector,
+    AutoencoderTransformer,
+)
 
 FAST = {"epochs": 3, "hidden": (8,), "random_state": 0}  # the checks fit ~100 times
 
@@ -26,7 +30,11 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.mark.parametrize(
     "estimator",
-    [AutoencoderTransformer(**FAST), AutoencoderOutlierDetector(**FAST)],
+    [
+        AutoencoderTransformer(**FAST),
+        AutoencoderOutlierDetector(**FAST),
+        AutoencoderClusterer(3, latent_dim=2, **FAST),
+    ],
     ids=lambda e: type(e).__name__,
 )
 def test_passes_check_estimator(estimator):

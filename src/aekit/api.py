@@ -181,6 +181,7 @@ def info(run: Run | str | Path) -> dict[str, Any]:
         "training": run.record["training"],
         "metrics": run.metrics,
         "versions": run.record.get("versions", {}),
+        **({"dec": run.record["dec"]} if "dec" in run.record else {}),
         "files": sorted(
             p.name for p in run.path.iterdir() if not p.name.startswith(".")
         ),

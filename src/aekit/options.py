@@ -23,6 +23,7 @@ PICTURE_KINDS = (
     "interpolate",
     "traverse",
     "samples",
+    "pca",
 )
 COMPARED = ("latent", "manifold", "interpolate")  # `plot compare`'s default pictures
 

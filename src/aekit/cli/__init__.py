@@ -13,7 +13,16 @@ import textwrap
 from importlib import import_module
 
 # modules in aekit.cli, each with register(subparsers)
-COMMANDS = ["train", "use", "evaluate", "plot", "ecosystem", "tasks", "prior"]
+COMMANDS = [
+    "train",
+    "use",
+    "evaluate",
+    "cluster",
+    "plot",
+    "ecosystem",
+    "tasks",
+    "prior",
+]
 # how `aekit --help` groups the commands; a command in no group is listed last
 GROUPS = {
     "train": ("train", "fit-prior", "bench"),

@@ -238,6 +238,12 @@ def info(args: argparse.Namespace) -> int:
             else ""
         ),
     )
+    if "dec" in summary:
+        d = summary["dec"]
+        say(
+            f"clustering: {d['method']}-fine-tuned from {d['fine_tuned_from']}, "
+            f"k={d['k']}, gamma {d['gamma']}"
+        )
     for key, value in summary["metrics"].items():
         if isinstance(value, dict | list):  # nested task metrics: see --json
             continue

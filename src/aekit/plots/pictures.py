@@ -23,6 +23,7 @@ from . import kinds
 from .compose import compose
 from .curves import plot_smoothness
 from .kinds import PictureOptions, run_label
+from .pca import ae_vs_pca
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,11 @@ PICTURES: dict[str, Picture] = {
         "New data from the decoder: a VAE decodes draws from its prior; a plain "
         "autoencoder's codes follow no known distribution, so N(0, I) fails where a "
         "Gaussian or a Gaussian mixture fitted to its codes does better.",
+    ),
+    "pca": Picture(
+        ae_vs_pca,
+        "The autoencoder beside PCA with as many components as the code has "
+        "dimensions: their reconstructions of held-out examples and their 2-D maps.",
     ),
 }
 assert tuple(PICTURES) == PICTURE_KINDS, "aekit.options.PICTURE_KINDS names them"
@@ -165,6 +171,10 @@ def applicable(run: Run, kind: str) -> bool:
     images = len(run.sample_shape) == 3
     if kind == "manifold":
         return images and run.model.latent_dim >= 2
+    if kind == "pca":  # an unconditional code of images or vectors beside PCA
+        caps = run.capabilities
+        plain = caps.has_code and not caps.conditional
+        return plain and run.input_kind in ("image", "vector")
     return True
 
 

@@ -1,0 +1,54 @@
+"""`aekit plot RUN pca`: the autoencoder beside PCA."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import aekit
+from aekit.cli import main
+from aekit.plots.pca import _pca_reconstruct
+from aekit.plots.pictures import AFTER_TRAINING, PICTURES, applicable
+
+
+@pytest.fixture(scope="module")
+def linear_run(tmp_path_factory):
+    torch.set_num_threads(1)
+    out = tmp_path_factory.mktemp("runs") / "linear"
+    return aekit.train(
+        "digits",
+        "mlp",
+        latent_dim=4,
+        hidden=(),
+        activation="linear",
+        epochs=2,
+        batch_size=64,
+        out=out,
+        pictures=False,
+        report=False,
+    )
+
+
+def test_plot_pca_writes_a_png(linear_run, tmp_path, capsys):
+    out = tmp_path / "pca.png"
+    assert main(["plot", str(linear_run.path), "pca", "--out", str(out)]) == 0
+    a = np.asarray(Image.open(out).convert("RGB"))
+    assert min(a.shape[:2]) >= 300 and a.std() > 10
+
+
+def test_the_picture_is_titled_and_not_drawn_after_training(linear_run):
+    fig = aekit.plots.plot(linear_run, "pca")
+    assert fig.axes[0].get_title() == "mlp against PCA"
+    assert "pca" not in AFTER_TRAINING and applicable(linear_run, "pca")
+    assert "PCA" in PICTURES["pca"].description
+    assert fig.get_size_inches().min() > 3
+
+
+def test_pca_reconstruction_keeps_the_components():
+    from sklearn.decomposition import PCA
+
+    x = torch.rand(50, 1, 4, 4)
+    pca = PCA(16).fit(x.reshape(50, -1).numpy())
+    assert torch.allclose(_pca_reconstruct(pca, x), x, atol=1e-5)  # all components
