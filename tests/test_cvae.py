@@ -259,3 +259,13 @@ def test_cvae_exports_with_its_condition(cvae_run, tmp_path):
     meta = aekit.export_onnx(cvae_run, tmp_path / "onnx")
     assert all(g["condition"] == "c" for g in meta["graphs"].values())
     assert all(g["max_abs_diff"] <= 1e-5 for g in meta["graphs"].values())
+
+
+def test_a_conditional_run_draws_every_picture(tmp_path):
+    torch.set_num_threads(1)
+    run = aekit.train(
+        "digits", "cvae", out=tmp_path / "pics", epochs=1, latent_dim=2, hidden=(32,)
+    )
+    for kind in ("reconstructions", "latent", "manifold", "interpolate", "traverse"):
+        assert (run.path / f"{kind}.png").is_file(), kind
+    assert (run.path / "samples.png").is_file()  # one row per class

@@ -207,7 +207,7 @@ def edit(args: argparse.Namespace) -> int:
 
     from .. import api, attributes
     from ..io import save_figure, write_npy
-    from ..plots.kinds import edits
+    from ..plots.edits import edits
 
     kind = check_output(args.out, (".npy", *FIGURE_SUFFIXES), "edits")
     if (args.attribute is None) == (args.to_label is None):

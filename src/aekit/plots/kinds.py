@@ -154,6 +154,11 @@ def shown_examples(data: Dataset, n: int = N_SHOWN) -> torch.Tensor:
     return torch.tensor((picked + rest)[:n])
 
 
+def _repeat(c: torch.Tensor | None, n: int) -> torch.Tensor | None:
+    """One example's condition (1, ...) for n decoded codes; None stays None."""
+    return None if c is None else c[:1].expand(n, *c.shape[1:])
+
+
 def _condition(run: Run, data: Dataset, pick: Any = slice(None)) -> Any:
     c = data.condition if run.capabilities.conditional else None
     return None if c is None else c[pick]
@@ -162,7 +167,7 @@ def _condition(run: Run, data: Dataset, pick: Any = slice(None)) -> Any:
 def latent_scatter(run: Run, data: Dataset, o: PictureOptions) -> Figure:
     limit = o.max_points if o.projection in ("auto", "pca") else EMBED_POINTS
     shown = latent.subsample(data, limit, seed=o.seed)
-    codes = latent.encode_tensor(run, shown.x).numpy()
+    codes = latent.encode_tensor(run, shown.x, _condition(run, shown)).numpy()
     p = latent.project(codes, o.projection, seed=o.seed)
     d = codes.shape[1]
     how = f"{p.method} of the {d}-D code"
@@ -181,14 +186,15 @@ def latent_scatter(run: Run, data: Dataset, o: PictureOptions) -> Figure:
 
 def manifold(run: Run, data: Dataset, o: PictureOptions) -> Figure:
     need_images(run, "manifold")
-    codes = latent.encode_tensor(run, data.x)
+    codes = latent.encode_tensor(run, data.x, _condition(run, data))
     dims = tuple(o.dims) if o.dims else None
     size = o.grid * o.grid * math.prod(run.sample_shape) * 4
     with allocation_guard(f"draw a {o.grid}x{o.grid} manifold", nbytes=size):
         plane = latent.code_plane(
             codes, o.grid, variational=run.is_variational, dims=dims
         )
-        images = display(run, latent.decode_tensor(run, plane.codes))
+        c = _repeat(_condition(run, data, slice(0, 1)), len(plane.codes))
+        images = display(run, latent.decode_tensor(run, plane.codes, c))
         return plot_manifold(
             images,
             plane.u,
@@ -205,7 +211,11 @@ def interpolation_frames(
     """Pairs of example indices, and per path kind the decoded frames
     (pairs, steps, *sample) between their codes, model units."""
     pairs = pick_pairs(data, o.pairs, seed=o.seed)
-    z = latent.encode_tensor(run, data.x[[i for p in pairs for i in p]])
+    index = [i for p in pairs for i in p]
+    z = latent.encode_tensor(run, data.x[index], _condition(run, data, index))
+    # a conditional run decodes each path under its start's condition
+    starts = _condition(run, data, [i for i, _ in pairs])
+    c = None if starts is None else starts.repeat_interleave(o.steps, 0)
     frames = {}
     for method in latent.PATHS:
         paths = torch.stack(
@@ -214,7 +224,7 @@ def interpolation_frames(
                 for k in range(len(pairs))
             ]
         )
-        x = latent.decode_tensor(run, paths.flatten(0, 1))
+        x = latent.decode_tensor(run, paths.flatten(0, 1), c)
         frames[method] = x.reshape(len(pairs), o.steps, *x.shape[1:])
     return pairs, frames
 
@@ -259,7 +269,7 @@ def _name(data: Dataset, i: int) -> str:
 
 
 def traverse(run: Run, data: Dataset, o: PictureOptions) -> Figure:
-    codes = latent.encode_tensor(run, data.x)
+    codes = latent.encode_tensor(run, data.x, _condition(run, data))
     d = codes.shape[1]
     if o.dims:
         dims = latent.check_dim_list(list(o.dims), d)
@@ -267,9 +277,11 @@ def traverse(run: Run, data: Dataset, o: PictureOptions) -> Figure:
         dims = latent.active_dims(codes, min(d, MAX_TRAVERSED))
     vae = run.is_variational
     values = latent.traversal_values(codes, dims, o.steps, variational=vae)
-    base = codes[shown_examples(data, 1)[0]]
+    first = shown_examples(data, 1)[:1]
+    base = codes[first[0]]
     rows = latent.traversal_codes(base, dims, values)
-    x = latent.decode_tensor(run, rows.flatten(0, 1))
+    c = _repeat(_condition(run, data, first), len(dims) * o.steps)
+    x = latent.decode_tensor(run, rows.flatten(0, 1), c)
     strips = list(x.reshape(len(dims), o.steps, *x.shape[1:]))
     sweep = "the prior's σ" if run.is_variational else "σ of each dimension's codes"
     s = np.linspace(-latent.paths.SPAN, latent.paths.SPAN, o.steps)
@@ -363,34 +375,3 @@ def read_history(run: Run) -> dict[str, list[float]]:
     if not rows:
         raise AekitError(f"{path} holds no epochs")
     return {k: [float(r.get(k, math.nan)) for r in rows] for k in rows[0]}
-
-
-def edits(
-    run: Run,
-    x: torch.Tensor,
-    vector: torch.Tensor,
-    strengths: list[float],
-    *,
-    attribute: str,
-    names: list[str] | None = None,
-) -> Figure:
-    """One strip per input (model units): the input, then its code plus each strength
-    times the attribute vector, decoded."""
-    z = latent.encode_tensor(run, x)
-    s = torch.tensor(strengths, dtype=torch.float32)
-    codes = z[:, None, :] + s[None, :, None] * vector.float()[None, None, :]
-    out = latent.decode_tensor(run, codes.flatten(0, 1))
-    out = out.reshape(len(x), len(strengths), *out.shape[1:])
-    images = run.input_kind in ("image", "sequence")
-    strips = [
-        torch.cat([x[i : i + 1], out[i]]) if images else out[i] for i in range(len(x))
-    ]
-    return _strips(
-        run,
-        strips,
-        names or [f"input {i + 1}" for i in range(len(x))],
-        title=f"{run_label(run)}\nedited along the {attribute!r} vector "
-        f"(|v| = {vector.norm():.3g}); strength 0 is the reconstruction",
-        column_labels=["input", *[f"{v:+g}" for v in strengths]],
-        row_label="strength",
-    )
