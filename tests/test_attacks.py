@@ -91,6 +91,7 @@ def base_args(command: str, f: dict[str, Path], out: Path) -> list | None:
         "report": [vae, "--out", out / "r.html"],
         "edit": [vae, f["images"], "--attribute", "label=0", "--out", out / "e.npy"],
         "export": [run, "--out", out / "onnx", "--no-verify"],
+        "cluster": [run, "--out", out / "labels.csv"],
     }.get(command)
 
 
