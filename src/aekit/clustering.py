@@ -35,6 +35,7 @@ class ClusterResult:
     k: int
     k_chosen_by: str | None  # None when k was given, else "bic" or "silhouette"
     scores: dict[int, float] | None  # the criterion for each candidate k
+GMM_STARTS = 10  # Gaussian-mixture fits from different starts; the likeliest wins
 
 
 def cluster_codes(
@@ -96,7 +97,11 @@ def _fit(space: np.ndarray, k: int, method: str, seed: int):
         return km.labels_.astype(np.int64), None, km.cluster_centers_, km
     from sklearn.mixture import GaussianMixture
 
-    gmm = GaussianMixture(k, covariance_type="full", n_init=1, random_state=seed)
+    # the best of GMM_STARTS fits by likelihood: one start merged two digits in a
+    # run of three on mnist-5k (0.80 accuracy); the best of ten found 0.91
+    gmm = GaussianMixture(
+        k, covariance_type="full", n_init=GMM_STARTS, random_state=seed
+    )
     gmm.fit(space)
     posterior = gmm.predict_proba(space)
     labels = posterior.argmax(1).astype(np.int64)
