@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from aekit.clustering import cluster_codes, cluster_scores, dec_fine_tune
+from aekit.clustering import cluster_codes, cluster_scores
+from aekit.clustering_dec import dec_fine_tune
 from aekit.data import load_dataset
 from aekit.models import build_model
 from aekit.trainer import TrainConfig, fit
