@@ -52,3 +52,11 @@ def test_pca_reconstruction_keeps_the_components():
     x = torch.rand(50, 1, 4, 4)
     pca = PCA(16).fit(x.reshape(50, -1).numpy())
     assert torch.allclose(_pca_reconstruct(pca, x), x, atol=1e-5)  # all components
+
+
+def test_plot_checkerboard_shows_uneven_overlap(linear_run, tmp_path):
+    out = tmp_path / "checkerboard.png"
+    assert main(["plot", str(linear_run.path), "checkerboard", "--out", str(out)]) == 0
+    assert np.asarray(Image.open(out).convert("RGB")).std() > 10
+    assert applicable(linear_run, "checkerboard")  # images: decoders that upsample
+    assert "checkerboard" not in AFTER_TRAINING

@@ -35,6 +35,8 @@ class ClusterResult:
     k: int
     k_chosen_by: str | None  # None when k was given, else "bic" or "silhouette"
     scores: dict[int, float] | None  # the criterion for each candidate k
+
+
 GMM_STARTS = 10  # Gaussian-mixture fits from different starts; the likeliest wins
 
 

@@ -24,6 +24,7 @@ PICTURE_KINDS = (
     "traverse",
     "samples",
     "pca",
+    "checkerboard",
 )
 COMPARED = ("latent", "manifold", "interpolate")  # `plot compare`'s default pictures
 

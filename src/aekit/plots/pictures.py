@@ -20,6 +20,7 @@ from ..io import save_figure
 from ..options import COMPARED, PICTURE_KINDS
 from ..run import Run, as_run, run_data, run_splits
 from . import kinds
+from .checkerboard import plot_checkerboard
 from .compose import compose
 from .curves import plot_smoothness
 from .kinds import PictureOptions, run_label
@@ -76,6 +77,17 @@ PICTURES: dict[str, Picture] = {
         ae_vs_pca,
         "The autoencoder beside PCA with as many components as the code has "
         "dimensions: their reconstructions of held-out examples and their 2-D maps.",
+    ),
+    "checkerboard": Picture(
+        lambda run, data, o: plot_checkerboard(
+            title=f"{run.path.name}: how often each output pixel is written when "
+            "a decoder doubles an image (uneven counts show as checkerboards)"
+        ),
+        "Why transposed convolutions can leave checkerboard artefacts: the number of "
+        "times each output pixel is written by a kernel-3 stride-2 transposed "
+        "convolution (uneven), a kernel-4 one (even) and nearest upsampling followed "
+        "by a convolution (even); --transpose-kernel chooses.",
+        uses_data=False,
     ),
 }
 assert tuple(PICTURES) == PICTURE_KINDS, "aekit.options.PICTURE_KINDS names them"
@@ -171,6 +183,8 @@ def applicable(run: Run, kind: str) -> bool:
     images = len(run.sample_shape) == 3
     if kind == "manifold":
         return images and run.model.latent_dim >= 2
+    if kind == "checkerboard":  # about image decoders that upsample
+        return images
     if kind == "pca":  # an unconditional code of images or vectors beside PCA
         caps = run.capabilities
         plain = caps.has_code and not caps.conditional
