@@ -271,7 +271,7 @@ def default_threads() -> int:
     one), whatever else the machine is doing, so the same command gives the same
     weights (float sums differ between thread counts). Half, because threads that
     share a core with other work stall each other: beside busy processes on two
-    cores, two threads trained 8x slower than one (BENCHMARKS.md). OMP_NUM_THREADS
+    cores, two threads trained 1.5-5x slower than one (BENCHMARKS.md). OMP_NUM_THREADS
     (torchrun, or the user) is respected."""
     if "OMP_NUM_THREADS" in os.environ:
         return torch.get_num_threads()
