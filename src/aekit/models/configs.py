@@ -88,6 +88,34 @@ def _check_body(config: Any) -> None:
         raise AekitError(f"output must be one of {OUTPUTS}, got {config.output!r}")
 
 
+def check_recon_loss(config: Any) -> None:
+    """A deterministic autoencoder's loss: mse, or bce for data in [0, 1]."""
+    if config.recon_loss not in ("mse", "bce"):
+        loss = config.recon_loss
+        raise AekitError(f"recon_loss must be 'mse' or 'bce', got {loss!r}")
+    if config.recon_loss == "bce" and config.output != "sigmoid":
+        raise AekitError("recon_loss 'bce' needs data in [0, 1] (a sigmoid output)")
+
+
+def check_variational(config: Any) -> None:
+    """A VAE's decoder and KL options, whatever its body."""
+    if config.likelihood not in ("bernoulli", "gaussian"):
+        raise AekitError(
+            f"likelihood must be 'bernoulli' or 'gaussian', got {config.likelihood!r}"
+        )
+    if config.likelihood == "bernoulli" and config.output != "sigmoid":
+        raise AekitError(
+            "a Bernoulli decoder needs data in [0, 1]; use --likelihood gaussian "
+            "for standardised or real-valued data"
+        )
+    if config.sigma is not None and not config.sigma > 0:
+        raise AekitError(f"sigma must be positive, got {config.sigma}")
+    if config.beta < 0:
+        raise AekitError(f"beta must be >= 0, got {config.beta}")
+    if config.kl_warmup_epochs < 0:
+        raise AekitError("kl_warmup_epochs must be >= 0")
+
+
 @dataclass(frozen=True)
 class AutoencoderConfig:
     input_shape: tuple[int, ...] = option(
@@ -149,12 +177,7 @@ class AutoencoderConfig:
 
     def __post_init__(self) -> None:
         _check_body(self)
-        if self.recon_loss not in ("mse", "bce"):
-            raise AekitError(
-                f"recon_loss must be 'mse' or 'bce', got {self.recon_loss!r}"
-            )
-        if self.recon_loss == "bce" and self.output != "sigmoid":
-            raise AekitError("recon_loss 'bce' needs data in [0, 1] (a sigmoid output)")
+        check_recon_loss(self)
         if self.sparsity < 0:
             raise AekitError(f"sparsity must be >= 0, got {self.sparsity}")
         if self.norm not in NORMS:
@@ -213,21 +236,7 @@ class VAEConfig:
         _check_body(self)
         parse_prior(self.prior)
         parse_objective(self.objective)
-        if self.likelihood not in ("bernoulli", "gaussian"):
-            raise AekitError(
-                f"likelihood must be 'bernoulli' or 'gaussian', got {self.likelihood!r}"
-            )
-        if self.likelihood == "bernoulli" and self.output != "sigmoid":
-            raise AekitError(
-                "a Bernoulli decoder needs data in [0, 1]; use --likelihood gaussian "
-                "for standardised or real-valued data"
-            )
-        if self.sigma is not None and not self.sigma > 0:
-            raise AekitError(f"sigma must be positive, got {self.sigma}")
-        if self.beta < 0:
-            raise AekitError(f"beta must be >= 0, got {self.beta}")
-        if self.kl_warmup_epochs < 0:
-            raise AekitError("kl_warmup_epochs must be >= 0")
+        check_variational(self)
 
 
 def _kind_and_count(text: str, kinds: tuple[str, ...], what: str) -> tuple[str, int]:

@@ -13,7 +13,14 @@ from typing import Any
 
 from ..errors import AekitError
 from ..options import option
-from .configs import ACTIVATION_NAMES, OUTPUTS, check_numbers, positive_int_tuple
+from .configs import (
+    ACTIVATION_NAMES,
+    OUTPUTS,
+    check_numbers,
+    check_recon_loss,
+    check_variational,
+    positive_int_tuple,
+)
 
 UPSAMPLE_1D = ("nearest", "linear", "transpose")
 _SHAPE = "(C, T): channels (or pitches), time steps"
@@ -51,32 +58,9 @@ def check_sequence(config: Any) -> None:
     elif config.hidden_size < 1 or config.num_layers < 1:
         raise AekitError("hidden_size and num_layers must be at least 1")
     if hasattr(config, "recon_loss"):
-        if config.recon_loss not in ("mse", "bce"):
-            raise AekitError(
-                f"recon_loss must be 'mse' or 'bce', got {config.recon_loss!r}"
-            )
-        if config.recon_loss == "bce" and config.output != "sigmoid":
-            raise AekitError("recon_loss 'bce' needs data in [0, 1] (a sigmoid output)")
+        check_recon_loss(config)
     else:
-        _check_variational(config)
-
-
-def _check_variational(config: Any) -> None:
-    if config.likelihood not in ("bernoulli", "gaussian"):
-        raise AekitError(
-            f"likelihood must be 'bernoulli' or 'gaussian', got {config.likelihood!r}"
-        )
-    if config.likelihood == "bernoulli" and config.output != "sigmoid":
-        raise AekitError(
-            "a Bernoulli decoder needs data in [0, 1] (output 'sigmoid'); use "
-            "likelihood 'gaussian' for standardised series"
-        )
-    if config.sigma is not None and not config.sigma > 0:
-        raise AekitError(f"sigma must be positive, got {config.sigma}")
-    if config.beta < 0:
-        raise AekitError(f"beta must be >= 0, got {config.beta}")
-    if config.kl_warmup_epochs < 0:
-        raise AekitError("kl_warmup_epochs must be >= 0")
+        check_variational(config)
 
 
 def _latent() -> Any:

@@ -185,4 +185,4 @@ def _check_source_kind(run: Run, source: str | list[str]) -> None:
 def _source(data: Any) -> str | list[str]:
     if isinstance(data, list | tuple):
         return [str(p) for p in data]
-    return str(data) if isinstance(data, Path) else str(data)
+    return str(data)

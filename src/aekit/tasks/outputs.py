@@ -12,6 +12,7 @@ import torch
 from matplotlib.figure import Figure
 
 from ..data import Dataset
+from ..inference import batched
 from ..io import write_json
 from ..plots import plot_image_rows
 from ..run import Run
@@ -29,13 +30,7 @@ def predict_batches(
     """Outputs for equally sized inputs (N, C, H, W), in eval mode, on the CPU."""
     device = next(model.parameters()).device
     model.eval()
-    with torch.no_grad():
-        return torch.cat(
-            [
-                model(x[i : i + batch].to(device)).float().cpu()
-                for i in range(0, len(x), batch)
-            ]
-        )
+    return batched(lambda xb: model(xb.to(device)).float().cpu(), x, batch_size=batch)
 
 
 def task_settings(run: Run) -> dict[str, Any]:
