@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -13,3 +14,20 @@ def _keep_torch_threads():
     threads = torch.get_num_threads()
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def attribute_csv(tmp_path):
+    """Five features that depend on two attribute columns, size (0 or 1) and tint."""
+    rng = np.random.default_rng(0)
+    n = 120
+    size, tint = rng.integers(0, 2, n), rng.uniform(-1, 1, n)
+    x = rng.normal(size=(n, 5)) + size[:, None] * 2 + tint[:, None]
+    path = tmp_path / "table.csv"
+    header = "f0,f1,size,f2,f3,tint,f4\n"
+    rows = [
+        f"{a:.4f},{b:.4f},{s},{c:.4f},{d:.4f},{t:.4f},{e:.4f}"
+        for (a, b, c, d, e), s, t in zip(x, size, tint, strict=True)
+    ]
+    path.write_text(header + "\n".join(rows) + "\n")
+    return path

@@ -163,23 +163,6 @@ def test_conv_cvae_trains_and_samples(tmp_path):
     assert aekit.sample(run, 5, label=2).shape == (5, 8, 8)
 
 
-@pytest.fixture
-def attribute_csv(tmp_path):
-    """Features that depend on two attribute columns, and a label column."""
-    rng = np.random.default_rng(0)
-    n = 120
-    size, tint = rng.integers(0, 2, n), rng.uniform(-1, 1, n)
-    x = rng.normal(size=(n, 5)) + size[:, None] * 2 + tint[:, None]
-    path = tmp_path / "table.csv"
-    header = "f0,f1,size,f2,f3,tint,f4\n"
-    rows = [
-        f"{a:.4f},{b:.4f},{s},{c:.4f},{d:.4f},{t:.4f},{e:.4f}"
-        for (a, b, c, d, e), s, t in zip(x, size, tint, strict=True)
-    ]
-    path.write_text(header + "\n".join(rows) + "\n")
-    return path
-
-
 def test_condition_on_csv_columns(attribute_csv, tmp_path):
     run = aekit.train(
         str(attribute_csv),

@@ -53,6 +53,7 @@ LAYER_OF = {
     "aekit.latent": "analysis",
     "aekit.plots": "analysis",
     "aekit.evaluation": "analysis",
+    "aekit.disentanglement": "analysis",
     "aekit.report": "analysis",
     "aekit.anomaly": "analysis",
     "aekit.series_anomaly": "analysis",

@@ -10,8 +10,8 @@ from torch import distributions as D
 
 import aekit
 from aekit.cli import main
+from aekit.disentanglement import mutual_information_gap
 from aekit.errors import AekitError
-from aekit.evaluation import mutual_information_gap
 from aekit.models import build_model
 from aekit.models.priors import log_normal, standard_log_prob
 

@@ -66,7 +66,9 @@ def test_conditional_runs_get_the_accuracy_on_their_asked_labels(mlp_run, monkey
     order = torch.argsort(val.y)
     asked = val.y[order]
     monkeypatch.setattr(
-        sample_quality, "_draw", lambda run, n, seed: (val.x[order][:n], asked[:n])
+        sample_quality,
+        "_draw",
+        lambda run, n, seed, test: (val.x[order][:n], asked[:n]),
     )
     out = sample_quality.sample_quality(mlp_run, train, val)
     assert out["label_accuracy"] == pytest.approx(out["classifier_accuracy"])

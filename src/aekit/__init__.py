@@ -43,6 +43,7 @@ _EXPORTS = {
     "add_vector": "attributes",
     "edit": "attributes",
     "latent_arithmetic": "attributes",
+    "redraw_as": "attributes",
     "evaluate": "evaluation",
     "detect": "anomaly",
     "colorize": "tasks.apply",

@@ -149,13 +149,23 @@ def decode(run: Run | str | Path, codes: Any, *, c: Any = None) -> np.ndarray:
 
 
 def sample(
-    run: Run | str | Path, n: int = 64, *, seed: int = 0, label: int | None = None
+    run: Run | str | Path,
+    n: int = 64,
+    *,
+    seed: int = 0,
+    label: int | None = None,
+    condition: Any = None,
 ) -> np.ndarray:
     """n new examples in the source's units: a VAE decodes its prior; a plain
     autoencoder decodes draws from a Gaussian fitted to its training codes; a
-    conditional run draws `label` (or every class in turn)."""
+    conditional run draws `label` (or every class in turn), or, conditioned on CSV
+    columns, the `condition` values ("smile=1,age=0.3", a dict, or a list)."""
     run = as_run(run)
-    c = inference.class_conditions(run, label, n) if n >= 1 else None
+    c = (
+        inference.sample_conditions(run, n, label=label, values=condition)
+        if n >= 1
+        else None
+    )
     return run.scaling.to_source(inference.sample(run, n, seed=seed, c=c))
 
 

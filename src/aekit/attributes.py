@@ -282,31 +282,48 @@ def latent_arithmetic(
 def redraw_as(
     run: Run | str | Path,
     inputs: Any,
-    label: int,
+    label: int | None = None,
     *,
     from_label: int | None = None,
+    condition: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A conditional run's inputs encoded under their own label and decoded under
-    `label` (a 3 drawn as a 7 in the same style): (reconstructions, redrawn), each
-    (N, *sample) in model units. The inputs' labels come from their data, or
-    `from_label` for all of them."""
-    from .inference import class_conditions
+    """A conditional run's inputs encoded under their own condition and decoded
+    under another (a 3 drawn as a 7 in the same style): (reconstructions, redrawn),
+    each (N, *sample) in model units. The target is class `label`, or, for a run
+    conditioned on CSV columns, the `condition` values ("smile=1,age=0"); the inputs'
+    own labels come from their data or `from_label`, their own attribute values from
+    their table's columns."""
+    from .inference import class_conditions, sample_conditions
     from .run import as_run, load_inputs
 
     run = as_run(run)
     if not run.capabilities.conditional:
-        raise AekitError(f"{run.path} is not conditional; --to-label needs a cvae run")
-    data = load_inputs(run, inputs)
-    own = (
-        class_conditions(run, from_label, len(data))
-        if from_label is not None
-        else (data.y)
-    )
-    if own is None:
         raise AekitError(
-            f"{data.name} has no labels; say what the inputs are with --from-label K"
+            f"{run.path} is not conditional; --to-label and --to-condition need a "
+            "conditional run (cvae, conv-cvae)"
         )
-    target = class_conditions(run, int(label), len(data))
+    data = load_inputs(run, inputs)
+    n = len(data)
+    if run.condition_columns is not None:
+        if from_label is not None:
+            raise AekitError("--from-label is for runs conditioned on labels")
+        own = data.c
+        target = sample_conditions(run, n, label=label, values=condition)
+    else:
+        if condition is not None:
+            raise AekitError(
+                f"{run.path} is conditioned on labels; use --to-label K, not "
+                "--to-condition"
+            )
+        own = class_conditions(run, from_label, n) if from_label is not None else data.y
+        if own is None:
+            raise AekitError(
+                f"{data.name} has no labels; say what the inputs are with "
+                "--from-label K"
+            )
+        if label is None:
+            raise AekitError("give the class to redraw as: --to-label K")
+        target = class_conditions(run, int(label), n)
     codes = encode_tensor(run, data.x, own)
     return decode_tensor(run, codes, own).numpy(), decode_tensor(
         run, codes, target

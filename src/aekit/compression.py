@@ -7,6 +7,10 @@ code). The compression ratio is the source's size (8 bits per value for 8-bit
 images, 32 for float data) over the code's. JPEG (Pillow's libjpeg) is the
 reference, sized as its image data only (`streamtype=2`): its Huffman and
 quantisation tables, like the decoder, are shared by every image.
+
+A conditional model's decoder also needs each example's condition, so the condition
+is stored beside the code and counted in its size: ceil(log2 K) bits for one of K
+class labels, or one value per attribute column at the code's precision.
 """
 
 from __future__ import annotations
@@ -65,16 +69,28 @@ def pixels(sample_shape: tuple[int, ...]) -> int:
 class CompressionAccumulator:
     """Squared errors of the decoded, stored codes, summed over batches."""
 
-    def __init__(self, model: Any, lo: torch.Tensor, hi: torch.Tensor) -> None:
+    def __init__(
+        self,
+        model: Any,
+        lo: torch.Tensor,
+        hi: torch.Tensor,
+        *,
+        classes: int = 0,
+        attributes: int = 0,
+    ) -> None:
+        """`classes` or `attributes`: the condition a conditional decoder needs."""
         self.model, self.lo, self.hi = model, lo, hi
+        self.classes, self.attributes = classes, attributes
         self.se = dict.fromkeys(PRECISIONS, 0.0)
         self.values = 0
 
-    def update(self, x: torch.Tensor, z: torch.Tensor) -> None:
+    def update(
+        self, x: torch.Tensor, z: torch.Tensor, c: torch.Tensor | None = None
+    ) -> None:
         with torch.no_grad():
             for precision in PRECISIONS:
                 zq = quantize(z, precision, lo=self.lo, hi=self.hi)
-                x_hat = self.model.decode(zq)
+                x_hat = self.model.decode(zq) if c is None else self.model.decode(zq, c)
                 self.se[precision] += float((x.double() - x_hat.double()).pow(2).sum())
         self.values += x.numel()
 
@@ -83,8 +99,14 @@ class CompressionAccumulator:
     ) -> dict[str, Any]:
         raw = source_bits(sample_shape, domain)
         out: dict[str, Any] = {"source_bytes": raw / 8}
+        if self.classes or self.attributes:
+            out["condition"] = (
+                f"{self.attributes} attribute value(s) at the code's precision"
+                if self.attributes
+                else f"one of {self.classes} labels, {self._label_bits()} bit(s)"
+            )
         for precision, bits in PRECISIONS.items():
-            code_bits = bits * latent_dim
+            code_bits = bits * (latent_dim + self.attributes) + self._label_bits()
             error = self.se[precision] / self.values
             entry = {
                 "bytes": code_bits / 8,
@@ -96,6 +118,9 @@ class CompressionAccumulator:
                 entry["psnr"] = psnr_from_mse(error)
             out[precision] = entry
         return out
+
+    def _label_bits(self) -> int:
+        return math.ceil(math.log2(self.classes)) if self.classes > 1 else 0
 
 
 def jpeg_curve(

@@ -7,7 +7,7 @@ components fitted on the run's training split, a VAE's ELBO terms, active units 
 importance-weighted NLL (aekit.likelihood), codes against PCA codes and raw inputs
 (aekit.probes), the code as a compressed file (aekit.compression), denoising,
 anomaly scores ranked against known anomalies (aekit.anomaly), and the Mutual
-Information Gap of the codes against known factors (`mutual_information_gap`).
+Information Gap of the codes against known factors (aekit.disentanglement).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import torch
 
 from . import anomaly, compression, likelihood, metrics, probes
 from .data import Dataset
+from .disentanglement import factors_of, mutual_information_gap
 from .errors import AekitError
 from .inference import BATCH
 from .noise import Noise
@@ -32,7 +33,6 @@ from .series_anomaly import step_ranking
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-MIG_BINS = 20  # equal-width bins per code dimension (Chen et al.'s estimator)
 
 
 def evaluate(
@@ -99,84 +99,12 @@ def evaluate(
         steps = step_ranking(test, np.concatenate(stream.scores))
         if steps is not None:
             report["anomaly_steps"] = steps
-    known = _factors(factors, test)
+    known = factors_of(factors, test)
     if known is not None:
         codes = torch.cat(stream.codes).numpy()
         report["disentanglement"] = mutual_information_gap(codes, known[0])
         report["disentanglement"]["factors"] = known[1]
     return report
-
-
-def mutual_information_gap(
-    codes: Any, factors: Any, *, bins: int = MIG_BINS
-) -> dict[str, Any]:
-    """MIG of Chen et al. 2018 (https://arxiv.org/abs/1802.04942, section 5): for
-    each factor v_k, the gap between the two code dimensions sharing the most
-    information with it, over its entropy, I(z_a; v_k) - I(z_b; v_k) / H(v_k),
-    averaged over factors. Codes (N, d) are binned into `bins` equal-width bins per
-    dimension; factors (N, K) are discrete values (N,) or (N, K). In [0, 1]: 1 when
-    each factor lives in one dimension alone."""
-    from sklearn.metrics import mutual_info_score
-
-    z = np.asarray(codes, dtype=np.float64)
-    v = np.asarray(factors)
-    v = v.reshape(len(v), -1) if v.ndim != 2 else v
-    if z.ndim != 2 or len(z) != len(v) or len(z) < 2:
-        raise ValueError(
-            f"codes {z.shape} and factors {v.shape} must be (N, d) and (N, K), N >= 2"
-        )
-    if z.shape[1] < 2:
-        raise ValueError("MIG needs codes of two dimensions or more")
-    binned = [_bin(z[:, j], bins) for j in range(z.shape[1])]
-    gaps, per_factor = [], []
-    for k in range(v.shape[1]):
-        values = np.unique(v[:, k], return_inverse=True)[1]
-        entropy = mutual_info_score(values, values)
-        if entropy <= 0:
-            raise ValueError(f"factor {k} takes one value only: it has no entropy")
-        mi = np.array([mutual_info_score(values, b) for b in binned])
-        top = np.sort(mi)[::-1]
-        gaps.append(float((top[0] - top[1]) / entropy))
-        per_factor.append(
-            {
-                "gap": float(gaps[-1]),
-                "dimension": int(np.argmax(mi)),
-                "entropy": entropy,
-            }
-        )
-    return {"mig": float(np.mean(gaps)), "bins": bins, "per_factor": per_factor}
-
-
-def _bin(values: np.ndarray, bins: int) -> np.ndarray:
-    edges = np.histogram_bin_edges(values, bins=bins)
-    return np.digitize(values, edges[1:-1])
-
-
-def _factors(factors: Any, test: Dataset) -> tuple[np.ndarray, str] | None:
-    """(factor values (N, K), where they came from), or None when there are none."""
-    if factors is None:
-        if test.y is None:
-            return None
-        return test.y.numpy()[:, None], "the data's labels"
-    if isinstance(factors, str | Path):
-        path = Path(factors)
-        if not path.is_file():
-            raise AekitError(f"no such factors file: {path}")
-        try:
-            table = np.genfromtxt(path, delimiter=",", names=None, dtype=np.float64)
-        except ValueError as e:
-            raise AekitError(f"{path}: not a table of numbers ({e})") from None
-        if table.ndim >= 1 and np.isnan(table.reshape(len(table), -1)[0]).all():
-            table = table[1:]  # a header row
-        values, name = table.reshape(len(table), -1), str(path)
-    else:
-        values, name = np.asarray(factors).reshape(len(factors), -1), "array"
-    if len(values) != len(test) or not np.isfinite(values).all():
-        raise AekitError(
-            f"{name}: {len(values)} rows of factors for {len(test)} evaluated inputs "
-            "(one finite row per input)"
-        )
-    return values, name
 
 
 def _evaluation_data(
@@ -230,29 +158,44 @@ class Stream:
             Noise.parse(run.train_config.noise) if run.train_config.noise else None
         )
         self.generator = torch.Generator().manual_seed(seed)
-        self.train_codes = _encode(self.model, train.x) if train else None
+        self.c = _conditions(run, test)
+        self.train_codes = (
+            _encode(self.model, train.x, _conditions(run, train)) if train else None
+        )
         self.codec = None
         if compress:
             lo, hi = compression.code_range(
-                self.train_codes if train else _encode(self.model, test.x)
+                self.train_codes if train else _encode(self.model, test.x, self.c)
             )
-            self.codec = compression.CompressionAccumulator(self.model, lo, hi)
+            attributes = 0 if self.c is None or self.c.ndim == 1 else self.c.shape[1]
+            self.codec = compression.CompressionAccumulator(
+                self.model,
+                lo,
+                hi,
+                classes=run.n_classes if self.c is not None and not attributes else 0,
+                attributes=attributes,
+            )
 
     def consume(self, progress: Progress | None) -> None:
         n = len(self.test)
         for i in range(0, n, BATCH):
             y = None if self.test.y is None else self.test.y[i : i + BATCH].numpy()
-            self.update(self.test.x[i : i + BATCH], y)
+            c = None if self.c is None else self.c[i : i + BATCH]
+            self.update(self.test.x[i : i + BATCH], y, c)
             if progress:
                 progress("reconstruct", min(i + BATCH, n), n)
 
-    def update(self, x: torch.Tensor, y: np.ndarray | None) -> None:
+    def update(
+        self, x: torch.Tensor, y: np.ndarray | None, c: torch.Tensor | None = None
+    ) -> None:
+        """One batch; `c`, its conditions, is given to conditional models only."""
+        given = () if c is None else (c,)
         with torch.no_grad():
-            x_hat, z = self.model(x), self.model.encode(x)
+            x_hat, z = self.model(x, *given), self.model.encode(x, *given)
         terms = self._reconstruction_terms(x, x_hat)
         if self.run.is_variational:
             recon, kl, mu, logvar = likelihood.elbo_terms(
-                self.model, x, generator=self.generator
+                self.model, x, generator=self.generator, c=c
             )
             terms["elbo_recon"], terms["elbo_kl"] = recon.numpy(), kl.numpy()
             self.latents.update(mu, logvar)
@@ -260,14 +203,14 @@ class Stream:
             bounds = (0.0, 1.0) if self.unit else None
             noisy = self.noise(x, bounds=bounds, generator=self.generator)
             with torch.no_grad():
-                denoised = self.model(noisy)
+                denoised = self.model(noisy, *given)
             terms["noisy_mse"] = metrics.mse(x, noisy, reduction="none")
             terms["denoised_mse"] = metrics.mse(x, denoised, reduction="none")
         self._add(terms, y)
         self.codes.append(z)
         self.scores.append(terms["mse"])
         if self.codec is not None:
-            self.codec.update(x, z)
+            self.codec.update(x, z, c)
 
     def _reconstruction_terms(
         self, x: torch.Tensor, x_hat: torch.Tensor
@@ -339,8 +282,11 @@ class Stream:
         m = self._means("all")
         n = len(self.test)
         index = probes.capped(n, nll_examples if nll_examples > 0 else n, seed=seed)
-        x = self.test.x[torch.as_tensor(index)]
-        estimate = likelihood.importance_weighted_nll(self.model, x, k=k, seed=seed)
+        index = torch.as_tensor(index)
+        x, c = self.test.x[index], None if self.c is None else self.c[index]
+        estimate = likelihood.importance_weighted_nll(
+            self.model, x, k=k, seed=seed, c=c
+        )
         return {
             "elbo": -(m["elbo_recon"] + m["elbo_kl"]),
             "recon": m["elbo_recon"],
@@ -392,7 +338,20 @@ def _fit_pca(train: Dataset, n_components: int, seed: int) -> Any:
     return PCA(n_components=k, random_state=seed).fit(flat)
 
 
-def _encode(model: Any, x: torch.Tensor) -> torch.Tensor:
+def _encode(model: Any, x: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
     from .inference import batched
 
-    return batched(model.encode, x)
+    return batched(model.encode, x, c)
+
+
+def _conditions(run: Run, data: Dataset) -> torch.Tensor | None:
+    """What a conditional run's model is given for each input of `data` (its
+    attribute columns, else its labels); None for other runs."""
+    if not run.capabilities.conditional:
+        return None
+    if data.condition is None:
+        raise AekitError(
+            f"{run.path} is conditional: the evaluation data needs its labels "
+            "(or the run's attribute columns) to give each input its condition"
+        )
+    return data.condition

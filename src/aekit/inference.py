@@ -115,6 +115,74 @@ def sample(
         return decode(run, draw_codes(run, n, seed=seed, c=c), c)
 
 
+def sample_conditions(
+    run: Run, n: int, *, label: int | None = None, values: Any = None
+) -> torch.Tensor | None:
+    """The conditions of n samples: a class (`label`, else every class in turn) for
+    a run conditioned on labels, the column `values` for one conditioned on CSV
+    columns ("smile=1,age=0.3"), None for other runs."""
+    columns = run.condition_columns
+    if values is not None and (columns is None or label is not None):
+        raise AekitError(
+            f"{run.path} is not conditioned on CSV columns; --condition values do "
+            "not apply" + ("" if columns is None else " beside --label")
+        )
+    if columns is None:
+        return class_conditions(run, label, n)
+    if label is not None:
+        raise AekitError(
+            f"{run.path} is conditioned on the columns {','.join(columns)}, not on "
+            f"labels; give --condition {_example(columns)}"
+        )
+    if values is None:
+        raise AekitError(
+            f"{run.path} is conditioned on the columns {','.join(columns)}; give "
+            f"their values: --condition {_example(columns)}"
+        )
+    row = condition_values(values, columns)
+    return torch.as_tensor(row, dtype=torch.float32).expand(n, -1).clone()
+
+
+def condition_values(values: Any, columns: tuple[str, ...]) -> list[float]:
+    """One value per condition column, in the columns' order, from "a=1,b=0.5", a
+    {name: value} mapping, or a list of values in the columns' order."""
+    if isinstance(values, str):
+        pairs = [p.strip() for p in values.split(",") if p.strip()]
+        if pairs and all("=" in p for p in pairs):
+            values = dict(p.split("=", 1) for p in pairs)
+        else:
+            values = pairs
+    if isinstance(values, dict):
+        named = {str(k).strip(): v for k, v in values.items()}
+        unknown = sorted(set(named) - set(columns))
+        missing = [c for c in columns if c not in named]
+        if unknown or missing:
+            what = f"unknown column {unknown[0]!r}" if unknown else f"no {missing[0]!r}"
+            raise AekitError(
+                f"--condition: {what}; give every condition column once: "
+                f"{_example(columns)}"
+            )
+        values = [named[c] for c in columns]
+    try:
+        row = [float(v) for v in values]
+    except (TypeError, ValueError):
+        raise AekitError(
+            f"--condition takes numbers, as {_example(columns)}; got {values!r}"
+        ) from None
+    if len(row) != len(columns):
+        raise AekitError(
+            f"--condition: {len(row)} value(s) for {len(columns)} condition "
+            f"column(s) ({','.join(columns)})"
+        )
+    if not all(math.isfinite(v) for v in row):
+        raise AekitError("--condition values must be finite numbers")
+    return row
+
+
+def _example(columns: tuple[str, ...]) -> str:
+    return ",".join(f"{c}=V" for c in columns)
+
+
 def class_conditions(run: Run, label: int | None, n: int) -> torch.Tensor | None:
     """The conditions of n samples of a conditional run: `label` for all, or every
     class in turn when no label is asked for. None for other runs."""
@@ -145,7 +213,7 @@ def _condition(
         return None
     if c is None:
         if sampling:
-            return class_conditions(run, None, n)
+            return sample_conditions(run, n)
         raise AekitError(
             f"{run.path} is conditional: give each input its label (data with labels)"
         )

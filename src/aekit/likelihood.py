@@ -14,8 +14,10 @@ the average KL per dimension above 0.01, which is reported beside it.
 
 Works with any model that has `encode_distribution(x) -> (mu, logvar)`,
 `decode_logits(z)`, `log_likelihood(x, logits)` (log p(x|z) per example, nats) and
-`kl(mu, logvar)`, as aekit.models.vae.VAE does. The decoder is run without the
-encoder's max-unpooling switches: p(x|z) must not depend on x to be a likelihood.
+`kl(mu, logvar)`, as aekit.models.vae.VAE does; a conditional model's are called
+with each example's condition, `encode_distribution(x, c)` and `decode_logits(z,
+c=c)`. The decoder is run without the encoder's max-unpooling switches: p(x|z) must
+not depend on x to be a likelihood.
 """
 
 from __future__ import annotations
@@ -71,16 +73,18 @@ def log_weights(
     k: int,
     generator: torch.Generator | None = None,
     max_rows: int = MAX_ROWS,
+    c: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """log w = log p(x|z) + log p(z) - log q(z|x) and log p(x|z), each (B, k).
 
     The k samples are decoded in chunks of at most `max_rows` rows (examples x
-    samples), so memory stays bounded for any k.
+    samples), so memory stays bounded for any k. A conditional model gets each
+    example's condition `c` in the encoder and, repeated per sample, the decoder.
     """
     if k < 1:
         raise AekitError(f"the number of importance samples must be positive, got {k}")
     with torch.no_grad():
-        mu, logvar = model.encode_distribution(x)  # (B, d) each
+        mu, logvar = _posterior(model, x, c)  # (B, d) each
         std = torch.exp(0.5 * logvar)
         per_chunk = max(1, min(k, max_rows // max(1, len(x))))
         log_w, log_px_z = [], []
@@ -89,7 +93,8 @@ def log_weights(
             eps = torch.randn((len(x), s, mu.shape[1]), generator=generator)
             eps = eps.to(device=mu.device, dtype=mu.dtype)  # (B, s, d)
             z = mu[:, None] + std[:, None] * eps
-            logits = model.decode_logits(z.reshape(-1, mu.shape[1]))
+            cc = None if c is None else c.repeat_interleave(s, 0)
+            logits = _decode_logits(model, z.reshape(-1, mu.shape[1]), cc)
             ll = model.log_likelihood(x.repeat_interleave(s, 0), logits).reshape(-1, s)
             # the model's own prior (a mixture, a VampPrior), N(0, I) by default
             prior_of = getattr(model, "log_prior", None)  # any module with the API
@@ -127,8 +132,10 @@ def importance_weighted_nll(
     k: int = 1000,
     seed: int = 0,
     max_rows: int = MAX_ROWS,
+    c: torch.Tensor | None = None,
 ) -> NLLEstimate:
-    """-L_k of every example of x, batched over examples and samples, summarised."""
+    """-L_k of every example of x (under its condition c, for a conditional model),
+    batched over examples and samples, summarised."""
     if not 1 <= k <= MAX_K:
         raise AekitError(f"importance samples must be from 1 to {MAX_K:,}, got {k}")
     if len(x) == 0:
@@ -138,8 +145,9 @@ def importance_weighted_nll(
     batch = max(1, max_rows // k)
     parts: dict[int, list[torch.Tensor]] = {kk: [] for kk in ks}
     for i in range(0, len(x), batch):
+        cb = None if c is None else c[i : i + batch]
         log_w, _ = log_weights(
-            model, x[i : i + batch], k=k, generator=g, max_rows=max_rows
+            model, x[i : i + batch], k=k, generator=g, max_rows=max_rows, c=cb
         )
         for kk, bound in iwae_bounds(log_w, ks).items():
             parts[kk].append(bound.double())
@@ -194,19 +202,37 @@ class LatentStats:
 
 
 def elbo_terms(
-    model: Any, x: torch.Tensor, *, generator: torch.Generator | None = None
+    model: Any,
+    x: torch.Tensor,
+    *,
+    generator: torch.Generator | None = None,
+    c: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Per example: -log p(x|z) at one sample z ~ q(z|x), the closed-form KL, and
     the posterior's (mu, logvar). The negative ELBO is their sum."""
     with torch.no_grad():
-        mu, logvar = model.encode_distribution(x)
+        mu, logvar = _posterior(model, x, c)
         eps = torch.randn(mu.shape, generator=generator).to(mu.device, mu.dtype)
         z = mu + torch.exp(0.5 * logvar) * eps
-        recon = -model.log_likelihood(x, model.decode_logits(z))
+        recon = -model.log_likelihood(x, _decode_logits(model, z, c))
         # closed form for N(0, I); a richer prior's one-sample Monte Carlo estimate
         kl_of = getattr(model, "kl_divergence", None)
         kl = kl_of(z, mu, logvar) if kl_of is not None else model.kl(mu, logvar)
         return recon, kl, mu, logvar
+
+
+def _posterior(
+    model: Any, x: torch.Tensor, c: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """q(z|x) or, for a conditional model, q(z|x, c); unconditional modules are
+    called as they always were."""
+    if c is None:
+        return model.encode_distribution(x)
+    return model.encode_distribution(x, c)
+
+
+def _decode_logits(model: Any, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+    return model.decode_logits(z) if c is None else model.decode_logits(z, c=c)
 
 
 def likelihood_convention(model: Any, x: torch.Tensor) -> str:

@@ -18,7 +18,8 @@ Protocol (`aekit evaluate`, the "samples" section):
    held-out ones: the floor that finite samples leave (0 is out of reach).
 4. Conditional runs: n samples drawn for each label in turn; `label_accuracy` is
    the share the classifier assigns to the label they were drawn for (beside the
-   classifier's own accuracy on the held-out data).
+   classifier's own accuracy on the held-out data). Runs conditioned on CSV
+   columns sample under the column values of n held-out rows.
 
 Lower frechet is better; the numbers compare runs on the same data only.
 """
@@ -147,7 +148,7 @@ def sample_quality(
     if train is None or train.y is None or test.y is None:
         return {"skipped": "no labelled training data to train the classifier on"}
     try:
-        samples, asked = _draw(run, min(N_SAMPLES, len(test)), seed)
+        samples, asked = _draw(run, min(N_SAMPLES, len(test)), seed, test)
     except AekitError as e:  # a learned prior not fitted yet
         return {"skipped": str(e)}
     classifier = classifier_for(run, train, seed=seed)
@@ -172,8 +173,16 @@ def sample_quality(
     return out
 
 
-def _draw(run: Run, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """n samples (model units) and, for a conditional run, the labels asked for."""
+def _draw(
+    run: Run, n: int, seed: int, test: Dataset
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """n samples (model units) and, for a run conditioned on labels, the labels
+    asked for (every class in turn). A run conditioned on CSV columns samples under
+    the attribute values of n held-out rows, so the samples answer the held-out
+    data's conditions."""
+    if run.condition_columns is not None and test.c is not None:
+        c = test.c[_pick(len(test), n, seed + 2)]
+        return inference.sample(run, len(c), seed=seed, c=c), None
     c = inference.class_conditions(run, None, n)
     return inference.sample(run, n, seed=seed, c=c), c
 

@@ -91,6 +91,11 @@ def _register_edit(subparsers: Any) -> None:
         help="conditional runs: decode each input's code under class K instead",
     )
     e.add_argument(
+        "--to-condition",
+        metavar="COL=V,...",
+        help="runs conditioned on CSV columns: decode each input under these values",
+    )
+    e.add_argument(
         "--from-label",
         type=int,
         metavar="K",
@@ -210,9 +215,13 @@ def edit(args: argparse.Namespace) -> int:
     from ..plots.edits import edits
 
     kind = check_output(args.out, (".npy", *FIGURE_SUFFIXES), "edits")
-    if (args.attribute is None) == (args.to_label is None):
-        raise AekitError("edit takes one of --attribute NAME or --to-label K")
-    if args.to_label is not None:
+    given = [args.attribute, args.to_label, args.to_condition]
+    if sum(g is not None for g in given) != 1:
+        raise AekitError(
+            "edit takes one of --attribute NAME, --to-label K or --to-condition "
+            "COL=V,..."
+        )
+    if args.attribute is None:
         return _redraw(args, kind)
     run = api.as_run(args.run)
     vector = attributes.attribute_vector(
@@ -240,7 +249,8 @@ def edit(args: argparse.Namespace) -> int:
 
 
 def _redraw(args: argparse.Namespace, kind: str) -> int:
-    """`edit --to-label K`: each input re-decoded under class K."""
+    """`edit --to-label K` or `--to-condition COL=V,...`: each input re-decoded
+    under class K, or under those column values."""
     from .. import api, attributes
     from ..io import save_figure, write_npy
     from ..plots import plot_image_grid
@@ -248,11 +258,20 @@ def _redraw(args: argparse.Namespace, kind: str) -> int:
     run = api.as_run(args.run)
     inputs = inputs_arg(args.inputs)
     recon, redrawn = attributes.redraw_as(
-        run, inputs, args.to_label, from_label=args.from_label
+        run,
+        inputs,
+        args.to_label,
+        from_label=args.from_label,
+        condition=args.to_condition,
+    )
+    what = (
+        f"class {run_class(run, args.to_label)}"
+        if args.to_label is not None
+        else args.to_condition
     )
     if kind == ".npy":
         write_npy(args.out, run.scaling.to_source(redrawn))
-        say(f"wrote {len(redrawn)} input(s) redrawn as class {args.to_label}")
+        say(f"wrote {len(redrawn)} input(s) redrawn as {what}")
         return 0
     if len(run.sample_shape) != 3:
         raise AekitError("this run's data are vectors; write the edits as .npy")
@@ -263,12 +282,12 @@ def _redraw(args: argparse.Namespace, kind: str) -> int:
     if len(x) > rows:
         say(f"drawing the first {rows} of {len(x)} inputs (.npy: all)")
     strips = np.stack([x[:rows], recon[:rows], redrawn[:rows]], 1)
-    title = f"input | reconstruction | as class {run_class(run, args.to_label)}"
+    title = f"input | reconstruction | as {what}"
     save_figure(
         plot_image_grid(strips.reshape(-1, *x.shape[1:]), title=title, ncol=3),
         args.out,
     )
-    say(f"wrote {rows} input(s) redrawn as class {args.to_label} to {args.out}")
+    say(f"wrote {rows} input(s) redrawn as {what} to {args.out}")
     return 0
 
 

@@ -84,6 +84,11 @@ def register(subparsers: Any) -> None:
         help="conditional runs: draw class K (default: every class in turn)",
     )
     p.add_argument(
+        "--condition",
+        metavar="COL=V,...",
+        help="runs conditioned on CSV columns: the value of each, e.g. smile=1,age=0.3",
+    )
+    p.add_argument(
         "--out", type=Path, required=True, metavar="FILE.png|FILE.npy|FILE.mid|DIR"
     )
     p.set_defaults(func=sample)
@@ -177,9 +182,12 @@ def sample(args: argparse.Namespace) -> int:
     run = api.as_run(args.run)
     from .. import inference
 
-    c = inference.class_conditions(run, args.label, args.n)
-    if run.capabilities.conditional and args.label is None:
-        say(f"no --label: drawing every class of {run.path} in turn")
+    c = inference.sample_conditions(
+        run, args.n, label=args.label, values=args.condition
+    )
+    if run.capabilities.conditional and run.condition_columns is None:
+        if args.label is None:
+            say(f"no --label: drawing every class of {run.path} in turn")
     if _music(run, kind):
         rolls = inference.sample(run, args.n, seed=args.seed, c=c)
         return write_music(run, rolls, args.out)
@@ -199,6 +207,8 @@ def sample(args: argparse.Namespace) -> int:
         }[run.capabilities.sampler]
         if args.label is not None:
             how += f", class {args.label}"
+        if args.condition is not None:
+            how += f", {args.condition}"
         save_figure(
             plot_image_grid(
                 x, title=f"{args.n} samples from {how}", ncol=min(8, args.n)
@@ -207,7 +217,9 @@ def sample(args: argparse.Namespace) -> int:
         )
         say(f"wrote {args.n} samples to {args.out}")
         return 0
-    out = api.sample(run, args.n, seed=args.seed, label=args.label)
+    out = api.sample(
+        run, args.n, seed=args.seed, label=args.label, condition=args.condition
+    )
     return write_data(out, args.out, kind, run)
 
 

@@ -62,6 +62,12 @@ class Run:
         return len(self.classes or ()) or int(self.record["data"].get("n_classes") or 0)
 
     @property
+    def condition_columns(self) -> tuple[str, ...] | None:
+        """The CSV columns a run is conditioned on (`--condition COL1,COL2`)."""
+        columns = self.record["data"].get("condition")
+        return tuple(columns) if isinstance(columns, list) else None
+
+    @property
     def data_spec(self) -> dict[str, Any]:
         return self.record["data"]
 

@@ -1,0 +1,143 @@
+"""Conditional runs through evaluation and sampling: `aekit evaluate` gives each
+input its condition, `sample --condition` and `edit --to-condition` take the values
+of the CSV columns a run is conditioned on, and bad values are refused in one line."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import aekit
+from aekit import likelihood
+from aekit.cli import main
+from aekit.run import run_splits
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def label_run(tmp_path_factory):
+    torch.set_num_threads(1)
+    return aekit.train(
+        "digits",
+        "cvae",
+        out=tmp_path_factory.mktemp("runs") / "cvae",
+        epochs=6,
+        latent_dim=4,
+        hidden=(128,),
+        lr=3e-3,
+        pictures=False,
+        report=False,
+    )
+
+
+@pytest.fixture
+def attribute_run(attribute_csv, tmp_path):
+    return aekit.train(
+        str(attribute_csv),
+        "cvae",
+        out=tmp_path / "attr",
+        condition="size,tint",
+        epochs=150,  # 2 steps an epoch: 120 rows
+        latent_dim=2,
+        hidden=(32,),
+        lr=3e-3,
+        pictures=False,
+        report=False,
+    )
+
+
+def test_evaluate_gives_a_conditional_run_every_section(label_run, tmp_path):
+    out = tmp_path / "evaluation.json"
+    assert main(["evaluate", str(label_run.path), "-k", "20", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert np.isfinite(report["vae"]["nll"]["nats"])
+    nll = report["vae"]["nll"]
+    assert nll["nats"] <= nll["by_k"]["1"]  # -L_20 <= -L_1 on the same examples
+    assert report["codes"]["model"]["logistic_accuracy"] > 0.1  # probes ran
+    # the condition travels with the code: ceil(log2 10) = 4 bits beside 4 floats
+    assert report["compression"]["float32"]["bytes"] == (32 * 4 + 4) / 8
+    assert report["compression"]["condition"] == "one of 10 labels, 4 bit(s)"
+    assert report["samples"]["label_accuracy"] > 0.5
+
+
+def test_the_right_label_explains_an_input_better_than_a_wrong_one(label_run):
+    _, val = run_splits(label_run)
+    x, y = val.x[:100], val.y[:100]
+    right = likelihood.importance_weighted_nll(label_run.model, x, k=20, c=y)
+    wrong = likelihood.importance_weighted_nll(label_run.model, x, k=20, c=(y + 1) % 10)
+    assert right.nats < wrong.nats - 1.0
+
+
+def test_sampling_follows_the_condition_values(attribute_run, tmp_path, capsys):
+    big = aekit.sample(attribute_run, 200, condition="size=1,tint=0")
+    small = aekit.sample(attribute_run, 200, condition={"size": 0, "tint": 0})
+    assert big.shape == (200, 5)
+    # the features were noise + 2 * size + tint: the samples move with size
+    assert big.mean() - small.mean() > 1.0
+    again = aekit.sample(attribute_run, 200, condition=[1, 0])
+    np.testing.assert_array_equal(big, again)  # names or column order, same seed
+    out = tmp_path / "s.npy"
+    argv = ["sample", str(attribute_run.path), "-n", "7", "--out", str(out)]
+    assert main([*argv, "--condition", "tint=-1,size=1"]) == 0
+    assert np.load(out).shape == (7, 5)
+
+
+def test_an_input_redrawn_under_other_values(attribute_run, attribute_csv, tmp_path):
+    recon, redrawn = aekit.redraw_as(
+        attribute_run, str(attribute_csv), condition="size=1,tint=0"
+    )
+    own = aekit.api.load_inputs(attribute_run, str(attribute_csv)).c
+    was_small = (own[:, 0] == 0).numpy()
+    to_source = attribute_run.scaling.to_source
+    shift = to_source(redrawn)[was_small].mean() - to_source(recon)[was_small].mean()
+    assert shift > 1.0
+    out = tmp_path / "edits.npy"
+    argv = ["edit", str(attribute_run.path), str(attribute_csv), "--out", str(out)]
+    assert main([*argv, "--to-condition", "size=0,tint=1"]) == 0
+    assert np.load(out).shape == (120, 5)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ([], "give their values: --condition size=V,tint=V"),
+        (["--condition", "size=1"], "no 'tint'"),
+        (["--condition", "size=1,tint=0,hue=2"], "unknown column 'hue'"),
+        (["--condition", "size=1,tint=nan"], "must be finite"),
+        (["--condition", "1,2,3"], "3 value(s) for 2 condition column(s)"),
+        (["--condition", "size=big,tint=0"], "takes numbers"),
+        (["--label", "1"], "not on labels; give --condition"),
+    ],
+)
+def test_bad_condition_values_are_one_line(
+    attribute_run, tmp_path, capsys, extra, message
+):
+    out = tmp_path / "s.npy"
+    argv = ["sample", str(attribute_run.path), "-n", "3", "--out", str(out), *extra]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not out.exists()
+
+
+def test_condition_values_on_a_label_run_are_refused(label_run, tmp_path, capsys):
+    out = tmp_path / "s.npy"
+    argv = ["sample", str(label_run.path), "--condition", "a=1", "--out", str(out)]
+    assert main(argv) == 2
+    assert "not conditioned on CSV columns" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_an_attribute_run_evaluates(attribute_run, attribute_csv):
+    report = aekit.evaluate(attribute_run, k=10, nll_examples=20)
+    assert np.isfinite(report["vae"]["nll"]["nats"])
+    assert report["compression"]["condition"].startswith("2 attribute value(s)")
+    # 5 features x 32 bits over (2 code + 2 attribute) x 32 bits
+    assert report["compression"]["float32"]["ratio"] == pytest.approx(5 / 4)
