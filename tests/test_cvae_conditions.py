@@ -9,10 +9,13 @@ import json
 import numpy as np
 import pytest
 import torch
+from torch import distributions as D
 
 import aekit
 from aekit import likelihood
 from aekit.cli import main
+from aekit.models import build_model
+from aekit.models.priors import standard_log_prob
 from aekit.run import run_splits
 
 
@@ -141,3 +144,67 @@ def test_an_attribute_run_evaluates(attribute_run, attribute_csv):
     assert report["compression"]["condition"].startswith("2 attribute value(s)")
     # 5 features x 32 bits over (2 code + 2 attribute) x 32 bits
     assert report["compression"]["float32"]["ratio"] == pytest.approx(5 / 4)
+
+
+def _model(prior: str = "conditional"):
+    torch.manual_seed(0)
+    return build_model("cvae", (6,), latent_dim=3, hidden=(8,), classes=4, prior=prior)
+
+
+def test_the_conditional_prior_starts_as_the_standard_normal():
+    model = _model()
+    mu, logvar, c = torch.randn(5, 3), torch.randn(5, 3), torch.arange(5) % 4
+    z = torch.randn(5, 3)
+    torch.testing.assert_close(
+        model.kl_divergence(z, mu, logvar, c), model.kl(mu, logvar)
+    )
+    torch.testing.assert_close(model.log_prior(z, c), standard_log_prob(z))
+
+
+def test_the_conditional_prior_is_a_gaussian_per_class():
+    model = _model()
+    with torch.no_grad():
+        model.prior_net.weight.normal_()
+        model.prior_net.bias.normal_(0, 0.3)
+    mu, logvar, c = (
+        torch.randn(6, 3),
+        torch.randn(6, 3),
+        torch.tensor([0, 1, 2, 3, 1, 0]),
+    )
+    mean, v = model.prior_of(c, 6)
+    prior = D.Independent(D.Normal(mean, torch.exp(0.5 * v)), 1)
+    posterior = D.Independent(D.Normal(mu, torch.exp(0.5 * logvar)), 1)
+    z = torch.randn(6, 3)
+    with torch.no_grad():
+        expected = D.kl_divergence(posterior, prior)
+        torch.testing.assert_close(model.kl_divergence(z, mu, logvar, c), expected)
+        torch.testing.assert_close(model.log_prior(z, c), prior.log_prob(z))
+        # samples of class 2 follow N(m_2, e^v_2)
+        codes = model.prior_codes(torch.randn(20000, 3), torch.full((20000,), 2))
+    m2, s2 = mean[c == 2][0], torch.exp(0.5 * v[c == 2][0])
+    torch.testing.assert_close(codes.mean(0), m2, atol=0.05, rtol=0.05)
+    torch.testing.assert_close(codes.std(0), s2, atol=0.05, rtol=0.05)
+
+
+def test_a_trained_conditional_prior_fits_the_posteriors_better(label_run):
+    _, val = run_splits(label_run)
+    model = label_run.model
+    assert model.prior_net is not None  # the default for cvae
+    with torch.no_grad():
+        mu, logvar = model.encode_distribution(val.x, val.y)
+        learned = model.kl_divergence(mu, mu, logvar, val.y).mean()
+        standard = model.kl(mu, logvar).mean()
+    assert learned < standard
+
+
+def test_other_priors_keep_one_prior_for_every_class():
+    model = _model("standard")
+    assert model.prior_net is None
+    eps = torch.randn(4, 3)
+    torch.testing.assert_close(model.prior_codes(eps, torch.arange(4)), eps)
+
+
+def test_the_conditional_prior_is_for_conditional_models(capsys):
+    argv = ["train", "--data", "digits", "--model", "vae", "--prior", "conditional"]
+    assert main(argv) == 2
+    assert "for conditional models" in capsys.readouterr().err

@@ -98,8 +98,9 @@ def log_weights(
             ll = model.log_likelihood(x.repeat_interleave(s, 0), logits).reshape(-1, s)
             # the model's own prior (a mixture, a VampPrior), N(0, I) by default
             prior_of = getattr(model, "log_prior", None)  # any module with the API
+            given = () if cc is None else (cc,)  # a conditional prior p(z|c)
             log_prior = (
-                prior_of(z.reshape(-1, mu.shape[1])).reshape(z.shape[:2])
+                prior_of(z.reshape(-1, mu.shape[1]), *given).reshape(z.shape[:2])
                 if prior_of is not None
                 else -0.5 * (z.pow(2) + LOG_2PI).sum(-1)
             )
@@ -217,7 +218,8 @@ def elbo_terms(
         recon = -model.log_likelihood(x, _decode_logits(model, z, c))
         # closed form for N(0, I); a richer prior's one-sample Monte Carlo estimate
         kl_of = getattr(model, "kl_divergence", None)
-        kl = kl_of(z, mu, logvar) if kl_of is not None else model.kl(mu, logvar)
+        given = () if c is None else (c,)
+        kl = kl_of(z, mu, logvar, *given) if kl_of is not None else model.kl(mu, logvar)
         return recon, kl, mu, logvar
 
 

@@ -46,9 +46,9 @@ class Model(nn.Module):
         N(0, I) as it is; richer priors (mixtures) transform it."""
         return eps
 
-    def log_prior(self, z: torch.Tensor) -> torch.Tensor:
-        """log p(z) per row of z (B, d): N(0, I) unless a family's prior differs
-        (the likelihood estimates of aekit.likelihood use it)."""
+    def log_prior(self, z: torch.Tensor, c: Condition = None) -> torch.Tensor:
+        """log p(z) (p(z|c) for a conditional prior) per row of z (B, d): N(0, I)
+        unless a family's prior differs (aekit.likelihood's estimates use it)."""
         return -0.5 * (z.pow(2) + math.log(2 * math.pi)).sum(-1)
 
     def set_epoch(self, epoch: int) -> None:

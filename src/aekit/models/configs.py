@@ -223,8 +223,9 @@ class VAEConfig:
     prior: str = option(
         "standard",
         "prior over codes: standard N(0, I), mog:K (a learned mixture of K "
-        "Gaussians) or vamp:K (VampPrior, K learned pseudo-inputs)",
-        metavar="standard|mog:K|vamp:K",
+        "Gaussians), vamp:K (VampPrior, K learned pseudo-inputs) or, for "
+        "conditional models, conditional (a learned Gaussian per condition)",
+        metavar="standard|mog:K|vamp:K|conditional",
     )
     objective: str = option(
         "elbo",
@@ -234,9 +235,16 @@ class VAEConfig:
 
     def __post_init__(self) -> None:
         _check_body(self)
-        parse_prior(self.prior)
+        if parse_prior(self.prior)[0] == "conditional" and not self.takes_condition:
+            raise AekitError(
+                "prior 'conditional' is for conditional models (cvae, conv-cvae)"
+            )
         parse_objective(self.objective)
         check_variational(self)
+
+    @property
+    def takes_condition(self) -> bool:
+        return False
 
 
 def _kind_and_count(text: str, kinds: tuple[str, ...], what: str) -> tuple[str, int]:
@@ -251,13 +259,14 @@ def _kind_and_count(text: str, kinds: tuple[str, ...], what: str) -> tuple[str, 
 
 
 def parse_prior(text: str) -> tuple[str, int]:
-    """'standard' -> ("standard", 0); 'mog:K' / 'vamp:K' -> (kind, K >= 1)."""
-    if str(text).strip().lower() == "standard":
-        return "standard", 0
+    """'standard' / 'conditional' -> (kind, 0); 'mog:K' / 'vamp:K' -> (kind, K >= 1)."""
+    if str(text).strip().lower() in ("standard", "conditional"):
+        return str(text).strip().lower(), 0
     try:
         return _kind_and_count(text, ("mog", "vamp"), "prior")
     except AekitError as e:
-        raise AekitError(f"{e}; or standard") from None
+        also = "; or standard (conditional models: conditional)"
+        raise AekitError(f"{e}{also}") from None
 
 
 def parse_objective(text: str) -> int:
@@ -280,6 +289,17 @@ class CVAEConfig(VAEConfig):
     attributes: int = option(
         0, "width of attribute conditions; 0: the condition is a label", cli=False
     )  # set by --condition COL1,COL2
+    # a conditional model's own default: a learned Gaussian p(z|c) per condition
+    prior: str = option(
+        "conditional",
+        "prior over codes: conditional (a learned N(m_c, s_c^2) per condition), "
+        "standard N(0, I), mog:K or vamp:K",
+        metavar="conditional|standard|mog:K|vamp:K",
+    )
+
+    @property
+    def takes_condition(self) -> bool:
+        return True
 
     def __post_init__(self) -> None:
         super().__post_init__()

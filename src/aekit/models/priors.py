@@ -122,7 +122,8 @@ def make_prior(
     classes: int = 0,
     attributes: int = 0,
 ) -> MixturePrior | None:
-    """The prior a config's `prior` names; None for the standard N(0, I)."""
+    """The prior a config's `prior` names; None for the standard N(0, I) and for a
+    conditional model's learned p(z|c), which the model holds itself."""
     kind, k = parse_prior(text)
     if kind == "mog":
         return GaussianMixture(k, latent_dim)

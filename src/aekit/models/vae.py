@@ -92,7 +92,7 @@ class VAE(Model):
             z = self.reparameterize(mu, logvar)
             logits = self.decode_logits(z, switches, c)
             recon = -self.log_likelihood(target, logits).mean()
-            kl = self.kl_divergence(z, mu, logvar).mean()
+            kl = self.kl_divergence(z, mu, logvar, c).mean()
             terms = {"loss": recon + weight * kl, "recon": recon, "kl": kl}
         if self.log_sigma is not None:
             terms["sigma"] = self._log_sigma().exp().detach()
@@ -104,14 +104,19 @@ class VAE(Model):
             return eps
         return self.prior.sample(eps, self._pseudo_posterior)
 
-    def log_prior(self, z: torch.Tensor) -> torch.Tensor:
-        """log p(z) per row of z (B, d)."""
+    def log_prior(self, z: torch.Tensor, c: Condition = None) -> torch.Tensor:
+        """log p(z) per row of z (B, d); a conditional prior (aekit.models.cvae)
+        reads c."""
         if self.prior is None:
             return standard_log_prob(z)
         return self.prior.log_prob(z, self._pseudo_posterior)
 
     def kl_divergence(
-        self, z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
+        self,
+        z: torch.Tensor,
+        mu: torch.Tensor,
+        logvar: torch.Tensor,
+        c: Condition = None,
     ) -> torch.Tensor:
         """KL(q(z|x) || p(z)) per example: closed form for N(0, I), else the
         one-sample Monte Carlo estimate log q(z|x) - log p(z) at the drawn z."""
@@ -137,7 +142,8 @@ class VAE(Model):
         logits = self.decode_logits(z, switches, None if c is None else rep(c))
         ll = self.log_likelihood(rep(target), logits).reshape(b, k)
         log_q = log_normal(z, rep(mu), rep(logvar)).sum(1).reshape(b, k)
-        kl = log_q - self.log_prior(z).reshape(b, k)  # (B, K) Monte Carlo KLs
+        cc = None if c is None else rep(torch.as_tensor(c))
+        kl = log_q - self.log_prior(z, cc).reshape(b, k)  # (B, K) Monte Carlo KLs
         log_w = ll - weight * kl
         bound = torch.logsumexp(log_w, dim=1) - math.log(k)
         return {
