@@ -38,13 +38,18 @@ from aekit.run import run_splits
 SOURCE: object = "mnist-5k"  # the data every run trains on (main() may change it)
 
 
-def source(name: str, rows: int) -> object:
-    """A built-in source by name, or a folder's training images: a seeded `rows`."""
+def source(name: str, rows: int, tmp: Path) -> object:
+    """A built-in source by name, or a seeded `rows` of a folder's training images,
+    written to an .npz in tmp (a run reloads its data by name to split it again)."""
     if not Path(name).is_dir():
         return name
     data = aekit.load_dataset(name, split="train")
     index = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))
-    return data.subset(index[:rows])
+    data = data.subset(index[:rows])
+    path = tmp / f"subset-{rows}.npz"
+    x = np.round(data.scaling.to_source(data.x)).astype(np.uint8)  # as stored
+    np.savez(path, x=x, y=data.y.numpy())
+    return str(path)
 
 
 def train(model: str, out: Path, epochs: int, **options) -> tuple[object, float]:
@@ -94,7 +99,7 @@ def _conditional_accuracy(
     )
     val_loss = run.history.rows[-1]["val_loss"]
     print(f"  validation loss (negative ELBO, nats) {val_loss:.2f}")
-    print(f"  classifier (SVC, RBF) on real validation digits: {real:.1%}")
+    print(f"  classifier (SVC, RBF) on the real validation images: {real:.1%}")
 
 
 def nll_table(tmp: Path, epochs: int, k: int, n: int, iwae: int) -> None:
@@ -128,8 +133,7 @@ def main() -> None:
     p.add_argument("--rows", type=int, default=5000, help="images of a folder")
     p.add_argument("--codes", default="2,8", help="cVAE code sizes (default 2,8)")
     args = p.parse_args()
-    global SOURCE
-    SOURCE = source(args.data, args.rows)
+
     torch.set_num_threads(args.threads)
     epochs = 1 if args.quick else args.epochs
     cpu = (
@@ -144,6 +148,8 @@ def main() -> None:
         f"{torch.get_num_threads()} threads; data {args.data}"
     )
     with tempfile.TemporaryDirectory() as tmp:
+        global SOURCE
+        SOURCE = source(args.data, args.rows, Path(tmp))
         if args.part in ("all", "cvae"):
             codes = [int(c) for c in args.codes.split(",")]
             conditional_accuracy(Path(tmp), epochs, 10 if args.quick else 100, codes)
