@@ -177,7 +177,11 @@ def main() -> None:
         rows.append(runner(model, train, test, args, classifier))
         print(json.dumps(rows[-1]), flush=True)
     columns = ["model", "test_mse", "frechet", "codes_used", "perplexity"]
-    columns += ["train_seconds", "prior_seconds"]
+    print_table(rows, [*columns, "train_seconds", "prior_seconds"])
+
+
+def print_table(rows: list[dict], columns: list[str]) -> None:
+    """rows as a markdown table of `columns` ("-" where a row has no value)."""
     print("| " + " | ".join(columns) + " |")
     print("|" + " --- |" * len(columns))
     for row in rows:

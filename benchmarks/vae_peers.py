@@ -37,7 +37,7 @@ from aekit import api, inference  # noqa: E402
 from aekit.likelihood import importance_weighted_nll  # noqa: E402
 from aekit.models.configs import BetaTCVAEConfig  # noqa: E402
 from aekit.sample_quality import frechet_distance, train_classifier  # noqa: E402
-from generative import N_SAMPLES, features, load, score  # noqa: E402
+from generative import N_SAMPLES, features, load, print_table, score  # noqa: E402
 
 AEKIT = {  # row name -> (registered model, options)
     "vae": ("vae", {}),
@@ -205,18 +205,7 @@ def main() -> None:
         if diff is not None:
             row["vs_vae"] = f"{diff:+.2f} ± {row['paired_stderr']:.2f}"
     columns.insert(3, "vs_vae")
-    print("| " + " | ".join(columns) + " |")
-    print("|" + " --- |" * len(columns))
-    for row in rows:
-        print("| " + " | ".join(_cell(c, row.get(c)) for c in columns) + " |")
-
-
-def _cell(column: str, value) -> str:
-    if value is None:
-        return "-"
-    if column == "test_mse":
-        return f"{value:.4f}"
-    return f"{value:.1f}" if isinstance(value, float) else str(value)
+    print_table(rows, columns)
 
 
 if __name__ == "__main__":

@@ -31,3 +31,26 @@ def attribute_csv(tmp_path):
     ]
     path.write_text(header + "\n".join(rows) + "\n")
     return path
+
+
+@pytest.fixture(scope="session")
+def cvae_run(tmp_path_factory):
+    """A conditional VAE trained on the digits' labels (read-only: share it)."""
+    import aekit
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    out = tmp_path_factory.mktemp("runs") / "cvae"
+    aekit.train(
+        "digits",
+        "cvae",
+        out=out,
+        epochs=6,
+        latent_dim=4,
+        hidden=(128,),
+        lr=3e-3,
+        pictures=False,
+        report=False,
+    )
+    torch.set_num_threads(threads)
+    return out

@@ -24,24 +24,6 @@ def _one_thread():
 
 
 @pytest.fixture(scope="module")
-def cvae_run(tmp_path_factory):
-    torch.set_num_threads(1)
-    out = tmp_path_factory.mktemp("runs") / "cvae"
-    aekit.train(
-        "digits",
-        "cvae",
-        out=out,
-        epochs=6,
-        latent_dim=4,
-        hidden=(128,),
-        lr=3e-3,
-        pictures=False,
-        report=False,
-    )
-    return out
-
-
-@pytest.fixture(scope="module")
 def classifier():
     from sklearn.datasets import load_digits
     from sklearn.linear_model import LogisticRegression

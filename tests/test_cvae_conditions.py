@@ -25,19 +25,8 @@ def _one_thread():
 
 
 @pytest.fixture(scope="module")
-def label_run(tmp_path_factory):
-    torch.set_num_threads(1)
-    return aekit.train(
-        "digits",
-        "cvae",
-        out=tmp_path_factory.mktemp("runs") / "cvae",
-        epochs=6,
-        latent_dim=4,
-        hidden=(128,),
-        lr=3e-3,
-        pictures=False,
-        report=False,
-    )
+def label_run(cvae_run):
+    return aekit.load_run(cvae_run)
 
 
 @pytest.fixture
