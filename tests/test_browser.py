@@ -168,3 +168,55 @@ def test_drag_pick_draw_and_upload(browser, url, tmp_path):
     stroke.move_by_offset(40, 0).move_by_offset(40, 0).release().perform()
     _wait(d, lambda d: _src(d, "#upload-in img") != model_input)
     assert _error_shown(d) == ""
+
+
+def test_a_run_conditioned_on_columns_decodes_under_typed_values(
+    browser, attribute_csv, tmp_path
+):
+    """A cVAE conditioned on two CSV columns: one number box per column, starting
+    at the data's means; typing a value decodes the cursor again under it."""
+    pytest.importorskip("fastapi")
+    from selenium.webdriver.common.by import By
+
+    from aekit.explore import load_explorer
+    from aekit.explore.server import bind, create_app, server
+
+    out = tmp_path / "attr"
+    aekit.train(
+        str(attribute_csv),
+        "cvae",
+        out=out,
+        condition="size,tint",
+        epochs=20,
+        latent_dim=2,
+        hidden=(16,),
+        pictures=False,
+        report=False,
+    )
+    sock = bind("127.0.0.1", 0)
+    srv = server(create_app(load_explorer(out)), sock)
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        d = browser
+        d.get(f"http://127.0.0.1:{sock.getsockname()[1]}/")
+        _wait(
+            d, lambda d: d.execute_script("return document.body.dataset.ready === '1'")
+        )
+        assert d.find_element(By.ID, "condition-pick").is_displayed()
+        assert not d.find_element(By.ID, "class-pick").is_displayed()
+        size = d.find_element(By.ID, "condition-0")
+        assert 0 < float(size.get_attribute("value")) < 1
+        _wait(d, lambda d: d.execute_script("return window.aekitExplorer.decodes") >= 1)
+        before = d.execute_script("return window.aekitExplorer.decodes")
+        size.clear()
+        size.send_keys("1\t")  # tab away: the change event fires
+        _wait(
+            d,
+            lambda d: d.execute_script("return window.aekitExplorer.decodes") > before,
+        )
+        assert _error_shown(d) == ""
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+        sock.close()

@@ -5,6 +5,7 @@ of the CSV columns a run is conditioned on, and bad values are refused in one li
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -197,3 +198,31 @@ def test_the_conditional_prior_is_for_conditional_models(capsys):
     argv = ["train", "--data", "digits", "--model", "vae", "--prior", "conditional"]
     assert main(argv) == 2
     assert "for conditional models" in capsys.readouterr().err
+
+
+def test_the_explorer_decodes_under_condition_values(attribute_run):
+    pytest.importorskip("fastapi")
+    pytest.importorskip("httpx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    from aekit.explore import load_explorer
+    from aekit.explore.server import create_app
+
+    explorer = load_explorer(attribute_run.path)
+    client = TestClient(create_app(explorer), base_url="http://127.0.0.1:8000")
+    info = client.get("/api/info").json()
+    assert info["condition_columns"] == ["size", "tint"]
+    assert 0 < info["condition_means"][0] < 1  # the share of size 1 in the data
+
+    def decode(**extra):
+        response = client.post("/api/decode", json={"point": [0.0, 0.0], **extra})
+        return response.status_code, response.json()
+
+    status, default = decode()
+    assert status == 200
+    big = np.asarray(decode(condition=[1.0, 0.0])[1]["values"])
+    small = np.asarray(decode(condition=[0.0, 0.0])[1]["values"])
+    assert big.mean() > small.mean()  # the features grow with size
+    assert decode(condition=[1.0])[0] == 422
+    assert decode(label=1)[0] == 422

@@ -62,6 +62,8 @@ class DecodeBody(_Body):
     point: tuple[Coordinate, Coordinate] | None = None  # a place on the map
     code: list[Coordinate] | None = Field(None, max_length=4096)  # a whole code
     label: int | None = Field(None, ge=0, le=1_000_000)  # conditional runs: a class
+    # runs conditioned on CSV columns: one value per column, in their order
+    condition: list[Coordinate] | None = Field(None, max_length=4096)
 
 
 class ItemBody(_Body):
@@ -142,15 +144,16 @@ def _routes(app: FastAPI, explorer: Explorer, static: dict[str, bytes]) -> None:
         body = _parse(DecodeBody, await _json_body(request))
         if (body.point is None) == (body.code is None):
             raise ApiError(422, "send exactly one of 'point' [u, v] or 'code'")
+        label, values = body.label, body.condition
         if body.point is not None:
-            point, label = body.point, body.label
-            return await _compute(request, explorer.decode_point, point, label)
+            point = body.point
+            return await _compute(request, explorer.decode_point, point, label, values)
         if len(body.code) != explorer.latent_dim:
             raise ApiError(
                 422, f"code has {len(body.code)} values; expected {explorer.latent_dim}"
             )
         code = np.asarray(body.code)
-        return await _compute(request, explorer.decode, code, body.label)
+        return await _compute(request, explorer.decode, code, label, values)
 
     @app.post("/api/item")
     async def item(request: Request) -> JSONResponse:

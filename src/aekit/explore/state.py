@@ -112,6 +112,7 @@ class Explorer:
 
     def info(self) -> dict[str, Any]:
         run = self.run
+        columns = run.condition_columns
         lo, hi = self.codes.min(0), self.codes.max(0)
         pad = np.maximum((hi - lo) * 0.1, 0.1)
         return {
@@ -128,6 +129,12 @@ class Explorer:
             "classes": list(self.data.classes) if self.data.classes else None,
             "conditional": self.conditional,
             "n_classes": self.n_classes if self.conditional else None,
+            # a run conditioned on CSV columns: their names and the data's means,
+            # the values the page starts from
+            "condition_columns": list(columns) if columns else None,
+            "condition_means": (
+                _round(self.conditions.float().mean(0).numpy()) if columns else None
+            ),
             "plane": {
                 "axes": list(self.plane.names),
                 "description": self.plane.description,
@@ -144,26 +151,42 @@ class Explorer:
             "labels": None if y is None else y.tolist(),
         }
 
-    def decode(self, code: np.ndarray, label: int | None = None) -> dict[str, Any]:
+    def decode(
+        self, code: np.ndarray, label: int | None = None, values: Any = None
+    ) -> dict[str, Any]:
         z = torch.as_tensor(code, dtype=torch.float32)[None]
-        x_hat = self._call(self.model.decode, z, self.class_condition(label, 1))[0]
+        c = self.class_condition(label, 1, values)
+        x_hat = self._call(self.model.decode, z, c)[0]
         return {"code": _round(code), "point": self._point(code), **self.show(x_hat)}
 
     def decode_point(
-        self, point: tuple[float, float], label: int | None = None
+        self, point: tuple[float, float], label: int | None = None, values: Any = None
     ) -> dict[str, Any]:
-        return self.decode(self.plane.code(point), label)
+        return self.decode(self.plane.code(point), label, values)
 
-    def class_condition(self, label: int | None, n: int) -> torch.Tensor | None:
-        """n copies of class `label` (default 0) for a conditional run, else None;
-        a label the run does not have is refused."""
+    def class_condition(
+        self, label: int | None, n: int, values: Any = None
+    ) -> torch.Tensor | None:
+        """n copies of the condition a conditional run decodes under: class `label`
+        (default 0), or, conditioned on CSV columns, their `values` (default the
+        explored data's means); None for other runs. What does not fit is refused."""
         if not self.conditional:
-            if label is not None:
-                raise AekitError(f"{self.run.path} is not conditional; send no label")
+            if label is not None or values is not None:
+                raise AekitError(
+                    f"{self.run.path} is not conditional; send no label or condition"
+                )
             return None
-        from ..inference import class_conditions
+        from ..inference import class_conditions, sample_conditions
 
-        return class_conditions(self.run, 0 if label is None else int(label), n)
+        if self.run.condition_columns is None:
+            if values is not None:
+                raise AekitError(
+                    f"{self.run.path} is conditioned on labels; send a label"
+                )
+            return class_conditions(self.run, 0 if label is None else int(label), n)
+        if values is None and label is None:
+            values = self.conditions.float().mean(0).tolist()
+        return sample_conditions(self.run, n, label=label, values=values)
 
     def item(self, index: int) -> dict[str, Any]:
         """A data point: its input, its reconstruction, code, place and label."""

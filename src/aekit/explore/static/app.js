@@ -183,8 +183,13 @@
   // -- decoding: one request in flight, the latest position wins -----------------
   const queue = { busy: false, next: null };
   function requestDecode(body) {
-    // a conditional run decodes under the class the selector names
-    if (S.info && S.info.conditional) body.label = Number($("class").value);
+    // a conditional run decodes under the class the selector names, or under the
+    // values of the CSV columns it is conditioned on
+    if (S.info && S.info.condition_columns) {
+      body.condition = S.info.condition_columns.map((_, j) => Number($(`condition-${j}`).value));
+    } else if (S.info && S.info.conditional) {
+      body.label = Number($("class").value);
+    }
     queue.next = body;
     if (!queue.busy) pump();
   }
@@ -368,7 +373,23 @@
         legend.append(item);
       }
     }
-    if (info.conditional) {
+    if (info.condition_columns) {
+      const pick = $("condition-pick");
+      pick.replaceChildren();
+      info.condition_columns.forEach((name, j) => {
+        const row = document.createElement("label");
+        const input = document.createElement("input");
+        Object.assign(input, { type: "number", id: `condition-${j}`, step: "any" });
+        input.value = String(info.condition_means[j]);
+        input.setAttribute("aria-label", `value of ${name} the decoder draws under`);
+        input.addEventListener("change", () => {
+          requestDecode(S.code ? { code: S.code } : { point: S.cursor });
+        });
+        row.append(`${name} `, input);
+        pick.append(row);
+      });
+      pick.hidden = false;
+    } else if (info.conditional) {
       const select = $("class");
       select.replaceChildren();
       for (let k = 0; k < info.n_classes; k++) {
