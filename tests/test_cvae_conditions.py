@@ -226,3 +226,35 @@ def test_the_explorer_decodes_under_condition_values(attribute_run):
     assert big.mean() > small.mean()  # the features grow with size
     assert decode(condition=[1.0])[0] == 422
     assert decode(label=1)[0] == 422
+
+
+def test_pictures_walk_the_prior_of_the_condition():
+    from aekit import latent
+
+    mean, std = torch.tensor([1.0, -2.0, 0.5]), torch.tensor([0.5, 2.0, 1.0])
+    codes = torch.randn(50, 3)
+    plane = latent.code_plane(
+        codes, 4, variational=True, dims=(0, 1), prior=(mean, std)
+    )
+    q = torch.distributions.Normal(0, 1).icdf(torch.linspace(0.05, 0.95, 4))
+    grid = plane.codes.reshape(4, 4, 3)  # rows top to bottom: v descending
+    torch.testing.assert_close(grid[0, :, 0], 1.0 + 0.5 * q)
+    torch.testing.assert_close(grid[:, 0, 1], (-2.0 + 2.0 * q).flip(0))
+    assert torch.all(grid[..., 2] == 0.5)  # the other dimension at the prior's mean
+    values = latent.traversal_values(codes, [1], 3, variational=True, prior=(mean, std))
+    torch.testing.assert_close(values[0], torch.tensor([-8.0, -2.0, 4.0]))  # +-3 sd
+
+
+def test_the_api_paths_of_a_conditional_run(label_run):
+    from aekit import latent
+
+    model = label_run.model
+    mean, std = latent.prior_moments(label_run, torch.tensor([3]))
+    with torch.no_grad():
+        expected_mean, logvar = model.prior_of(torch.tensor([3]), 1)
+    torch.testing.assert_close(mean, expected_mean[0])
+    torch.testing.assert_close(std, torch.exp(0.5 * logvar[0]))
+    paths = aekit.interpolate(label_run, "digits", "digits", steps=4)
+    assert paths.shape == (1797, 4, 8, 8) and np.isfinite(paths).all()
+    sweep = aekit.traverse(label_run, "digits", dims=[0, 1], steps=5)
+    assert sweep.shape == (2, 5, 8, 8) and np.isfinite(sweep).all()

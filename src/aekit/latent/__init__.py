@@ -9,6 +9,7 @@ from .paths import (
     interpolate,
     interpolation_path,
     lerp,
+    prior_moments,
     slerp,
     traversal_codes,
     traversal_values,
@@ -47,5 +48,6 @@ __all__ = [
     "subsample",
     "traversal_codes",
     "traversal_values",
+    "prior_moments",
     "traverse",
 ]

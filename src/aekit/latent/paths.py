@@ -63,15 +63,24 @@ def traversal_codes(
 
 
 def traversal_values(
-    codes: torch.Tensor, dims: list[int], steps: int, *, variational: bool
+    codes: torch.Tensor,
+    dims: list[int],
+    steps: int,
+    *,
+    variational: bool,
+    prior: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Sweep values per dimension, -SPAN..SPAN standard deviations: the prior's for a
-    VAE, the codes' own (about their mean) for a plain AE. (len(dims), steps)."""
+    VAE (about its mean; `prior` = (mean, std), N(0, I) if None), the codes' own
+    (about their mean) for a plain AE. (len(dims), steps)."""
     s = torch.linspace(-SPAN, SPAN, steps)
-    if variational:
+    if variational and prior is None:
         return s.repeat(len(dims), 1)
-    mean = codes.mean(0)
-    std = codes.std(0) if len(codes) > 1 else torch.ones_like(mean)
+    if variational:
+        mean, std = prior
+    else:
+        mean = codes.mean(0)
+        std = codes.std(0) if len(codes) > 1 else torch.ones_like(mean)
     return torch.stack([mean[k] + s * std[k] for k in dims])
 
 
@@ -84,7 +93,9 @@ def interpolate(
     method: str = "linear",
 ) -> np.ndarray:
     """Decoded paths from each input in `a` to the matching one in `b`, in the source's
-    units: (pairs, steps, *sample); the ends are the two inputs' decoded codes."""
+    units: (pairs, steps, *sample); the ends are the two inputs' decoded codes. A
+    conditional run encodes each input under its own condition (its label or
+    columns) and decodes each path under its start's."""
     run = as_run(run)
     if method not in PATHS:
         raise AekitError(
@@ -92,8 +103,9 @@ def interpolate(
         )
     if steps < 2:
         raise AekitError(f"an interpolation needs at least 2 steps, got {steps}")
-    za = encode_tensor(run, load_inputs(run, a).x)
-    zb = encode_tensor(run, load_inputs(run, b).x)
+    da, db = load_inputs(run, a), load_inputs(run, b)
+    ca, cb = _conditions(run, da), _conditions(run, db)
+    za, zb = encode_tensor(run, da.x, ca), encode_tensor(run, db.x, cb)
     if len(za) != len(zb):
         raise AekitError(f"{len(za)} start input(s) but {len(zb)} end input(s)")
     paths = torch.stack(
@@ -102,7 +114,8 @@ def interpolate(
             for p, q in zip(za, zb, strict=True)
         ]
     )  # (pairs, steps, d)
-    out = run.scaling.to_source(decode_tensor(run, paths.flatten(0, 1)))
+    c = None if ca is None else ca.repeat_interleave(steps, 0)
+    out = run.scaling.to_source(decode_tensor(run, paths.flatten(0, 1), c))
     return out.reshape(len(za), steps, *out.shape[1:])
 
 
@@ -128,13 +141,44 @@ def traverse(
 ) -> np.ndarray:
     """Sweep each latent dimension of the first input's code (+-3 standard deviations:
     the prior's for a VAE, the codes of `codes_of` (default `inputs`) for a plain AE)
-    while the others stay fixed: (len(dims), steps, *sample) in the source's units."""
+    while the others stay fixed: (len(dims), steps, *sample) in the source's units.
+    A conditional run sweeps under the first input's condition (and its p(z|c))."""
     run = as_run(run)
-    x = load_inputs(run, inputs).x
-    pool = x if codes_of is None else load_inputs(run, codes_of).x
-    codes = encode_tensor(run, pool)
+    data = load_inputs(run, inputs)
+    pool = data if codes_of is None else load_inputs(run, codes_of)
+    codes = encode_tensor(run, pool.x, _conditions(run, pool))
     dims = check_dim_list(dims, run.model.latent_dim)
-    values = traversal_values(codes, dims, steps, variational=run.is_variational)
-    rows = traversal_codes(encode_tensor(run, x[:1])[0], dims, values)
-    out = run.scaling.to_source(decode_tensor(run, rows.flatten(0, 1)))
+    c = _conditions(run, data)
+    c = None if c is None else c[:1]
+    values = traversal_values(
+        codes,
+        dims,
+        steps,
+        variational=run.is_variational,
+        prior=prior_moments(run, c),
+    )
+    rows = traversal_codes(encode_tensor(run, data.x[:1], c)[0], dims, values)
+    c = None if c is None else c.expand(len(dims) * steps, *c.shape[1:])
+    out = run.scaling.to_source(decode_tensor(run, rows.flatten(0, 1), c))
     return out.reshape(len(dims), steps, *out.shape[1:])
+
+
+def prior_moments(
+    run: Run, c: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """A VAE's Gaussian prior under the condition c[0] as (mean, std); None for
+    other runs and for mixture priors (whose pictures walk N(0, I))."""
+    if not run.is_variational:
+        return None
+    return run.model.prior_moments(None if c is None else c[0])
+
+
+def _conditions(run: Run, data: Any) -> torch.Tensor | None:
+    """Each input's condition for a conditional run (its columns, else its label)."""
+    if not run.capabilities.conditional:
+        return None
+    if data.condition is None:
+        raise AekitError(
+            f"{run.path} is conditional: give inputs with labels (or its columns)"
+        )
+    return data.condition

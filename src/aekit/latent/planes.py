@@ -40,10 +40,12 @@ def code_plane(
     *,
     variational: bool,
     dims: tuple[int, int] | None = None,
+    prior: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> CodePlane:
     """An n x n grid of codes: over the plane of a 2-D code or two chosen dimensions
-    (a VAE through the prior's inverse CDF, others at 0; a plain AE over its codes'
-    range, others at their mean), else over the PCA plane of `codes`."""
+    (a VAE through the prior's inverse CDF, others at the prior's mean; a plain AE
+    over its codes' range, others at their mean), else over the PCA plane of
+    `codes`. `prior` is a VAE's Gaussian prior as (mean, std), N(0, I) if None."""
     if n < 2:
         raise AekitError(f"a manifold grid needs at least 2 cells a side, got {n}")
     z = codes.double()
@@ -53,7 +55,7 @@ def code_plane(
     if dims is None and d == 2:
         dims = (0, 1)
     if dims is not None:
-        base, axes, u, v, labels, how = _axis_plane(z, n, dims, variational)
+        base, axes, u, v, labels, how = _axis_plane(z, n, dims, variational, prior)
     else:
         base, axes, u, v, labels, how = _pca_plane_grid(z, n, variational)
     uu, vv = np.meshgrid(u, v[::-1])  # top row = largest v
@@ -62,12 +64,22 @@ def code_plane(
     return CodePlane(grid.float(), np.asarray(u), np.asarray(v), *labels, how)
 
 
-def _axis_plane(z: torch.Tensor, n: int, dims: tuple[int, ...], variational: bool):
+def _axis_plane(
+    z: torch.Tensor,
+    n: int,
+    dims: tuple[int, ...],
+    variational: bool,
+    prior: tuple[torch.Tensor, torch.Tensor] | None,
+):
     d = z.shape[1]
     i, j = _check_dims(dims, d)
     if variational:
-        u = v = gaussian_quantiles(n)
-        base = torch.zeros(d, dtype=torch.float64)
+        mean, std = prior if prior is not None else (torch.zeros(d), torch.ones(d))
+        q = gaussian_quantiles(n)
+        u, v = q * float(std[i]), q * float(std[j])
+        base = mean.double().clone()
+        base[i] = base[j] = 0.0  # the axes' own offsets are in u and v
+        u, v = u + float(mean[i]), v + float(mean[j])
         how = "the prior's inverse CDF"
     else:
         u, v = _spread(z[:, i], n), _spread(z[:, j], n)

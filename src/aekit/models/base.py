@@ -46,6 +46,15 @@ class Model(nn.Module):
         N(0, I) as it is; richer priors (mixtures) transform it."""
         return eps
 
+    def prior_moments(
+        self, c: Condition = None
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """(mean, std), each (latent,), of a Gaussian prior under one condition c:
+        N(0, I) here; None where the prior is no single Gaussian (a mixture).
+        Pictures that walk the prior (manifold, traverse) read it."""
+        d = self.latent_dim
+        return torch.zeros(d), torch.ones(d)
+
     def log_prior(self, z: torch.Tensor, c: Condition = None) -> torch.Tensor:
         """log p(z) (p(z|c) for a conditional prior) per row of z (B, d): N(0, I)
         unless a family's prior differs (aekit.likelihood's estimates use it)."""

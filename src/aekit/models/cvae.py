@@ -70,6 +70,15 @@ class CVAE(VAE):
         mean, logvar = self.prior_of(c, len(eps))
         return mean + torch.exp(0.5 * logvar) * eps.to(mean.dtype)
 
+    def prior_moments(
+        self, c: Condition = None
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        if self.prior_net is None:
+            return super().prior_moments(c)
+        with torch.no_grad():
+            mean, logvar = self.prior_of(torch.as_tensor(c).reshape(1, -1), 1)
+        return mean[0].float().cpu(), torch.exp(0.5 * logvar[0]).float().cpu()
+
     def log_prior(self, z: torch.Tensor, c: Condition = None) -> torch.Tensor:
         if self.prior_net is None:
             return super().log_prior(z, c)

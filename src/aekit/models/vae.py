@@ -104,6 +104,11 @@ class VAE(Model):
             return eps
         return self.prior.sample(eps, self._pseudo_posterior)
 
+    def prior_moments(
+        self, c: Condition = None
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        return None if self.prior is not None else super().prior_moments(c)
+
     def log_prior(self, z: torch.Tensor, c: Condition = None) -> torch.Tensor:
         """log p(z) per row of z (B, d); a conditional prior (aekit.models.cvae)
         reads c."""

@@ -190,8 +190,13 @@ def manifold(run: Run, data: Dataset, o: PictureOptions) -> Figure:
     dims = tuple(o.dims) if o.dims else None
     size = o.grid * o.grid * math.prod(run.sample_shape) * 4
     with allocation_guard(f"draw a {o.grid}x{o.grid} manifold", nbytes=size):
+        first = _condition(run, data, slice(0, 1))
         plane = latent.code_plane(
-            codes, o.grid, variational=run.is_variational, dims=dims
+            codes,
+            o.grid,
+            variational=run.is_variational,
+            dims=dims,
+            prior=latent.prior_moments(run, first),
         )
         c = _repeat(_condition(run, data, slice(0, 1)), len(plane.codes))
         images = display(run, latent.decode_tensor(run, plane.codes, c))
@@ -276,8 +281,9 @@ def traverse(run: Run, data: Dataset, o: PictureOptions) -> Figure:
     else:
         dims = latent.active_dims(codes, min(d, MAX_TRAVERSED))
     vae = run.is_variational
-    values = latent.traversal_values(codes, dims, o.steps, variational=vae)
     first = shown_examples(data, 1)[:1]
+    prior = latent.prior_moments(run, _condition(run, data, first))
+    values = latent.traversal_values(codes, dims, o.steps, variational=vae, prior=prior)
     base = codes[first[0]]
     rows = latent.traversal_codes(base, dims, values)
     c = _repeat(_condition(run, data, first), len(dims) * o.steps)
