@@ -185,12 +185,9 @@ def test_an_ill_conditioned_code_covariance_still_samples(good, tmp_path, capsys
 def test_a_failing_picture_costs_neither_the_run_nor_its_report(
     data, tmp_path, monkeypatch
 ):
-    import aekit.plots.kinds as kinds
-
     def broken(*args, **kwargs):
         raise np.linalg.LinAlgError("Matrix is not positive definite")
 
-    monkeypatch.setattr(kinds, "samples", broken)
     from aekit.plots.pictures import PICTURES, Picture
 
     monkeypatch.setitem(PICTURES, "samples", Picture(broken, "broken"))

@@ -258,3 +258,16 @@ def test_the_api_paths_of_a_conditional_run(label_run):
     assert paths.shape == (1797, 4, 8, 8) and np.isfinite(paths).all()
     sweep = aekit.traverse(label_run, "digits", dims=[0, 1], steps=5)
     assert sweep.shape == (2, 5, 8, 8) and np.isfinite(sweep).all()
+
+
+def test_a_run_conditioned_on_columns_draws_its_pictures(attribute_run, tmp_path):
+    from aekit.plots.samples import _first_distinct
+
+    rows = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 2.0], [1.0, 0.0], [3.0, 1.0]])
+    torch.testing.assert_close(_first_distinct(rows, 2), rows[[0, 2]])
+    run = str(attribute_run.path)
+    for kind in ("samples", "latent", "interpolate", "traverse", "reconstructions"):
+        out = tmp_path / f"{kind}.png"
+        assert main(["plot", run, kind, "--out", str(out)]) == 0, kind
+        assert out.stat().st_size > 0
+    assert main(["report", run, "--out", str(tmp_path / "report.html")]) == 0

@@ -23,7 +23,6 @@ from ..noise import Noise
 from ..run import Run
 from .curves import plot_history
 from .grids import (
-    plot_image_panels,
     plot_image_rows,
     plot_vector_rows,
     plot_vector_strips,
@@ -300,55 +299,6 @@ def traverse(run: Run, data: Dataset, o: PictureOptions) -> Figure:
         column_labels=[f"{v:+.1f}σ" for v in s],
         row_label="",
     )
-
-
-def samples(run: Run, data: Dataset, o: PictureOptions) -> Figure:
-    """New data from the run's own sampler (one row per class for a conditional
-    run); a plain autoencoder also shows N(0, I) and a Gaussian mixture beside its
-    fitted Gaussian, to show why the fit matters."""
-    caps = run.capabilities
-    title = f"{run_label(run)}\nnew data: codes drawn from each distribution, decoded"
-    if caps.conditional:
-        return _samples_by_class(run, o, title)
-    own = inference.draw_codes(run, o.samples, seed=o.seed)
-    if caps.sampler == "prior":
-        panels = {"the prior": own}
-    elif caps.sampler == "learned":
-        panels = {"the learned prior over codes": own}
-    else:
-        g = torch.Generator().manual_seed(o.seed)
-        fit = latent.subsample(o.fit or data, 5000, seed=o.seed)
-        codes = latent.encode_tensor(run, fit.x)
-        mixture = latent.fit_gaussian_mixture(codes, o.components, seed=o.seed)
-        panels = {
-            "N(0, I), as a VAE would": torch.randn(
-                o.samples, run.model.latent_dim, generator=g
-            ),
-            "a Gaussian fitted to the codes": own,
-            f"a {mixture.n_components}-component Gaussian mixture\n"
-            "fitted to the codes": latent.sample_mixture(mixture, o.samples),
-        }
-    decoded = [latent.decode_tensor(run, z) for z in panels.values()]
-    if len(run.sample_shape) == 3:
-        return plot_image_panels(
-            [display(run, x) for x in decoded], list(panels), title=title
-        )
-    if run.input_kind == "sequence":
-        return sequence_rows(run, decoded, list(panels), title=title)
-    return plot_vector_strips(decoded, list(panels), title=title, row_label="draw")
-
-
-def _samples_by_class(run: Run, o: PictureOptions, title: str) -> Figure:
-    n_classes = run.n_classes
-    per = max(1, min(o.samples // max(n_classes, 1), 10))
-    rows, names = [], []
-    for k in range(n_classes):
-        c = torch.full((per,), k, dtype=torch.long)
-        rows.append(inference.sample(run, per, seed=o.seed + k, c=c))
-        names.append(run.classes[k] if run.classes else str(k))
-    if len(run.sample_shape) == 3:
-        return plot_image_rows([display(run, x) for x in rows], names, title=title)
-    return plot_vector_strips(rows, names, title=title, row_label="draw")
 
 
 def history(run: Run, data: Any, o: PictureOptions) -> Figure:

@@ -19,7 +19,7 @@ from ..errors import AekitError
 from ..io import save_figure
 from ..options import COMPARED, PICTURE_KINDS
 from ..run import Run, as_run, run_data, run_splits
-from . import kinds
+from . import kinds, samples
 from .checkerboard import plot_checkerboard
 from .compose import compose
 from .curves import plot_smoothness
@@ -68,7 +68,7 @@ PICTURES: dict[str, Picture] = {
         "fixed at one example's code.",
     ),
     "samples": Picture(
-        kinds.samples,
+        samples.samples,
         "New data from the decoder: a VAE decodes draws from its prior; a plain "
         "autoencoder's codes follow no known distribution, so N(0, I) fails where a "
         "Gaussian or a Gaussian mixture fitted to its codes does better.",
