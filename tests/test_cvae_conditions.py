@@ -271,3 +271,17 @@ def test_a_run_conditioned_on_columns_draws_its_pictures(attribute_run, tmp_path
         assert main(["plot", run, kind, "--out", str(out)]) == 0, kind
         assert out.stat().st_size > 0
     assert main(["report", run, "--out", str(tmp_path / "report.html")]) == 0
+
+
+def test_decode_takes_the_condition(attribute_run, attribute_csv, tmp_path, capsys):
+    run, codes = str(attribute_run.path), tmp_path / "codes.npy"
+    assert main(["encode", run, str(attribute_csv), "--out", str(codes)]) == 0
+    out = {v: tmp_path / f"size{v}.npy" for v in (0, 1)}
+    for v, path in out.items():
+        argv = ["decode", run, str(codes), "--condition", f"size={v},tint=0"]
+        assert main([*argv, "--out", str(path)]) == 0
+    assert np.load(out[1]).mean() - np.load(out[0]).mean() > 1.0
+    bare = tmp_path / "bare.npy"
+    assert main(["decode", run, str(codes), "--out", str(bare)]) == 2
+    assert "say what to decode as, --condition" in capsys.readouterr().err
+    assert not bare.exists()

@@ -70,6 +70,14 @@ def register(subparsers: Any) -> None:
     p = add_command(subparsers, "decode", "decode codes (an .npy of shape (N, latent))")
     p.add_argument("run", type=Path, metavar="RUN")
     p.add_argument("codes", type=Path, metavar="CODES.npy")
+    p.add_argument(
+        "--label", type=int, metavar="K", help="conditional runs: decode as class K"
+    )
+    p.add_argument(
+        "--condition",
+        metavar="COL=V,...",
+        help="runs conditioned on CSV columns: decode under these column values",
+    )
     p.add_argument("--out", type=Path, required=True, metavar="DIR|FILE.npy|FILE.mid")
     p.set_defaults(func=decode)
 
@@ -164,15 +172,24 @@ def decode(args: argparse.Namespace) -> int:
     from .. import api
 
     kind = check_output(args.out, (".npy", ".csv", *MIDI, "dir"), "decoded data")
-    run = api.as_run(args.run)
-    codes = read_codes(args.codes)
-    if _music(run, kind):
-        from ..inference import check_codes
-        from ..inference import decode as decode_codes
+    from .. import inference
 
-        rolls = decode_codes(run, check_codes(run, codes))
-        return write_music(run, rolls, args.out)
-    return write_data(api.decode(run, codes), args.out, kind, run)
+    run = api.as_run(args.run)
+    z = inference.check_codes(run, read_codes(args.codes))
+    given = args.label is not None or args.condition is not None
+    if run.capabilities.conditional and not given:
+        how = "--condition COL=V,..." if run.condition_columns else "--label K"
+        raise AekitError(f"{run.path} is conditional: say what to decode as, {how}")
+    c = (
+        inference.sample_conditions(
+            run, len(z), label=args.label, values=args.condition
+        )
+        if given
+        else None
+    )
+    if _music(run, kind):
+        return write_music(run, inference.decode(run, z, c), args.out)
+    return write_data(api.decode(run, z, c=c), args.out, kind, run)
 
 
 def sample(args: argparse.Namespace) -> int:
