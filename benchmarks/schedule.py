@@ -46,13 +46,16 @@ def load(name: str, rows: int):
     return data.subset(index[:rows])
 
 
+def tag(data: str, model: str, epochs: int, schedule: str, seed: int) -> str:
+    return f"{Path(data).name}-{model}-{epochs}-{schedule}-s{seed}"
+
+
 def one(data, data_name, model, epochs, schedule, seed, args) -> dict:
-    tag = f"{Path(data_name).name}-{model}-{epochs}-{schedule}-s{seed}"
     started = time.perf_counter()
     run = api.train(
         data,
         model,
-        out=Path(args.out) / tag,
+        out=Path(args.out) / tag(data_name, model, epochs, schedule, seed),
         overwrite=True,
         epochs=epochs,
         schedule=schedule,
@@ -88,9 +91,24 @@ def one(data, data_name, model, epochs, schedule, seed, args) -> dict:
     return row
 
 
-def table(rows: list[dict]) -> str:
+def paired(out: Path, key: tuple, seeds: list[int]) -> str:
+    """NLL minus cosine's on the same validation images, +- its stderr: paired
+    within a seed (a seed's split), averaged over seeds."""
+    means, variances = [], []
+    for seed in seeds:
+        files = [out / tag(*key[:3], s, seed) / "nll.npy" for s in (key[3], "cosine")]
+        if not all(f.is_file() for f in files):
+            return ""
+        diff = np.load(files[0]) - np.load(files[1])
+        means.append(diff.mean())
+        variances.append(diff.var(ddof=1) / len(diff))
+    m, se = np.mean(means), np.sqrt(np.sum(variances)) / len(means)
+    return f"{m:+.2f} ± {se:.2f}"
+
+
+def table(rows: list[dict], out: Path) -> str:
     """One line per (data, model, epochs, schedule), means over seeds, with the
-    ratio of best validation loss to cosine's and NLL minus cosine's."""
+    ratio of best validation loss to cosine's and NLL minus cosine's (paired)."""
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         groups.setdefault(
@@ -112,7 +130,6 @@ def table(rows: list[dict]) -> str:
         best, final = mean(rs, "best_val"), mean(rs, "final_val")
         ratio = best / mean(ref, "best_val") if ref else None
         nll = mean(rs, "nll")
-        ref_nll = mean(ref, "nll") if ref else None
         fmt = "{:.5f}" if key[1] not in VAES else "{:.2f}"
         cells = [
             key[0],
@@ -124,7 +141,7 @@ def table(rows: list[dict]) -> str:
             fmt.format(final),
             f"{ratio:.3f}" if ratio is not None else "",
             f"{nll:.2f}" if nll is not None else "",
-            f"{nll - ref_nll:+.2f}" if nll is not None and ref_nll is not None else "",
+            paired(out, key, [r["seed"] for r in rs]) if nll is not None else "",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -149,7 +166,9 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     results = out / "rows.jsonl"
     if args.table_only:
-        print(table([json.loads(line) for line in results.read_text().splitlines()]))
+        print(
+            table([json.loads(line) for line in results.read_text().splitlines()], out)
+        )
         return
     models, epochs = args.models.split(","), [int(e) for e in args.epochs.split(",")]
     if args.quick:
@@ -172,7 +191,7 @@ def main() -> None:
                         print(json.dumps(row), flush=True)
                         with results.open("a") as f:
                             f.write(json.dumps(row) + "\n")
-    print(table([json.loads(line) for line in results.read_text().splitlines()]))
+    print(table([json.loads(line) for line in results.read_text().splitlines()], out))
 
 
 if __name__ == "__main__":
