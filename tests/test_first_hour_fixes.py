@@ -277,3 +277,37 @@ def test_a_sparsity_collapsed_run_is_flagged_and_a_normal_one_is_not():
         with torch.no_grad():
             dead[sparsity] = dead_code_units(model.encode(val.x))
     assert dead == {0.0: 0, 0.1: 8}
+
+
+def test_cosine_floor_starts_at_lr_and_ends_at_a_tenth_of_it():
+    from aekit.train_config import COSINE_FLOOR, TrainConfig
+
+    lr = _factors(epochs=10, schedule="cosine-floor")  # 100 steps
+    assert lr[0] == pytest.approx(1.0)
+    assert np.all(np.diff(lr) <= 0) and np.all(lr >= COSINE_FLOOR)
+    cosine = 0.5 * (1 + np.cos(np.pi * np.arange(100) / 100))
+    np.testing.assert_allclose(lr, COSINE_FLOOR + (1 - COSINE_FLOOR) * cosine)
+    assert lr[-1] == pytest.approx(COSINE_FLOOR, abs=1e-3)
+    # after a warm-up it peaks at lr, then falls to the floor
+    warm = _factors(epochs=10, schedule="cosine-floor", warmup_steps=20)
+    assert warm[0] < 0.1 and warm[20] == pytest.approx(1.0)
+    assert warm[-1] == pytest.approx(COSINE_FLOOR, abs=1e-3)
+    assert TrainConfig(schedule="cosine-floor").schedule == "cosine-floor"
+
+
+def test_cosine_floor_run_records_its_schedule_and_ends_at_the_floor(tmp_path):
+    from aekit import api
+
+    data = np.random.default_rng(0).random((64, 6)).astype("float32")
+    run = api.train(
+        data,
+        "mlp",
+        out=tmp_path / "run",
+        epochs=2,
+        schedule="cosine-floor",
+        lr=1e-2,
+        pictures=False,
+        report=False,
+    )
+    assert run.train_config.schedule == "cosine-floor"
+    assert run.history.rows[-1]["lr"] == pytest.approx(1e-3)

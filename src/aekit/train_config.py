@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from .errors import AekitError
 from .options import PRECISIONS, option
 
+SCHEDULES = ("cosine", "cosine-floor", "constant")
+# cosine-floor's last learning rate, a share of lr
+COSINE_FLOOR = 0.1
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -21,8 +25,9 @@ class TrainConfig:
     )
     schedule: str = option(
         "cosine",
-        "learning rate: cosine (to 0 over all steps) or constant",
-        choices=("cosine", "constant"),
+        "learning rate: cosine (to 0 over all steps), cosine-floor (cosine to a "
+        "tenth of lr) or constant",
+        choices=SCHEDULES,
     )
     warmup_steps: int = option(
         0,
@@ -64,8 +69,8 @@ class TrainConfig:
             (self.lr > 0, f"lr must be positive, got {self.lr}"),
             (self.weight_decay >= 0, "weight decay must be >= 0"),
             (
-                self.schedule in ("cosine", "constant"),
-                "schedule must be cosine or constant",
+                self.schedule in SCHEDULES,
+                "schedule must be cosine, cosine-floor or constant",
             ),
             (0 < self.val_fraction < 1, "validation fraction must be in (0, 1)"),
             (self.warmup_steps >= 0, "warmup steps must be >= 0"),

@@ -1,10 +1,11 @@
 """One training loop for every aekit model, on one process or many.
 
 Batches come from tensors held in memory or from a file read in chunks
-(aekit.batching), the optimiser is AdamW (fused) with a cosine or constant learning
-rate, validation drives early stopping, and every completed epoch leaves a checkpoint
-that `resume` continues exactly: each epoch's randomness is derived from (seed,
-epoch), so a resumed run draws the same batches and noise as one that never stopped.
+(aekit.batching), the optimiser is AdamW (fused) with a cosine, cosine-floor or
+constant learning rate, validation drives early stopping, and every completed epoch
+leaves a checkpoint that `resume` continues exactly: each epoch's randomness is
+derived from (seed, epoch), so a resumed run draws the same batches and noise as one
+that never stopped.
 Started by torchrun, the same loop runs under DistributedDataParallel: each rank
 takes its share of every batch, validation sums are added up over ranks, and rank 0
 alone writes.
@@ -40,7 +41,7 @@ from .io import write_csv
 from .models import is_conditional
 from .models.base import Model
 from .noise import Noise
-from .train_config import TrainConfig
+from .train_config import COSINE_FLOOR, TrainConfig
 from .validation import epoch_seed, evaluate_loss, mean_over_ranks
 
 log = logging.getLogger(__name__)
@@ -332,7 +333,8 @@ def make_scheduler(
     optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int
 ) -> torch.optim.lr_scheduler.LambdaLR:
     """A linear warm-up over `warmup_steps` (capped at a third of the run), then the
-    rate `schedule` names: constant, or cosine to 0 over the remaining steps."""
+    rate `schedule` names: constant, cosine to 0 over the remaining steps, or
+    cosine-floor: cosine from lr down to COSINE_FLOOR * lr."""
     total = max(1, config.epochs * steps_per_epoch)
     warmup = min(config.warmup_steps, total // 3)
     decay = max(1, total - warmup)
@@ -343,7 +345,10 @@ def make_scheduler(
         if config.schedule == "constant":
             return 1.0
         t = min(step - warmup, decay) / decay
-        return 0.5 * (1.0 + math.cos(math.pi * t))
+        cosine = 0.5 * (1.0 + math.cos(math.pi * t))
+        if config.schedule == "cosine-floor":
+            return COSINE_FLOOR + (1.0 - COSINE_FLOOR) * cosine
+        return cosine
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
