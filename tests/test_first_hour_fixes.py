@@ -160,7 +160,7 @@ def _factors(**config):
 def test_warmup_rises_linearly_then_follows_the_schedule():
     import math
 
-    lr = _factors(epochs=10, warmup_steps=20)  # 100 steps
+    lr = _factors(epochs=10, warmup_steps=20, schedule="cosine")  # 100 steps
     np.testing.assert_allclose(lr[:20], np.arange(1, 21) / 21)
     assert lr[20] == pytest.approx(1.0)  # the peak right after the warm-up
     assert np.all(np.diff(lr[20:]) <= 0) and lr[-1] < 1e-3  # cosine down to ~0
@@ -168,7 +168,7 @@ def test_warmup_rises_linearly_then_follows_the_schedule():
     constant = _factors(epochs=10, warmup_steps=20, schedule="constant")
     assert np.all(constant[20:] == 1.0) and constant[0] < 0.1
     # no warm-up: the cosine schedule of runs before warmup_steps existed
-    old = _factors(epochs=10, warmup_steps=0)
+    old = _factors(epochs=10, warmup_steps=0, schedule="cosine")
     np.testing.assert_allclose(old, 0.5 * (1 + np.cos(np.pi * np.arange(100) / 100)))
     # a warm-up longer than a short run is capped at a third of it
     short = _factors(epochs=3, warmup_steps=1000)

@@ -58,7 +58,8 @@ def test_fit_lowers_the_validation_loss_and_writes_history(tmp_path):
 
 def test_cosine_schedule_ends_near_zero_and_constant_stays():
     train, val = blobs()
-    cosine = fit(small(), train, val, TrainConfig(epochs=3, lr=1e-2, patience=0))
+    config = TrainConfig(epochs=3, lr=1e-2, patience=0, schedule="cosine")
+    cosine = fit(small(), train, val, config)
     assert cosine.rows[-1]["lr"] < 1e-6
     constant = fit(
         small(), train, val, TrainConfig(epochs=3, lr=1e-2, schedule="constant")

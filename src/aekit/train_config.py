@@ -23,8 +23,9 @@ class TrainConfig:
     weight_decay: float = option(
         1e-4, "AdamW weight decay (never on biases and scalars)", metavar="W"
     )
+    # cosine-floor: better than cosine in 14 of 16 measured cells (BENCHMARKS.md)
     schedule: str = option(
-        "cosine",
+        "cosine-floor",
         "learning rate: cosine (to 0 over all steps), cosine-floor (cosine to a "
         "tenth of lr) or constant",
         choices=SCHEDULES,
