@@ -285,3 +285,41 @@ def test_decode_takes_the_condition(attribute_run, attribute_csv, tmp_path, caps
     assert main(["decode", run, str(codes), "--out", str(bare)]) == 2
     assert "say what to decode as, --condition" in capsys.readouterr().err
     assert not bare.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "layers"),
+    [("cvae", {"hidden": (32, 16)}, 1), ("conv-cvae", {"channels": (4, 8)}, 2)],
+)
+def test_every_decoder_layer_sees_the_condition(name, body, layers):
+    def decoded(decoder_condition: str) -> tuple[torch.Tensor, torch.Tensor]:
+        torch.manual_seed(0)
+        model = build_model(
+            name,
+            (1, 8, 8),
+            latent_dim=2,
+            classes=3,
+            decoder_condition=decoder_condition,
+            **body,
+        )
+        model.eval()
+        with torch.no_grad():
+            model.from_code.weight[:, 2:] = 0  # no condition beside the code
+            z = torch.randn(1, 2)
+            return model.decode(z, torch.tensor([0])), model.decode(
+                z, torch.tensor([2])
+            )
+
+    assert not torch.allclose(*decoded("every"))  # the later layers still see c
+    torch.testing.assert_close(*decoded("input"))
+    model = build_model(name, (1, 8, 8), latent_dim=2, classes=3, **body)
+    assert len(model.condition_out) == layers  # the default: every hidden layer
+
+
+def test_runs_from_before_the_decoder_condition_load_as_they_trained(cvae_run):
+    from aekit.models import model_from_record
+
+    record = json.loads((cvae_run / "config.json").read_text())["model"]
+    del record["config"]["decoder_condition"]
+    model = model_from_record(record)
+    assert model.condition_out is None and model.config.decoder_condition == "input"

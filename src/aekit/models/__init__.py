@@ -20,7 +20,10 @@ IMAGE_TO_IMAGE: dict[str, ModelSpec] = {
 
 # fields added after runs were first written: absent from an older config.json,
 # they take the value that reproduces what that run trained (not today's default)
-ABSENT_MEANS: dict[str, Any] = {"norm": "none"}  # conv bodies had no norm
+ABSENT_MEANS: dict[str, Any] = {
+    "norm": "none",  # conv bodies had no norm
+    "decoder_condition": "input",  # a cVAE's decoder saw c beside the code only
+}
 
 
 def build_model(name: str, input_shape: tuple[int, ...], **options: Any) -> Any:

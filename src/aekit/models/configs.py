@@ -297,6 +297,13 @@ class CVAEConfig(VAEConfig):
         metavar="conditional|standard|mog:K|vamp:K",
     )
 
+    decoder_condition: str = option(
+        "every",
+        "where a conditional decoder sees the condition: every hidden layer, or "
+        "its input (beside the code) only",
+        choices=("every", "input"),
+    )
+
     @property
     def takes_condition(self) -> bool:
         return True

@@ -51,6 +51,13 @@ class CVAE(VAE):
         if first:
             self.condition_in = nn.Linear(self.condition_width(), first, bias=False)
             nn.init.xavier_uniform_(self.condition_in.weight)
+        # the condition's own term in every hidden layer of the decoder
+        self.condition_out: nn.ModuleList | None = None
+        if config.decoder_condition == "every":
+            width = self.condition_width()
+            self.condition_out = nn.ModuleList(
+                nn.Linear(width, w, bias=False) for w in self._decoder_widths()
+            )
         self.prior_net: nn.Linear | None = None
         if config.prior == "conditional":  # c -> (m_c, v_c), starting at N(0, I)
             self.prior_net = nn.Linear(self.condition_width(), 2 * config.latent_dim)
@@ -145,6 +152,38 @@ class CVAE(VAE):
         mu, logvar = self.to_posterior(torch.cat([h, cond.to(h.dtype)], 1)).chunk(2, 1)
         return mu, logvar.clamp(*LOGVAR_RANGE), switches
 
+    def decode_logits(
+        self, z: torch.Tensor, switches: Switches = None, c: Condition = None
+    ) -> torch.Tensor:
+        if self.condition_out is None:
+            return super().decode_logits(z, switches, c)
+        cond = self.condition_features(c, len(z))
+        h = self.from_code(torch.cat([z, cond.to(z.dtype)], 1))
+        extra = [layer(cond.to(h.dtype)) for layer in self.condition_out]
+        body = self.body
+        if not isinstance(body, ConvBody):  # act, Linear, act, ..., Linear
+            layers = _flat(body.decoder)
+            k = 0
+            for layer in layers:
+                h = layer(h)
+                if isinstance(layer, nn.Linear) and k < len(extra):
+                    h, k = h + extra[k], k + 1
+            return h.view(len(h), *body.input_shape)
+        x = body.act(h).view(len(h), *body.grid)  # as ConvBody.decode
+        for k, i in enumerate(reversed(range(len(body.up)))):
+            x = body.up[i](x, None if switches is None else switches[i])
+            x = body.act(x + extra[k][:, :, None, None])
+        x = body.head_out(x)
+        return x[:, :, : body.input_shape[1], : body.input_shape[2]]
+
+    def _decoder_widths(self) -> list[int]:
+        """Outputs of the decoder's hidden layers, in the order they run."""
+        if isinstance(self.body, ConvBody):
+            up = self.body.up
+            return [up[i].conv.out_channels for i in reversed(range(len(up)))]
+        linears = [m for m in _flat(self.body.decoder) if isinstance(m, nn.Linear)]
+        return [m.out_features for m in linears[:-1]]
+
     def _first_width(self) -> int:
         """Outputs of the encoder's first layer (0: a shallow MLP has none)."""
         if isinstance(self.body, ConvBody):
@@ -175,3 +214,10 @@ class CVAE(VAE):
             else:
                 x = F.max_pool2d(x, 2)
         return x.flatten(1), (switches if body.keep_switches else None)
+
+
+def _flat(module: nn.Module) -> list[nn.Module]:
+    """The layers of nested nn.Sequentials, in order."""
+    if not isinstance(module, nn.Sequential):
+        return [module]
+    return [layer for child in module for layer in _flat(child)]
