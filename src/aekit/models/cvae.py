@@ -23,6 +23,13 @@ rather than from N(0, I), where other classes' styles also lie: samples classifi
 as the asked digit rose from 79% to 90% (code 8, 20 epochs) and from 77% to 88%
 (code 16, 30 epochs), with a better ELBO. `standard`, `mog:K` and `vamp:K` keep one
 prior for every c.
+
+The decoder also sees the condition in every hidden layer by default
+(`decoder_condition="every"`: a linear term of c added to each hidden layer's
+output, as the encoder's first layer has), so later layers need not carry the class
+forward from the code: with the conditional prior, code 16 went from 87% to 94% of
+samples classified as the asked digit (mnist-5k, 30 epochs). `"input"` gives c to
+the decoder beside the code only, as runs from before the option did.
 """
 
 from __future__ import annotations
