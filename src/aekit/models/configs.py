@@ -43,6 +43,12 @@ def positive_int_tuple(values: Sequence[int], what: str, *, allow_empty: bool) -
     return values
 
 
+def check_choice(value: Any, allowed: Sequence[str], what: str) -> None:
+    """One line when a named option is none of its choices."""
+    if value not in allowed:
+        raise AekitError(f"unknown {what} {value!r}; choose from {', '.join(allowed)}")
+
+
 def check_numbers(config: Any) -> None:
     """Every number of a config is finite: NaN or inf options are bad input."""
     for f in dataclasses.fields(config):
@@ -74,18 +80,9 @@ def _check_body(config: Any) -> None:
         raise AekitError(f"latent_dim must be at least 1, got {config.latent_dim}")
     if config.body not in ("mlp", "conv"):
         raise AekitError(f"body must be 'mlp' or 'conv', got {config.body!r}")
-    if config.upsample not in UPSAMPLE_MODES:
-        raise AekitError(
-            f"unknown upsampling {config.upsample!r}; "
-            f"choose from {', '.join(UPSAMPLE_MODES)}"
-        )
-    if config.activation not in ACTIVATION_NAMES:
-        raise AekitError(
-            f"unknown activation {config.activation!r}; "
-            f"choose from {', '.join(ACTIVATION_NAMES)}"
-        )
-    if config.output not in OUTPUTS:
-        raise AekitError(f"output must be one of {OUTPUTS}, got {config.output!r}")
+    check_choice(config.upsample, UPSAMPLE_MODES, "upsampling")
+    check_choice(config.activation, ACTIVATION_NAMES, "activation")
+    check_choice(config.output, OUTPUTS, "output")
 
 
 def check_recon_loss(config: Any) -> None:

@@ -16,6 +16,7 @@ from .configs import (
     ACTIVATION_NAMES,
     OUTPUTS,
     VAEConfig,
+    check_choice,
     check_numbers,
     positive_int_tuple,
 )
@@ -87,10 +88,8 @@ class VQVAEConfig:
             raise AekitError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if self.dead_after < 0:
             raise AekitError(f"dead_after must be >= 0, got {self.dead_after}")
-        if self.activation not in ACTIVATION_NAMES:
-            raise AekitError(f"unknown activation {self.activation!r}")
-        if self.output not in OUTPUTS:
-            raise AekitError(f"output must be one of {OUTPUTS}, got {self.output!r}")
+        check_choice(self.activation, ACTIVATION_NAMES, "activation")
+        check_choice(self.output, OUTPUTS, "output")
 
 
 # how a VQ-VAE run's PixelCNN prior is trained (aekit.learned_prior, `fit-prior`)

@@ -13,6 +13,7 @@ from .configs import (
     OUTPUTS,
     PIXEL_LOSSES,
     UPSAMPLE_MODES,
+    check_choice,
     check_numbers,
     positive_int_tuple,
 )
@@ -45,11 +46,7 @@ class UNetConfig:
     )
 
     def __post_init__(self) -> None:
-        if self.upsample not in UPSAMPLE_MODES:
-            raise AekitError(
-                f"unknown upsampling {self.upsample!r}; "
-                f"choose from {', '.join(UPSAMPLE_MODES)}"
-            )
+        check_choice(self.upsample, UPSAMPLE_MODES, "upsampling")
         check_pixel_config(self)
 
 
@@ -91,13 +88,8 @@ def check_pixel_config(config: Any) -> None:
     for name in ("in_channels", "out_channels"):
         if int(getattr(config, name)) < 1:
             raise AekitError(f"{name} must be at least 1, got {getattr(config, name)}")
-    if config.activation not in ACTIVATION_NAMES:
-        raise AekitError(
-            f"unknown activation {config.activation!r}; "
-            f"choose from {', '.join(ACTIVATION_NAMES)}"
-        )
-    if config.output not in OUTPUTS:
-        raise AekitError(f"output must be one of {OUTPUTS}, got {config.output!r}")
+    check_choice(config.activation, ACTIVATION_NAMES, "activation")
+    check_choice(config.output, OUTPUTS, "output")
     if config.loss not in PIXEL_LOSSES:
         raise AekitError(f"loss must be one of {PIXEL_LOSSES}, got {config.loss!r}")
     if config.loss == "cross-entropy" and config.out_channels < 2:

@@ -16,6 +16,7 @@ from ..options import option
 from .configs import (
     ACTIVATION_NAMES,
     OUTPUTS,
+    check_choice,
     check_numbers,
     check_recon_loss,
     check_variational,
@@ -38,23 +39,14 @@ def check_sequence(config: Any) -> None:
     object.__setattr__(config, "input_shape", shape)
     if not isinstance(config.latent_dim, int) or config.latent_dim < 1:
         raise AekitError(f"latent_dim must be at least 1, got {config.latent_dim}")
-    if config.output not in OUTPUTS:
-        raise AekitError(f"output must be one of {OUTPUTS}, got {config.output!r}")
+    check_choice(config.output, OUTPUTS, "output")
     if hasattr(config, "channels"):
         channels = positive_int_tuple(config.channels, "channels", allow_empty=False)
         object.__setattr__(config, "channels", channels)
         if config.kernel_size < 1 or config.kernel_size % 2 == 0:
             raise AekitError(f"kernel_size must be odd, got {config.kernel_size}")
-        if config.upsample not in UPSAMPLE_1D:
-            raise AekitError(
-                f"unknown upsampling {config.upsample!r}; "
-                f"choose from {', '.join(UPSAMPLE_1D)}"
-            )
-        if config.activation not in ACTIVATION_NAMES:
-            raise AekitError(
-                f"unknown activation {config.activation!r}; "
-                f"choose from {', '.join(ACTIVATION_NAMES)}"
-            )
+        check_choice(config.upsample, UPSAMPLE_1D, "upsampling")
+        check_choice(config.activation, ACTIVATION_NAMES, "activation")
     elif config.hidden_size < 1 or config.num_layers < 1:
         raise AekitError("hidden_size and num_layers must be at least 1")
     if hasattr(config, "recon_loss"):
