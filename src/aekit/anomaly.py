@@ -21,7 +21,7 @@ from .data.csvfile import is_number
 from .errors import AekitError
 from .inference import BATCH, batched
 from .metrics import auprc, auroc
-from .run import as_run, load_inputs, run_splits
+from .run import Run, as_run, load_inputs, run_splits
 
 THRESHOLDS = ("percentile", "max", "sigma")
 
@@ -63,6 +63,17 @@ def threshold(
     )
 
 
+def training_threshold(
+    run: Run, *, method: str, contamination: float, sigmas: float
+) -> tuple[float, int]:
+    """The threshold `method` sets on the errors of the run's training split, and
+    how many training inputs it was set on."""
+    train, _ = run_splits(run)
+    errors = reconstruction_errors(run.model, train.x)
+    limit = threshold(errors, method=method, contamination=contamination, sigmas=sigmas)
+    return limit, len(train)
+
+
 def detect(
     run: Any,
     inputs: Any,
@@ -74,12 +85,8 @@ def detect(
     """Score `inputs` with a run and flag those above a threshold set on the run's
     training split: {"scores", "anomaly" (bool array), "threshold", ...}."""
     run = as_run(run)
-    train, _ = run_splits(run)
-    limit = threshold(
-        reconstruction_errors(run.model, train.x),
-        method=method,
-        contamination=contamination,
-        sigmas=sigmas,
+    limit, n_train = training_threshold(
+        run, method=method, contamination=contamination, sigmas=sigmas
     )
     scores = reconstruction_errors(run.model, load_inputs(run, inputs).x)
     return {
@@ -87,7 +94,7 @@ def detect(
         "anomaly": scores > limit,
         "threshold": limit,
         "method": method,
-        "n_train": len(train),
+        "n_train": n_train,
     }
 
 

@@ -20,11 +20,11 @@ import numpy as np
 import torch
 
 from . import inference
-from .anomaly import reconstruction_errors, threshold
+from .anomaly import training_threshold
 from .data import Dataset
 from .errors import AekitError
 from .metrics import auprc, auroc
-from .run import Run, as_run, load_inputs, run_splits
+from .run import Run, as_run, load_inputs
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -70,12 +70,8 @@ def detect_series(
     data = load_inputs(run, inputs)
     if data.series is None:
         raise AekitError(f"{data.name}: not a series cut into windows")
-    train, _ = run_splits(run)
-    limit = threshold(
-        reconstruction_errors(run.model, train.x),
-        method=method,
-        contamination=contamination,
-        sigmas=sigmas,
+    limit, n_train = training_threshold(
+        run, method=method, contamination=contamination, sigmas=sigmas
     )
     errors, x_hat = window_errors(run, data.x)
     info = data.series
@@ -91,7 +87,7 @@ def detect_series(
         "anomaly": flags,
         "threshold": limit,
         "method": method,
-        "n_train": len(train),
+        "n_train": n_train,
         "series": _source_series(run, info.to_series(data.x)),
         "reconstructions": _source_series(run, info.to_series(x_hat)),
         "names": [p.name for p in info.parts],
