@@ -91,27 +91,9 @@ def test_n2d(digits_run, tmp_path):
 def test_dec_stores_a_new_run_that_info_reads(digits_run, tmp_path, capsys):
     out, dec = tmp_path / "dec.csv", tmp_path / "dec-run"
     before = (digits_run / "model.safetensors").read_bytes()
-    assert (
-        main(
-            [
-                "cluster",
-                str(digits_run),
-                "--k",
-                "10",
-                "--method",
-                "dec",
-                "--epochs",
-                "1",
-                "--gamma",
-                "0.1",
-                "--dec-out",
-                str(dec),
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    argv = ["cluster", str(digits_run), "--k", "10", "--method", "dec"]
+    argv += ["--epochs", "1", "--dec-out", str(dec), "--out", str(out)]
+    assert main([*argv, "--gamma", "0.1"]) == 0
     assert len(rows(out)) == 1797
     assert (digits_run / "model.safetensors").read_bytes() == before  # untouched
     record = json.loads((dec / "config.json").read_text())
@@ -126,25 +108,7 @@ def test_dec_stores_a_new_run_that_info_reads(digits_run, tmp_path, capsys):
     codes = tmp_path / "codes.npy"
     assert main(["encode", str(dec), "digits", "--out", str(codes)]) == 0
     # a second time refuses to overwrite the new run without --force
-    assert (
-        main(
-            [
-                "cluster",
-                str(digits_run),
-                "--k",
-                "10",
-                "--method",
-                "dec",
-                "--epochs",
-                "1",
-                "--dec-out",
-                str(dec),
-                "--out",
-                str(out),
-            ]
-        )
-        == 2
-    )
+    assert main(argv) == 2
 
 
 @pytest.mark.parametrize("k", ["1", "0", "5000"])
