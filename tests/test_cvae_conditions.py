@@ -323,3 +323,12 @@ def test_runs_from_before_the_decoder_condition_load_as_they_trained(cvae_run):
     del record["config"]["decoder_condition"]
     model = model_from_record(record)
     assert model.condition_out is None and model.config.decoder_condition == "input"
+
+
+def test_detect_scores_each_input_under_its_own_label(label_run):
+    result = aekit.detect(label_run, "digits")
+    data = aekit.api.load_inputs(label_run, "digits")
+    with torch.no_grad():
+        own = (label_run.model(data.x, data.y) - data.x).pow(2).flatten(1).mean(1)
+    np.testing.assert_allclose(result["scores"], own.double().numpy(), rtol=1e-5)
+    assert result["anomaly"].shape == (1797,)

@@ -19,7 +19,7 @@ import torch
 
 from .data.csvfile import is_number
 from .errors import AekitError
-from .inference import BATCH, batched
+from .inference import BATCH, batched, data_conditions
 from .metrics import auprc, auroc
 from .run import Run, as_run, load_inputs, run_splits
 
@@ -27,14 +27,19 @@ THRESHOLDS = ("percentile", "max", "sigma")
 
 
 def reconstruction_errors(
-    model: Any, x: torch.Tensor, *, batch_size: int = BATCH
+    model: Any,
+    x: torch.Tensor,
+    c: torch.Tensor | None = None,
+    *,
+    batch_size: int = BATCH,
 ) -> np.ndarray:
-    """Mean squared reconstruction error of each example (N,), in model units."""
+    """Mean squared reconstruction error of each example (N,), in model units; a
+    conditional model reconstructs each under its condition c."""
 
-    def errors(xb: torch.Tensor) -> torch.Tensor:
-        return (model(xb) - xb).double().pow(2).flatten(1).mean(1)
+    def errors(xb: torch.Tensor, *cb: torch.Tensor) -> torch.Tensor:
+        return (model(xb, *cb) - xb).double().pow(2).flatten(1).mean(1)
 
-    return batched(errors, x, batch_size=batch_size).cpu().numpy()
+    return batched(errors, x, c, batch_size=batch_size).cpu().numpy()
 
 
 def threshold(
@@ -69,7 +74,7 @@ def training_threshold(
     """The threshold `method` sets on the errors of the run's training split, and
     how many training inputs it was set on."""
     train, _ = run_splits(run)
-    errors = reconstruction_errors(run.model, train.x)
+    errors = reconstruction_errors(run.model, train.x, data_conditions(run, train))
     limit = threshold(errors, method=method, contamination=contamination, sigmas=sigmas)
     return limit, len(train)
 
@@ -88,7 +93,8 @@ def detect(
     limit, n_train = training_threshold(
         run, method=method, contamination=contamination, sigmas=sigmas
     )
-    scores = reconstruction_errors(run.model, load_inputs(run, inputs).x)
+    data = load_inputs(run, inputs)
+    scores = reconstruction_errors(run.model, data.x, data_conditions(run, data))
     return {
         "scores": scores,
         "anomaly": scores > limit,

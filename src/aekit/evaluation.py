@@ -25,7 +25,7 @@ from . import anomaly, compression, likelihood, metrics, probes
 from .data import Dataset
 from .disentanglement import factors_of, mutual_information_gap
 from .errors import AekitError
-from .inference import BATCH
+from .inference import BATCH, data_conditions
 from .noise import Noise
 from .run import Run, run_splits  # noqa: F401  (aekit.evaluation.run_splits)
 from .series_anomaly import step_ranking
@@ -158,9 +158,9 @@ class Stream:
             Noise.parse(run.train_config.noise) if run.train_config.noise else None
         )
         self.generator = torch.Generator().manual_seed(seed)
-        self.c = _conditions(run, test)
+        self.c = data_conditions(run, test)
         self.train_codes = (
-            _encode(self.model, train.x, _conditions(run, train)) if train else None
+            _encode(self.model, train.x, data_conditions(run, train)) if train else None
         )
         self.codec = None
         if compress:
@@ -342,16 +342,3 @@ def _encode(model: Any, x: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor
     from .inference import batched
 
     return batched(model.encode, x, c)
-
-
-def _conditions(run: Run, data: Dataset) -> torch.Tensor | None:
-    """What a conditional run's model is given for each input of `data` (its
-    attribute columns, else its labels); None for other runs."""
-    if not run.capabilities.conditional:
-        return None
-    if data.condition is None:
-        raise AekitError(
-            f"{run.path} is conditional: the evaluation data needs its labels "
-            "(or the run's attribute columns) to give each input its condition"
-        )
-    return data.condition

@@ -205,6 +205,19 @@ def class_conditions(run: Run, label: int | None, n: int) -> torch.Tensor | None
     return torch.full((n,), int(label), dtype=torch.long)
 
 
+def data_conditions(run: Run, data: Any) -> torch.Tensor | None:
+    """What a conditional run's model is given for each input of a Dataset (its
+    condition columns, else its labels); None for other runs."""
+    if not run.capabilities.conditional:
+        return None
+    if data.condition is None:
+        raise AekitError(
+            f"{run.path} is conditional: {data.name} needs its labels (or the run's "
+            "condition columns) to give each input its condition"
+        )
+    return data.condition
+
+
 def _condition(
     run: Run, c: torch.Tensor | None, n: int, *, sampling: bool = False
 ) -> torch.Tensor | None:

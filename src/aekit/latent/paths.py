@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ..errors import AekitError
+from ..inference import data_conditions
 from ..run import CODE_STATS, Run, as_run, load_inputs, read_code_stats
 from .codes import decode_tensor, encode_tensor
 from .planes import check_dim_list
@@ -104,7 +105,7 @@ def interpolate(
     if steps < 2:
         raise AekitError(f"an interpolation needs at least 2 steps, got {steps}")
     da, db = load_inputs(run, a), load_inputs(run, b)
-    ca, cb = _conditions(run, da), _conditions(run, db)
+    ca, cb = data_conditions(run, da), data_conditions(run, db)
     za, zb = encode_tensor(run, da.x, ca), encode_tensor(run, db.x, cb)
     if len(za) != len(zb):
         raise AekitError(f"{len(za)} start input(s) but {len(zb)} end input(s)")
@@ -146,9 +147,9 @@ def traverse(
     run = as_run(run)
     data = load_inputs(run, inputs)
     pool = data if codes_of is None else load_inputs(run, codes_of)
-    codes = encode_tensor(run, pool.x, _conditions(run, pool))
+    codes = encode_tensor(run, pool.x, data_conditions(run, pool))
     dims = check_dim_list(dims, run.model.latent_dim)
-    c = _conditions(run, data)
+    c = data_conditions(run, data)
     c = None if c is None else c[:1]
     values = traversal_values(
         codes,
@@ -171,14 +172,3 @@ def prior_moments(
     if not run.is_variational:
         return None
     return run.model.prior_moments(None if c is None else c[0])
-
-
-def _conditions(run: Run, data: Any) -> torch.Tensor | None:
-    """Each input's condition for a conditional run (its columns, else its label)."""
-    if not run.capabilities.conditional:
-        return None
-    if data.condition is None:
-        raise AekitError(
-            f"{run.path} is conditional: give inputs with labels (or its columns)"
-        )
-    return data.condition
