@@ -107,7 +107,7 @@ def prototypes(clusters: RunClusters) -> torch.Tensor:
 
 
 def _codes(run: Run, data: Dataset) -> np.ndarray:
-    c = data.condition if run.capabilities.conditional else None
+    c = inference.data_conditions(run, data)
     return inference.encode(run, data.x, c).numpy().astype(np.float64)
 
 

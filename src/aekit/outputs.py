@@ -34,8 +34,8 @@ def write_outputs(
     `pictures` is False; report.html (embedding the pictures, drawn for it alone when
     `pictures` is False) unless `report` is False. A picture that fails is logged
     and skipped: it never costs the trained run, its metrics or its report."""
-    x_hat = inference.reconstruct(run, val.x, _condition(run, val))
-    codes = inference.encode(run, train.x, _condition(run, train))
+    x_hat = inference.reconstruct(run, val.x, inference.data_conditions(run, val))
+    codes = inference.encode(run, train.x, inference.data_conditions(run, train))
     written = {
         "metrics": write_json(
             run.path / "metrics.json", run_metrics(run, train, val, x_hat, history)
@@ -74,7 +74,7 @@ def run_metrics(
     metrics[f"pca{run.model.latent_dim}_val_mse"] = pca
     metrics["mse_ratio_to_pca"] = metrics["val_mse"] / pca if pca > 0 else None
     if run.capabilities.codes == "discrete":  # a VQ-VAE's code indices
-        codes = inference.encode(run, val.x, _condition(run, val))
+        codes = inference.encode(run, val.x, inference.data_conditions(run, val))
         metrics["codebook"] = codebook_usage(codes, run.model.config.codebook_size)
     return metrics
 
@@ -92,10 +92,6 @@ def codebook_usage(codes: torch.Tensor, size: int) -> dict[str, Any]:
         "dead": size - used,
         "perplexity": float(perplexity(index, size)),
     }
-
-
-def _condition(run: Run, data: Dataset) -> torch.Tensor | None:
-    return data.condition if run.capabilities.conditional else None
 
 
 # -- at the end of training -----------------------------------------------------------

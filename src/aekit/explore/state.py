@@ -20,7 +20,7 @@ import torch
 
 from ..data import Dataset
 from ..errors import AekitError
-from ..inference import batched
+from ..inference import batched, data_conditions
 from ..run import Run, as_run, run_data
 
 MAX_POINTS = 5000  # points on the map by default; a seeded subset of larger data
@@ -76,11 +76,7 @@ class Explorer:
         # a conditional run encodes each point under its own label and decodes
         # under the class the page selects (default the first)
         self.conditional = run.capabilities.conditional
-        self.conditions = data.condition if self.conditional else None
-        if self.conditional and self.conditions is None:
-            raise AekitError(
-                f"{run.path} is conditional; explore it on data with labels"
-            )
+        self.conditions = data_conditions(run, data)
         codes = self._call(self.model.encode, data.x, self.conditions)
         self.codes = codes.numpy().astype(np.float64)
         self.plane = Plane.fit(self.codes)

@@ -159,7 +159,7 @@ def _repeat(c: torch.Tensor | None, n: int) -> torch.Tensor | None:
 
 
 def _condition(run: Run, data: Dataset, pick: Any = slice(None)) -> Any:
-    c = data.condition if run.capabilities.conditional else None
+    c = inference.data_conditions(run, data)
     return None if c is None else c[pick]
 
 
