@@ -169,11 +169,9 @@ def encode(args: argparse.Namespace) -> int:
 
 
 def decode(args: argparse.Namespace) -> int:
-    from .. import api
+    from .. import api, inference
 
     kind = check_output(args.out, (".npy", ".csv", *MIDI, "dir"), "decoded data")
-    from .. import inference
-
     run = api.as_run(args.run)
     z = inference.check_codes(run, read_codes(args.codes))
     given = args.label is not None or args.condition is not None
@@ -187,9 +185,10 @@ def decode(args: argparse.Namespace) -> int:
         if given
         else None
     )
+    x = inference.decode(run, z, c)
     if _music(run, kind):
-        return write_music(run, inference.decode(run, z, c), args.out)
-    return write_data(api.decode(run, z, c=c), args.out, kind, run)
+        return write_music(run, x, args.out)
+    return write_data(run.scaling.to_source(x), args.out, kind, run)
 
 
 def sample(args: argparse.Namespace) -> int:
