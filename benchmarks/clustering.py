@@ -29,11 +29,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from aekit.clustering import cluster_codes, cluster_scores
-from aekit.clustering_dec import dec_fine_tune
+from aekit.analysis.clustering import cluster_codes, cluster_scores
+from aekit.analysis.clustering_dec import dec_fine_tune
 from aekit.data import load_dataset
 from aekit.models import build_model
-from aekit.trainer import TrainConfig, fit
+from aekit.training.loop import TrainConfig, fit
 
 HERE = Path(__file__).resolve()
 FASHION = next(  # ../shared beside the checkout, or beside the worktrees' folder

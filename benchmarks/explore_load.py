@@ -37,7 +37,7 @@ import httpx
 import numpy as np
 
 import aekit
-from aekit.explore.server import MAX_BUSY
+from aekit.interfaces.explore.server import MAX_BUSY
 from speedlib import machine_header, table
 
 

@@ -6,9 +6,10 @@
     python benchmarks/first_minutes.py --models conv --set norm=none
 
 Trains each model as `aekit train DATA --model M --epochs N` does (build_model with
-the CLI's defaults, the seeded split, TrainConfig's defaults, aekit.trainer.fit) and
-prints the validation MSE beside PCA's with the same code size, and the seconds the
-run took. `--set key=value` overrides a model or training option, to measure one
+the CLI's defaults, the seeded split, TrainConfig's defaults,
+aekit.training.loop.fit) and prints the validation MSE beside PCA's with the same code
+size, and the seconds the run took. `--set key=value` overrides a model or training
+option, to measure one
 change at a time. Bar: the conv autoencoder with a 16-d code at 5 epochs on mnist-5k
 reaches at most 0.8x PCA-16's MSE.
 """
@@ -23,10 +24,10 @@ import time
 
 import torch
 
+from aekit.analysis.metrics import pca_reconstruction_mse
 from aekit.data import load_dataset
-from aekit.metrics import pca_reconstruction_mse
 from aekit.models import MODELS, build_model
-from aekit.trainer import TrainConfig, fit
+from aekit.training.loop import TrainConfig, fit
 from speedlib import machine_header, mse_loss, table
 
 TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
@@ -46,7 +47,7 @@ def run_one(name, train, val, epochs, latent_dim, overrides, seed=0):
     model_fields = {f.name for f in dataclasses.fields(MODELS[name].config)}
     model_opts = {k: v for k, v in overrides.items() if k in model_fields}
     config = TrainConfig(epochs=epochs, seed=seed, **train_opts)
-    torch.manual_seed(config.seed)  # as aekit.api._seeded
+    torch.manual_seed(config.seed)  # as aekit.interfaces.api._seeded
     model = build_model(
         name,
         train.sample_shape,

@@ -7,7 +7,7 @@
 A seeded subset of `--rows` images is cut into test (1,000) and train (the rest;
 aekit keeps 10% of it for validation, pythae trains on all of it). Figures, all on
 the test images: reconstruction MSE; the sample-quality number of
-aekit.sample_quality (the Fréchet distance between 1,000 samples and the test
+aekit.analysis.sample_quality (the Fréchet distance between 1,000 samples and the test
 images in the features of one classifier trained on the train images, the same
 classifier for every model; "floor" is the train images' own distance); codebook
 usage (codes used of K, perplexity) for VQ models; train seconds (the prior's
@@ -30,10 +30,11 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from aekit import api, inference  # noqa: E402
+from aekit import inference  # noqa: E402
+from aekit.analysis.sample_quality import frechet_distance, train_classifier  # noqa: E402
 from aekit.data import Dataset, load_dataset  # noqa: E402
+from aekit.interfaces import api  # noqa: E402
 from aekit.models.vqvae import perplexity  # noqa: E402
-from aekit.sample_quality import frechet_distance, train_classifier  # noqa: E402
 
 N_TEST = 1000
 N_SAMPLES = 1000
@@ -74,7 +75,7 @@ def run_aekit(model, train, test, args, classifier) -> dict:
         options = {"codebook_size": args.codebook_size, "code_dim": args.latent_dim}
     if model == "vae-gan":
         options |= {"hidden": (512, 256)}
-    from aekit import learned_prior
+    from aekit.tasks import learned_prior
 
     learned_prior.PRIOR_EPOCHS = args.prior_epochs
     started = time.perf_counter()

@@ -8,9 +8,9 @@ Reads one JSON request on stdin: {"model": "vae"|"iwae"|"vamp"|"betatcvae",
 decoder (as in pythae_generative.py), trained with pythae's objective ("bce":
 Bernoulli on [0, 1] pixels) and its trainer. Writes recon.npy (the decoded
 posterior means of the test images), samples.npy (pythae's own sampler: normal,
-or VAMPSampler), nll.npy (per example) and result.json (seconds; the NLL of
-aekit.likelihood with this model's encoder, decoder and prior; the MSE of pythae's
-own reconstruct(), which decodes a sampled code).
+or VAMPSampler), nll.npy (per example) and result.json (seconds; the NLL
+of aekit.analysis.likelihood with this model's encoder, decoder and prior; the MSE of
+pythae's own reconstruct(), which decodes a sampled code).
 """
 
 from __future__ import annotations
@@ -43,13 +43,13 @@ from pythae.models import (  # noqa: E402
 from pythae.samplers import NormalSampler, VAMPSampler  # noqa: E402
 from pythae.trainers import BaseTrainer, BaseTrainerConfig  # noqa: E402
 
-from aekit.likelihood import LOG_2PI, importance_weighted_nll  # noqa: E402
+from aekit.analysis.likelihood import LOG_2PI, importance_weighted_nll  # noqa: E402
 from aekit.models import build_model  # noqa: E402
 from pythae_generative import Decoder, Encoder  # noqa: E402
 
 
 class Scored:
-    """A trained pythae model seen through aekit.likelihood's interface.
+    """A trained pythae model seen through aekit.analysis.likelihood's interface.
 
     The wrapped decoder returns sigmoid(net.decode_logits(z)), so the logits are
     read from the aekit network itself: no inverse sigmoid (and no clamp) needed.

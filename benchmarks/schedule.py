@@ -8,7 +8,7 @@ Every run is aekit's defaults (AdamW lr 2e-3, batch 64, 10% seeded validation)
 with latent 16, patience 0 (every run goes its full length, so a schedule's end is
 always reached) and one torch thread. Recorded per run: the best and the final
 validation loss of the history (MSE for mlp/conv, negative ELBO in nats for the
-VAEs) and, for the VAEs, aekit.likelihood.importance_weighted_nll (k=200 on the
+VAEs) and, for the VAEs, aekit.analysis.likelihood.importance_weighted_nll (k=200 on the
 first 300 validation examples, seed 0) of the best-epoch weights. Rows are appended
 to <out>/rows.jsonl as they finish; a table of ratios to cosine is printed at the end.
 """
@@ -27,9 +27,9 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from aekit import api  # noqa: E402
+from aekit.analysis.likelihood import importance_weighted_nll  # noqa: E402
 from aekit.data import load_dataset  # noqa: E402
-from aekit.likelihood import importance_weighted_nll  # noqa: E402
+from aekit.interfaces import api  # noqa: E402
 from aekit.run.data import run_data  # noqa: E402
 
 FASHION = "/work/shared/data/fashion-mnist"

@@ -34,10 +34,10 @@ import numpy as np
 import torch
 
 import aekit
+from aekit.analysis.metrics import auroc
+from aekit.analysis.series_anomaly import window_errors
 from aekit.data.series import window_scores_to_steps
-from aekit.metrics import auroc
 from aekit.run import load_inputs, run_data
-from aekit.series_anomaly import window_errors
 
 SERIES = {"sunspots": 16, "elnino": 24, "co2": 52, "nile": 8}  # name -> window
 AEKIT = {  # name -> (registry model, options)

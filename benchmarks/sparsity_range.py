@@ -6,7 +6,7 @@
 Trains the default MLP autoencoder (16-d code) on mnist-5k at each L1 weight, as
 `aekit train mnist-5k --sparsity S` does, and prints the validation MSE beside
 PCA-16's, the share of near-zero code values, and the dead code units
-(aekit.diagnostics.dead_code_units).
+(aekit.analysis.diagnostics.dead_code_units).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import sys
 import numpy as np
 import torch
 
+from aekit.analysis.diagnostics import code_unit_spread, dead_code_units
+from aekit.analysis.metrics import pca_reconstruction_mse
 from aekit.data import load_dataset
-from aekit.diagnostics import code_unit_spread, dead_code_units
-from aekit.metrics import pca_reconstruction_mse
 from aekit.models import build_model
-from aekit.trainer import TrainConfig, fit
+from aekit.training.loop import TrainConfig, fit
 from speedlib import machine_header, mse_loss, table
 
 

@@ -15,8 +15,8 @@ import torch.nn.functional as F
 
 import aekit
 from aekit.data import Dataset
-from aekit.hardware import bf16_accelerated, prefers_channels_last
-from aekit.trainer import TrainConfig, fit
+from aekit.training.hardware import bf16_accelerated, prefers_channels_last
+from aekit.training.loop import TrainConfig, fit
 from zoo import SHAPE, make_model
 
 

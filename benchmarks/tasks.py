@@ -85,8 +85,8 @@ def colorization(out: Path, epochs: int, per_image: int) -> list[str]:
 def colour_table(run) -> list[str]:
     """Whole-photo scores: each test photo, their mean, and the validation photo."""
     from aekit.data.demo import TEST_PHOTOS, TRAIN_PHOTOS, photo
+    from aekit.data.pair_sources import split_images
     from aekit.data.paired import ImagePairs
-    from aekit.tasks.sources import split_images
 
     def scores(names: list[str]) -> dict:
         return evaluate_task(run, ImagePairs([photo(n) for n in names], names, "x"))

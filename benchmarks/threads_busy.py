@@ -29,9 +29,9 @@ def spin(stop) -> None:
 
 def train_seconds(threads: int | str, steps: int) -> float:
     from aekit.data import load_dataset
-    from aekit.hardware import set_threads
     from aekit.models import build_model
-    from aekit.trainer import TrainConfig, fit
+    from aekit.training.hardware import set_threads
+    from aekit.training.loop import TrainConfig, fit
 
     set_threads(threads)
     data = load_dataset("mnist-5k").subset(slice(0, steps * 64))

@@ -16,8 +16,9 @@ pythae runs in its own environment, made once with
     python3 -m venv /tmp/pythae-venv
     /tmp/pythae-venv/bin/pip install torch==2.13.0 pythae==0.1.2
 (or --pythae PATH / $PYTHAE_PYTHON); without it its columns read nan and say why.
-aekit's fit() lets malloc keep freed memory (aekit.hardware.keep_freed_memory); this
-script does that at the start, so the textbook loop has it too, pythae does not.
+aekit's fit() lets malloc keep freed memory
+(aekit.training.hardware.keep_freed_memory); this script does that at the start, so the
+textbook loop has it too, pythae does not.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import numpy as np
 import torch
 
 from aekit.data import load_dataset
-from aekit.hardware import keep_freed_memory, resolve_precision
+from aekit.training.hardware import keep_freed_memory, resolve_precision
 from speedlib import (
     aekit_epoch_seconds,
     best_of,

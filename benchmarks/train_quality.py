@@ -6,7 +6,7 @@
 For each model: training samples/s at float32 and bf16 and the validation MSE (in
 float32, model units) next to PCA's with the same code size, on mnist-5k; on the
 60,000 Fashion-MNIST images (--fashion, when present) at aekit's default precision.
-The bf16 / float32 ratio of the validation loss is what aekit.hardware's "auto"
+The bf16 / float32 ratio of the validation loss is what aekit.training.hardware's "auto"
 rests on (within 2%). In the same run, aekit's loop and a textbook loop (DataLoader
 over a TensorDataset) train the same model on the same rows, interleaved. Bar:
 the conv autoencoder with a 16-dim code reaches at most 0.6x PCA-16's MSE.
@@ -22,10 +22,10 @@ from pathlib import Path
 
 import torch
 
+from aekit.analysis.metrics import pca_reconstruction_mse
 from aekit.data import load_dataset
-from aekit.hardware import resolve_precision
-from aekit.metrics import pca_reconstruction_mse
-from aekit.trainer import TrainConfig, evaluate_loss, fit
+from aekit.training.hardware import resolve_precision
+from aekit.training.loop import TrainConfig, evaluate_loss, fit
 from speedlib import (
     aekit_epoch_seconds,
     best_of,

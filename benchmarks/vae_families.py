@@ -11,10 +11,10 @@
    on the real validation split is printed beside it). Bar: >= 90%.
 2. IWAE vs ELBO: the same VAE (MLP, code 16) trained for the same epochs with
    `--objective elbo` and `--objective iwae:K`; both scored by aekit's
-   importance-weighted NLL (aekit.likelihood, k importance samples) on the same
+   importance-weighted NLL (aekit.analysis.likelihood, k importance samples) on the same
    held-out examples. Burda et al. 2016 report a lower NLL for IWAE.
 3. Priors: the same VAE with `--prior mog:10` and `--prior vamp:50`, same NLL
-   (aekit.likelihood scores log p(z) under the model's own prior).
+   (aekit.analysis.likelihood scores log p(z) under the model's own prior).
 
 `--data` picks the source (mnist-5k, or a Fashion-MNIST folder with `--rows`),
 `--codes` the cVAE code sizes.
@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 import aekit
-from aekit.likelihood import importance_weighted_nll
+from aekit.analysis.likelihood import importance_weighted_nll
 from aekit.run import run_splits
 
 SOURCE: object = "mnist-5k"  # the data every run trains on (main() may change it)

@@ -7,8 +7,8 @@ and pythae 0.1.2's VAE, IWAE, VAMP and BetaTCVAE on the same data, epochs and co
 
 The protocol of benchmarks/generative.py (its seeded subset: 1,000 test images,
 the rest to train; the same classifier for every row's Fréchet distance), plus the
-NLL: aekit.likelihood.importance_weighted_nll (k importance samples on the first n
-test images, seed 0) for every row, aekit's models directly (with their own
+NLL: aekit.analysis.likelihood.importance_weighted_nll (k importance samples on the
+first n test images, seed 0) for every row, aekit's models directly (with their own
 log p(z) for vamp), pythae's through an adapter with the same interface
 (benchmarks/pythae_vae_families.py, run in pythae's environment). Both libraries
 train aekit's MLP VAE network (512, 256) with a Bernoulli decoder. Reconstruction
@@ -33,10 +33,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from aekit import api, inference  # noqa: E402
-from aekit.likelihood import importance_weighted_nll  # noqa: E402
+from aekit import inference  # noqa: E402
+from aekit.analysis.likelihood import importance_weighted_nll  # noqa: E402
+from aekit.analysis.sample_quality import frechet_distance, train_classifier  # noqa: E402
+from aekit.interfaces import api  # noqa: E402
 from aekit.models.configs import BetaTCVAEConfig  # noqa: E402
-from aekit.sample_quality import frechet_distance, train_classifier  # noqa: E402
 from generative import N_SAMPLES, features, load, print_table, score  # noqa: E402
 
 AEKIT = {  # row name -> (registered model, options)

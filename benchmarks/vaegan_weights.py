@@ -21,8 +21,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from aekit import api, inference  # noqa: E402
-from aekit.sample_quality import train_classifier  # noqa: E402
+from aekit import inference  # noqa: E402
+from aekit.analysis.sample_quality import train_classifier  # noqa: E402
+from aekit.interfaces import api
 from generative import load, print_table, score  # noqa: E402
 
 SETTINGS = [

@@ -7,7 +7,7 @@ The same networks (aekit's default MLP and conv autoencoders, 16-d code, built b
 aekit.models.build_model from the same seed) on the same rows (mnist-5k, aekit's
 seeded 90/10 split) trained three ways:
 
-- aekit: aekit.trainer.fit with TrainConfig's defaults, as `aekit train` runs it;
+- aekit: aekit.training.loop.fit with TrainConfig's defaults, as `aekit train` runs it;
 - pythae: pythae 0.1.2's AE and BaseTrainer (Adam, lr 1e-3, batch 64), the aekit
   network passed as its encoder and decoder; skipped with the reason when pythae
   does not import (it lives in its own virtual environment, see pythae_runner.py);
@@ -30,10 +30,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from aekit.analysis.metrics import pca_reconstruction_mse
 from aekit.data import load_dataset
-from aekit.metrics import pca_reconstruction_mse
 from aekit.models import build_model
-from aekit.trainer import TrainConfig, fit
+from aekit.training.loop import TrainConfig, fit
 from speedlib import machine_header, mse_loss, table
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from aekit.anomaly import (
+from aekit.analysis.anomaly import (
     labels_from_classes,
     parse_classes,
     read_anomaly_labels,

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import torch
 
-from aekit.cli import build_parser, main
+from aekit.interfaces.cli import build_parser, main
 
 TINY = ["--epochs", "1", "--no-pictures", "--no-report", "--quiet"]
 VALUES = ["nan", "inf", "-inf", "-1", "0", "1e12", "99999999999"]

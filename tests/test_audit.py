@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from aekit.cli import main
-from aekit.io import write_json
+from aekit.data.io import write_json
+from aekit.interfaces.cli import main
 
 TINY = ["--epochs", "1", "--no-pictures", "--no-report", "--quiet"]
 
@@ -104,12 +104,12 @@ def test_force_keeps_the_old_run_until_the_new_one_has_a_checkpoint(
 ):
     run = copy_run(good, tmp_path / "good")
     before = snapshot(run)
-    import aekit.pipeline
+    import aekit.tasks.pipeline
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt  # killed before the first epoch
 
-    monkeypatch.setattr(aekit.pipeline, "fit", crash)
+    monkeypatch.setattr(aekit.tasks.pipeline, "fit", crash)
     args = ["train", "--data", str(data), "--out", str(run), "--force", *TINY]
     assert main(args) == 130  # interrupted
     assert snapshot(run) == before  # put back
@@ -188,7 +188,7 @@ def test_a_failing_picture_costs_neither_the_run_nor_its_report(
     def broken(*args, **kwargs):
         raise np.linalg.LinAlgError("Matrix is not positive definite")
 
-    from aekit.plots.pictures import PICTURES, Picture
+    from aekit.analysis.plots.pictures import PICTURES, Picture
 
     monkeypatch.setitem(PICTURES, "samples", Picture(broken, "broken"))
     images = np.random.default_rng(0).random((40, 8, 8)).astype(np.float32)

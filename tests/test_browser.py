@@ -31,8 +31,8 @@ pytestmark = [
 def url(tmp_path_factory) -> Iterator[str]:
     """A 2-D VAE on tiny labelled 'digits', served by uvicorn on a free port."""
     pytest.importorskip("fastapi")
-    from aekit.explore import load_explorer
-    from aekit.explore.server import bind, create_app, server
+    from aekit.interfaces.explore import load_explorer
+    from aekit.interfaces.explore.server import bind, create_app, server
 
     rng = np.random.default_rng(0)
     y = rng.integers(0, 3, 90)
@@ -178,8 +178,8 @@ def test_a_run_conditioned_on_columns_decodes_under_typed_values(
     pytest.importorskip("fastapi")
     from selenium.webdriver.common.by import By
 
-    from aekit.explore import load_explorer
-    from aekit.explore.server import bind, create_app, server
+    from aekit.interfaces.explore import load_explorer
+    from aekit.interfaces.explore.server import bind, create_app, server
 
     out = tmp_path / "attr"
     aekit.train(

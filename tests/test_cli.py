@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aekit.cli import main
+from aekit.interfaces.cli import main
 
 TINY = ["--epochs", "2", "--batch-size", "32", "--quiet"]
 

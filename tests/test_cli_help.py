@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli import GROUPS, build_parser
+from aekit.interfaces.cli import GROUPS, build_parser
 
 
 def test_help_lists_every_command_once_by_group(capsys):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from aekit.cli import main
+from aekit.interfaces.cli import main
 
 TRAIN = ["--epochs", "2", "--batch-size", "64", "--latent-dim", "6", "--quiet"]
 

@@ -8,17 +8,21 @@ import torch
 from matplotlib.figure import Figure
 from sklearn.datasets import make_blobs
 
-from aekit.clustering import (
+from aekit.analysis.clustering import (
     ClusterResult,
     cluster_accuracy,
     cluster_codes,
     cluster_matching,
     cluster_scores,
 )
-from aekit.clustering_dec import dec_fine_tune, soft_assignment, target_distribution
+from aekit.analysis.clustering_dec import (
+    dec_fine_tune,
+    soft_assignment,
+    target_distribution,
+)
+from aekit.analysis.plots.clusters import plot_cluster_map, plot_confusion
 from aekit.errors import AekitError
 from aekit.models import build_model
-from aekit.plots.clusters import plot_cluster_map, plot_confusion
 
 
 def blobs(n=240, k=4, d=5, seed=0, std=0.5):

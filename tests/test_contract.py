@@ -14,11 +14,11 @@ import torch.nn.functional as F
 from torch import nn
 
 import aekit
-from aekit.checkpoint import load_weights, save_weights
 from aekit.models import MODELS, build_model, model_from_record, model_record
 from aekit.models.base import Model
+from aekit.models.options import option
 from aekit.models.registry import Capabilities, ModelSpec
-from aekit.options import option
+from aekit.training.checkpoint import load_weights, save_weights
 
 SHAPES = {"vector": (12,), "image": (1, 8, 8), "sequence": (2, 16)}
 SMALL = {  # small sizes for whichever of these fields a config has

@@ -24,12 +24,12 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file
 
-from aekit import api
-from aekit.cli import main
+from aekit.data.io import is_temp_name
 from aekit.errors import AekitError
-from aekit.io import is_temp_name
+from aekit.interfaces import api
+from aekit.interfaces.cli import main
 from aekit.models import build_model
-from aekit.trainer import CHECKPOINT, HISTORY, WEIGHTS, TrainConfig
+from aekit.training.loop import CHECKPOINT, HISTORY, WEIGHTS, TrainConfig
 
 SRC = str(Path(__file__).parents[1] / "src")
 MODEL = ["--model", "mlp", "--hidden", "32", "--latent-dim", "3"]
@@ -41,12 +41,12 @@ QUIET = ["--quiet", "--no-pictures", "--no-report"]
 HOOK = r"""
 import contextlib, os, sys, time
 from pathlib import Path
-import aekit.checkpoint, aekit.io
-from aekit.cli import main
+import aekit.training.checkpoint, aekit.data.io
+from aekit.interfaces.cli import main
 
 target, nth = (os.environ.get("PAUSE_AT") or "-#0").rsplit("#", 1)
 seen = {}
-real = aekit.io.atomic_path
+real = aekit.data.io.atomic_path
 
 @contextlib.contextmanager
 def pausing(path, **kw):
@@ -60,7 +60,7 @@ def pausing(path, **kw):
             Path(os.environ["PAUSED"]).write_text(str(tmp))
             time.sleep(600)
 
-aekit.io.atomic_path = aekit.checkpoint.atomic_path = pausing
+aekit.data.io.atomic_path = aekit.training.checkpoint.atomic_path = pausing
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -364,10 +364,10 @@ def test_nan_loss_stops_naming_epoch_and_step_and_keeps_the_last_checkpoint(
 
 def _grad_norms(monkeypatch) -> list[float]:
     """Spy on the gradient norm each optimiser step applies."""
-    import aekit.trainer
+    import aekit.training.loop
 
     norms: list[float] = []
-    real = aekit.trainer.make_optimizer
+    real = aekit.training.loop.make_optimizer
 
     def spied(model, config):
         optimizer = real(model, config)
@@ -390,7 +390,7 @@ def _grad_norms(monkeypatch) -> list[float]:
         optimizer.register_step_pre_hook(record)
         return optimizer
 
-    monkeypatch.setattr(aekit.trainer, "make_optimizer", spied)
+    monkeypatch.setattr(aekit.training.loop, "make_optimizer", spied)
     return norms
 
 
@@ -412,7 +412,7 @@ def test_gradient_clipping_bounds_every_step(vectors, tmp_path, monkeypatch, cli
 def test_resuming_an_early_stopped_run_trains_no_further(tmp_path):
     """A run killed while writing its outputs after stopping early must not train on."""
     from aekit.data import Dataset, Scaling
-    from aekit.trainer import fit
+    from aekit.training.loop import fit
 
     g = torch.Generator().manual_seed(0)
     data = Dataset(torch.rand(64, 6, generator=g), scaling=Scaling(layout="d"))

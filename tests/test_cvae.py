@@ -12,9 +12,9 @@ import pytest
 import torch
 
 import aekit
-import aekit.api
-from aekit.cli import main
+import aekit.interfaces.api
 from aekit.errors import AekitError
+from aekit.interfaces.cli import main
 from aekit.models import build_model
 
 
@@ -51,9 +51,9 @@ def test_the_run_records_its_condition_and_classes(cvae_run):
 
 
 def test_redrawing_an_input_as_another_label(cvae_run, classifier):
-    from aekit.attributes import redraw_as
+    from aekit.analysis.attributes import redraw_as
 
-    data = aekit.api.load_inputs(aekit.load_run(cvae_run), "digits")
+    data = aekit.interfaces.api.load_inputs(aekit.load_run(cvae_run), "digits")
     threes = data.subset(np.flatnonzero(data.y.numpy() == 3)[:20])
     recon, sevens = redraw_as(cvae_run, threes, 7)  # their own labels: 3
     assert recon.shape == sevens.shape == (20, 1, 8, 8)
@@ -72,7 +72,7 @@ def test_posterior_statistics_and_stochastic_reconstructions(cvae_run, tmp_path)
     rec = np.load(out)
     assert rec.shape == (1797, 3, 8, 8)
     assert not np.allclose(rec[:, 0], rec[:, 1])  # each from its own draw of z
-    mu, _ = aekit.api.encode_stats(cvae_run, "digits")
+    mu, _ = aekit.interfaces.api.encode_stats(cvae_run, "digits")
     assert np.allclose(mu, aekit.encode(cvae_run, "digits"), atol=1e-6)
 
 
@@ -160,7 +160,7 @@ def test_condition_on_csv_columns(attribute_csv, tmp_path):
     assert run.sample_shape == (5,)  # the condition columns left the features
     assert run.record["data"]["condition"] == ["size", "tint"]
     assert run.model.config.attributes == 2
-    data = aekit.api.load_inputs(run, str(attribute_csv))
+    data = aekit.interfaces.api.load_inputs(run, str(attribute_csv))
     assert data.c.shape == (120, 2) and data.x.shape == (120, 5)
     assert set(np.unique(data.c[:, 0].numpy())) == {0.0, 1.0}  # source units
     assert aekit.encode(run, str(attribute_csv)).shape == (120, 2)
@@ -185,8 +185,8 @@ def test_explorer_class_selector(cvae_run):
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
 
-    from aekit.explore import load_explorer
-    from aekit.explore.server import create_app
+    from aekit.interfaces.explore import load_explorer
+    from aekit.interfaces.explore.server import create_app
 
     client = TestClient(
         create_app(load_explorer(cvae_run)), base_url="http://127.0.0.1:8000"

@@ -13,8 +13,8 @@ import torch
 from torch import distributions as D
 
 import aekit
-from aekit import likelihood
-from aekit.cli import main
+from aekit.analysis import likelihood
+from aekit.interfaces.cli import main
 from aekit.models import build_model
 from aekit.models.priors import standard_log_prob
 from aekit.run import run_splits
@@ -86,7 +86,7 @@ def test_an_input_redrawn_under_other_values(attribute_run, attribute_csv, tmp_p
     recon, redrawn = aekit.redraw_as(
         attribute_run, str(attribute_csv), condition="size=1,tint=0"
     )
-    own = aekit.api.load_inputs(attribute_run, str(attribute_csv)).c
+    own = aekit.interfaces.api.load_inputs(attribute_run, str(attribute_csv)).c
     was_small = (own[:, 0] == 0).numpy()
     to_source = attribute_run.scaling.to_source
     shift = to_source(redrawn)[was_small].mean() - to_source(recon)[was_small].mean()
@@ -206,8 +206,8 @@ def test_the_explorer_decodes_under_condition_values(attribute_run):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
-    from aekit.explore import load_explorer
-    from aekit.explore.server import create_app
+    from aekit.interfaces.explore import load_explorer
+    from aekit.interfaces.explore.server import create_app
 
     explorer = load_explorer(attribute_run.path)
     client = TestClient(create_app(explorer), base_url="http://127.0.0.1:8000")
@@ -229,7 +229,7 @@ def test_the_explorer_decodes_under_condition_values(attribute_run):
 
 
 def test_pictures_walk_the_prior_of_the_condition():
-    from aekit import latent
+    from aekit.analysis import latent
 
     mean, std = torch.tensor([1.0, -2.0, 0.5]), torch.tensor([0.5, 2.0, 1.0])
     codes = torch.randn(50, 3)
@@ -246,7 +246,7 @@ def test_pictures_walk_the_prior_of_the_condition():
 
 
 def test_the_api_paths_of_a_conditional_run(label_run):
-    from aekit import latent
+    from aekit.analysis import latent
 
     model = label_run.model
     mean, std = latent.prior_moments(label_run, torch.tensor([3]))
@@ -261,7 +261,7 @@ def test_the_api_paths_of_a_conditional_run(label_run):
 
 
 def test_a_run_conditioned_on_columns_draws_its_pictures(attribute_run, tmp_path):
-    from aekit.plots.samples import _first_distinct
+    from aekit.analysis.plots.samples import _first_distinct
 
     rows = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 2.0], [1.0, 0.0], [3.0, 1.0]])
     torch.testing.assert_close(_first_distinct(rows, 2), rows[[0, 2]])
@@ -327,7 +327,7 @@ def test_runs_from_before_the_decoder_condition_load_as_they_trained(cvae_run):
 
 def test_detect_scores_each_input_under_its_own_label(label_run):
     result = aekit.detect(label_run, "digits")
-    data = aekit.api.load_inputs(label_run, "digits")
+    data = aekit.interfaces.api.load_inputs(label_run, "digits")
     with torch.no_grad():
         own = (label_run.model(data.x, data.y) - data.x).pow(2).flatten(1).mean(1)
     np.testing.assert_allclose(result["scores"], own.double().numpy(), rtol=1e-5)

@@ -12,12 +12,12 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aekit.batching import Batches
-from aekit.checkpoint import load_weights
 from aekit.data import Dataset, Scaling
-from aekit.distributed import Ranks
-from aekit.io import read_json
+from aekit.data.io import read_json
 from aekit.models import build_model
+from aekit.training.batching import Batches
+from aekit.training.checkpoint import load_weights
+from aekit.training.distributed import Ranks
 
 
 @given(n=st.integers(0, 50), size=st.integers(1, 6))

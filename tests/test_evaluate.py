@@ -12,13 +12,13 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from aekit import evaluation, metrics
-from aekit.anomaly import reconstruction_errors
-from aekit.api import load_run, train
-from aekit.cli import main
+from aekit.analysis import evaluation, metrics
+from aekit.analysis.anomaly import reconstruction_errors
+from aekit.analysis.evaluation import evaluate, run_splits
 from aekit.data import load_dataset
 from aekit.errors import AekitError
-from aekit.evaluation import evaluate, run_splits
+from aekit.interfaces.api import load_run, train
+from aekit.interfaces.cli import main
 
 FAST = {"probe": False, "compress": False}
 

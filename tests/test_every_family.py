@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from aekit.cli import main
+from aekit.interfaces.cli import main
 from aekit.run import load_run
 
 pytestmark = pytest.mark.slow
@@ -106,7 +106,7 @@ def _explore(run_dir, continuous: bool) -> None:
     pytest.importorskip("fastapi")
     pytest.importorskip("httpx")
     from aekit.errors import AekitError
-    from aekit.explore import load_explorer
+    from aekit.interfaces.explore import load_explorer
 
     if not continuous:
         with pytest.raises(AekitError):
@@ -115,7 +115,7 @@ def _explore(run_dir, continuous: bool) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
-    from aekit.explore.server import create_app
+    from aekit.interfaces.explore.server import create_app
 
     client = TestClient(
         create_app(load_explorer(run_dir)), base_url="http://127.0.0.1:8000"

@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 
 import aekit
-from aekit.cli import main
+from aekit.interfaces.cli import main
 
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
@@ -24,8 +24,8 @@ with warnings.catch_warnings():  # starlette's TestClient frowns on httpx 0.x
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from aekit.explore import load_explorer  # noqa: E402
-from aekit.explore.server import bind, create_app, server  # noqa: E402
+from aekit.interfaces.explore import load_explorer  # noqa: E402
+from aekit.interfaces.explore.server import bind, create_app, server  # noqa: E402
 
 BASE = "http://127.0.0.1:8000"
 
@@ -337,7 +337,7 @@ def test_real_server_on_loopback(image_run, monkeypatch):
     """uvicorn on a free port: a decode over real sockets, a body that trickles in
     too slowly, then a clean shutdown."""
     httpx = pytest.importorskip("httpx")
-    from aekit.explore import guard
+    from aekit.interfaces.explore import guard
 
     monkeypatch.setattr(guard, "BODY_SECONDS", 0.5)
     sock = bind("127.0.0.1", 0)

@@ -24,10 +24,10 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 httpx = pytest.importorskip("httpx")
 
-from aekit.explore import Explorer, load_explorer  # noqa: E402
-from aekit.explore import server as server_module  # noqa: E402
-from aekit.explore.server import MAX_BUSY, MAX_JSON, bind, create_app, server  # noqa: E402
-from aekit.explore.uploads import MAX_BYTES, read_image  # noqa: E402
+from aekit.interfaces.explore import Explorer, load_explorer  # noqa: E402
+from aekit.interfaces.explore import server as server_module  # noqa: E402
+from aekit.interfaces.explore.server import MAX_BUSY, MAX_JSON, bind, create_app, server  # noqa: E402
+from aekit.interfaces.explore.uploads import MAX_BYTES, read_image  # noqa: E402
 
 WORKERS = 8  # concurrent clients: below MAX_BUSY, so no valid request may get 503
 JSON = {"content-type": "application/json"}

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import aekit
-from aekit.cli import main
+from aekit.interfaces.cli import main
 
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")

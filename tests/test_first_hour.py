@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from aekit.cli import main
+from aekit.interfaces.cli import main
 
 TINY = ["--epochs", "1", "--no-pictures", "--no-report", "--quiet"]
 

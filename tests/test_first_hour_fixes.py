@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aekit import latent
+from aekit.analysis import latent
 
 
 def test_umap_projection_runs_and_keeps_clusters_apart():
@@ -41,8 +41,8 @@ def test_all_extra_covers_every_other_extra():
 
 
 def test_quick_bench_runs_present_data_and_skips_missing(tmp_path):
-    from aekit.bench import find_configs, run_bench
-    from aekit.io import write_json
+    from aekit.data.io import write_json
+    from aekit.interfaces.bench import find_configs, run_bench
 
     configs = tmp_path / "configs"
     common = {"model": "mlp", "evaluate": {"k": 10}, "bars": {}}
@@ -86,10 +86,10 @@ def _title_inside(fig) -> bool:
 def test_edit_figure_title_fits_with_three_strengths(images):
     import torch
 
-    from aekit.plots import plot_image_rows, plot_vector_strips
+    from aekit.analysis.plots import plot_image_rows, plot_vector_strips
 
     strengths = [-2.0, 0.0, 2.0]
-    # the title aekit.plots.kinds.edits writes, for a run with a long-ish name
+    # the title aekit.analysis.plots.kinds.edits writes, for a run with a long-ish name
     title = (
         "conv-mnist-5k-2026-11-30-0330 (conv, 16-D code)\nedited along the "
         "'smiling' vector (|v| = 3.21); strength 0 is the reconstruction"
@@ -112,8 +112,8 @@ def test_edit_figure_title_fits_with_three_strengths(images):
 
 
 def test_csv_column_names_label_the_heat_map(tmp_path):
+    from aekit.analysis.plots import plot_vector_rows
     from aekit.data import load_dataset
-    from aekit.plots import plot_vector_rows
 
     names = ["age", "height", "weight", "income"]
     rows = np.random.default_rng(0).normal(size=(20, 4))
@@ -145,7 +145,7 @@ def test_csv_column_names_label_the_heat_map(tmp_path):
 def _factors(**config):
     import torch
 
-    from aekit.trainer import TrainConfig, make_scheduler
+    from aekit.training.loop import TrainConfig, make_scheduler
 
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     scheduler = make_scheduler(opt, TrainConfig(**config), steps_per_epoch=10)
@@ -177,7 +177,7 @@ def test_warmup_rises_linearly_then_follows_the_schedule():
 
 def test_warmup_steps_must_not_be_negative():
     from aekit.errors import AekitError
-    from aekit.trainer import TrainConfig
+    from aekit.training.loop import TrainConfig
 
     with pytest.raises(AekitError, match="warmup"):
         TrainConfig(warmup_steps=-1)
@@ -242,7 +242,7 @@ def test_conv_without_norm_keeps_the_old_checkpoint_layout():
 def test_dead_code_units_counts_units_that_do_not_vary():
     import torch
 
-    from aekit.diagnostics import dead_code_units
+    from aekit.analysis.diagnostics import dead_code_units
 
     rng = np.random.default_rng(0)
     z = rng.normal(0, 2.0, (200, 6))
@@ -259,10 +259,10 @@ def test_dead_code_units_counts_units_that_do_not_vary():
 def test_a_sparsity_collapsed_run_is_flagged_and_a_normal_one_is_not():
     import torch
 
+    from aekit.analysis.diagnostics import dead_code_units
     from aekit.data import load_dataset
-    from aekit.diagnostics import dead_code_units
     from aekit.models import build_model
-    from aekit.trainer import TrainConfig, fit
+    from aekit.training.loop import TrainConfig, fit
 
     data = load_dataset("mnist-5k")
     train, val = data.subset(range(1000)), data.subset(range(1000, 1200))
@@ -280,7 +280,7 @@ def test_a_sparsity_collapsed_run_is_flagged_and_a_normal_one_is_not():
 
 
 def test_cosine_floor_starts_at_lr_and_ends_at_a_tenth_of_it():
-    from aekit.train_config import COSINE_FLOOR, TrainConfig
+    from aekit.training.config import COSINE_FLOOR, TrainConfig
 
     lr = _factors(epochs=10, schedule="cosine-floor")  # 100 steps
     assert lr[0] == pytest.approx(1.0)
@@ -296,7 +296,7 @@ def test_cosine_floor_starts_at_lr_and_ends_at_a_tenth_of_it():
 
 
 def test_cosine_floor_run_records_its_schedule_and_ends_at_the_floor(tmp_path):
-    from aekit import api
+    from aekit.interfaces import api
 
     data = np.random.default_rng(0).random((64, 6)).astype("float32")
     run = api.train(

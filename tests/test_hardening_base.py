@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-from aekit import hardware
-from aekit.checkpoint import save_training_state, save_weights
+from aekit.data.io import read_json, write_json
 from aekit.errors import AekitError
-from aekit.hardware import allocation_guard, resolve_device, set_threads
-from aekit.io import read_json, write_json
-from aekit.noise import Noise
-from aekit.train_config import TrainConfig
+from aekit.training import hardware
+from aekit.training.checkpoint import save_training_state, save_weights
+from aekit.training.config import TrainConfig
+from aekit.training.hardware import allocation_guard, resolve_device, set_threads
+from aekit.training.noise import Noise
 
 
 # -- io.read_json ------------------------------------------------------------------
@@ -96,7 +96,7 @@ def test_the_cpu_is_always_there():
 # -- threads ---------------------------------------------------------------------
 def test_more_threads_than_cores_are_capped_with_a_warning(caplog):
     cores = hardware.usable_cores()
-    with caplog.at_level(logging.WARNING, logger="aekit.hardware"):
+    with caplog.at_level(logging.WARNING, logger="aekit.training.hardware"):
         n = set_threads(100_000)
     assert n == cores
     assert torch.get_num_threads() == cores

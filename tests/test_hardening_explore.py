@@ -18,8 +18,8 @@ import pytest
 pytest.importorskip("uvicorn")
 
 from aekit.errors import AekitError  # noqa: E402
-from aekit.explore.guard import Guard  # noqa: E402
-from aekit.explore.server import LOOPBACK, bind, check_port, server  # noqa: E402
+from aekit.interfaces.explore.guard import Guard  # noqa: E402
+from aekit.interfaces.explore.server import LOOPBACK, bind, check_port, server  # noqa: E402
 
 PARTIAL_HEAD = b"GET /api/info HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
 REQUEST = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"

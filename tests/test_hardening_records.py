@@ -9,7 +9,12 @@ import pytest
 import torch
 
 from aekit.errors import AekitError
-from aekit.records import read_code_stats, read_history, read_metrics, sample_gaussian
+from aekit.run.records import (
+    read_code_stats,
+    read_history,
+    read_metrics,
+    sample_gaussian,
+)
 
 
 def _write(path, obj) -> None:

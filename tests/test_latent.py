@@ -11,8 +11,8 @@ import torch
 from PIL import Image
 
 import aekit
-from aekit import latent
-from aekit.attributes import (
+from aekit.analysis import latent
+from aekit.analysis.attributes import (
     add_vector,
     attribute_vector,
     edit,
@@ -239,7 +239,7 @@ def test_celeba_attribute_file_matched_by_file_name(ae_run, digits, tmp_path):
     assert table.names == ("Smiling", "Male") and table.files[0] == "000006.png"
     v = attribute_vector(ae_run, "Smiling", data=str(folder), attributes=attrs)
     z = (
-        ae_run.model.encode(aekit.api.load_inputs(ae_run, str(folder)).x)
+        ae_run.model.encode(aekit.interfaces.api.load_inputs(ae_run, str(folder)).x)
         .detach()
         .double()
     )

@@ -27,59 +27,60 @@ LAYERS = [
 LAYER_OF = {
     "aekit.errors": "base",
     "aekit.version": "base",
-    "aekit.io": "base",
-    "aekit.options": "base",
-    "aekit.train_config": "base",
-    "aekit.hardware": "base",
-    "aekit.noise": "base",
-    "aekit.images": "base",
-    "aekit.metrics": "base",
+    "aekit.data.io": "base",
+    "aekit.models.options": "base",
+    "aekit.training.config": "base",
+    "aekit.training.hardware": "base",
+    "aekit.training.noise": "base",
+    "aekit.data.pixels": "base",
+    "aekit.analysis.metrics": "base",
     "aekit.data": "data",
-    "aekit.tasks.colorize": "data",
-    "aekit.tasks.segment": "data",
-    "aekit.tasks.sources": "data",
+    "aekit.data.color": "data",
+    "aekit.analysis.segmentation": "data",
+    "aekit.data.pair_sources": "data",
     "aekit.models": "models",
-    "aekit.batching": "training",
-    "aekit.validation": "training",
-    "aekit.distributed": "training",
-    "aekit.checkpoint": "training",
-    "aekit.trainer": "training",
-    "aekit.stages": "training",
+    "aekit.training": "training",
+    "aekit.training.batching": "training",
+    "aekit.training.validation": "training",
+    "aekit.training.distributed": "training",
+    "aekit.training.checkpoint": "training",
+    "aekit.training.loop": "training",
+    "aekit.training.stages": "training",
     "aekit.run": "run",
-    "aekit.records": "run",
+    "aekit.run.records": "run",
     "aekit.tasks.training": "run",
     "aekit.inference": "inference",
-    "aekit.tasks.inference": "inference",
-    "aekit.latent": "analysis",
-    "aekit.plots": "analysis",
-    "aekit.evaluation": "analysis",
-    "aekit.disentanglement": "analysis",
-    "aekit.report": "analysis",
-    "aekit.anomaly": "analysis",
-    "aekit.series_anomaly": "analysis",
-    "aekit.music_outputs": "analysis",
-    "aekit.attributes": "analysis",
-    "aekit.probes": "analysis",
-    "aekit.likelihood": "analysis",
-    "aekit.compression": "analysis",
-    "aekit.clustering": "analysis",
-    "aekit.clustering_dec": "analysis",
-    "aekit.diagnostics": "analysis",
-    "aekit.outputs": "analysis",
-    "aekit.sample_quality": "analysis",
+    "aekit.inference.images": "inference",
+    "aekit.analysis": "analysis",
+    "aekit.analysis.latent": "analysis",
+    "aekit.analysis.plots": "analysis",
+    "aekit.analysis.evaluation": "analysis",
+    "aekit.analysis.disentanglement": "analysis",
+    "aekit.analysis.report": "analysis",
+    "aekit.analysis.anomaly": "analysis",
+    "aekit.analysis.series_anomaly": "analysis",
+    "aekit.analysis.music_outputs": "analysis",
+    "aekit.analysis.attributes": "analysis",
+    "aekit.analysis.probes": "analysis",
+    "aekit.analysis.likelihood": "analysis",
+    "aekit.analysis.compression": "analysis",
+    "aekit.analysis.clustering": "analysis",
+    "aekit.analysis.clustering_dec": "analysis",
+    "aekit.analysis.diagnostics": "analysis",
+    "aekit.analysis.outputs": "analysis",
+    "aekit.analysis.sample_quality": "analysis",
     "aekit.tasks": "analysis",  # the package (lazy evaluate_task), apply, outputs
     "aekit.tasks.report": "analysis",
-    "aekit.pipeline": "workflows",
-    "aekit.pipeline_checks": "workflows",
-    "aekit.learned_prior": "workflows",
-    "aekit.clustering_run": "workflows",
-    "aekit.bench": "workflows",
-    "aekit.tensorboard": "workflows",
-    "aekit.cli": "interfaces",
-    "aekit.api": "interfaces",
-    "aekit.sklearn": "interfaces",
-    "aekit.explore": "interfaces",
-    "aekit.export": "interfaces",
+    "aekit.tasks.pipeline": "workflows",
+    "aekit.tasks.pipeline_checks": "workflows",
+    "aekit.tasks.learned_prior": "workflows",
+    "aekit.tasks.clustering_run": "workflows",
+    "aekit.interfaces": "interfaces",
+    "aekit.interfaces.cli": "interfaces",
+    "aekit.interfaces.api": "interfaces",
+    "aekit.interfaces.sklearn": "interfaces",
+    "aekit.interfaces.explore": "interfaces",
+    "aekit.interfaces.export": "interfaces",
     "aekit.__main__": "interfaces",
     "aekit": "interfaces",  # the package: lazy names for the facade
 }
@@ -146,7 +147,7 @@ def may_import_interface(m: str, t: str) -> bool:
     an interface's own modules."""
     return (
         m in ("aekit", "aekit.__main__")
-        or m.startswith("aekit.cli")
+        or m.startswith("aekit.interfaces.cli")
         or m.split(".")[:2] == t.split(".")[:2]
     )
 
@@ -164,9 +165,12 @@ def test_imports_point_down_only():
 
 
 def test_no_library_module_imports_the_facade():
-    users = {m for m, t in imports().items() if "aekit.api" in t}
+    users = {m for m, t in imports().items() if "aekit.interfaces.api" in t}
     assert {u for u in users if layer_of(u) != "interfaces"} == set()
-    assert users <= {"aekit", *(m for m in users if m.startswith("aekit.cli"))}
+    assert users <= {
+        "aekit",
+        *(m for m in users if m.startswith("aekit.interfaces.cli")),
+    }
 
 
 def test_no_import_cycles():
@@ -224,7 +228,7 @@ def test_no_module_is_over_400_lines():
 def test_help_and_argument_errors_import_no_torch(argv):
     code = (
         "import sys\n"
-        "from aekit.cli import main\n"
+        "from aekit.interfaces.cli import main\n"
         "try:\n"
         f"    main({argv!r})\n"
         "except SystemExit as e:\n"

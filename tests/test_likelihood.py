@@ -11,14 +11,14 @@ import torch
 from scipy.stats import multivariate_normal
 from torch.distributions import Normal, kl_divergence
 
-from aekit.errors import AekitError
-from aekit.likelihood import (
+from aekit.analysis.likelihood import (
     LatentStats,
     elbo_terms,
     importance_weighted_nll,
     iwae_bounds,
     log_weights,
 )
+from aekit.errors import AekitError
 from aekit.models import build_model
 
 

@@ -18,8 +18,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from aekit.errors import AekitError
-from aekit.metrics import (
+from aekit.analysis.metrics import (
     ari,
     auprc,
     auroc,
@@ -33,6 +32,7 @@ from aekit.metrics import (
     psnr_from_mse,
     ssim,
 )
+from aekit.errors import AekitError
 
 
 def test_errors_by_hand():

@@ -8,7 +8,6 @@ import pytest
 import torch
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
-from aekit.checkpoint import load_weights, save_weights
 from aekit.errors import AekitError
 from aekit.models import (
     UPSAMPLE_MODES,
@@ -19,6 +18,7 @@ from aekit.models import (
     models_for,
 )
 from aekit.models.sequence_configs import UPSAMPLE_1D
+from aekit.training.checkpoint import load_weights, save_weights
 
 # the unconditional autoencoders with continuous codes (tests/test_contract.py: all;
 # conditional ones need a c: tests/test_cvae.py; discrete codes: tests/test_vqvae.py)

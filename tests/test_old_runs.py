@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import aekit
-from aekit.cli import main
+from aekit.interfaces.cli import main
 
 OLD = Path(__file__).parent / "data" / "old_runs"
 RUNS = ("vae", "conv", "vq-vae", "colorize")

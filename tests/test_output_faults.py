@@ -27,15 +27,15 @@ from safetensors.torch import load_file
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from aekit import api  # noqa: E402
-from aekit import io as aekit_io  # noqa: E402
-from aekit.checkpoint import save_training_state, save_weights  # noqa: E402
-from aekit.cli import main  # noqa: E402
+from aekit.data import io as aekit_io  # noqa: E402
+from aekit.data.io import is_temp_name  # noqa: E402
+from aekit.data.pixels import save_png  # noqa: E402
 from aekit.errors import AekitError  # noqa: E402
-from aekit.images import save_png  # noqa: E402
-from aekit.io import is_temp_name  # noqa: E402
+from aekit.interfaces import api  # noqa: E402
+from aekit.interfaces.cli import main  # noqa: E402
 from aekit.models import build_model  # noqa: E402
-from aekit.trainer import CHECKPOINT, TrainConfig, make_optimizer  # noqa: E402
+from aekit.training.checkpoint import save_training_state, save_weights  # noqa: E402
+from aekit.training.loop import CHECKPOINT, TrainConfig, make_optimizer  # noqa: E402
 
 
 @contextlib.contextmanager
@@ -123,7 +123,7 @@ def test_disk_full_during_training_keeps_the_last_epoch_and_resume_finishes(
     _no_temps(out)
     tensors = load_file(str(out / CHECKPOINT))  # the epoch-2 checkpoint is whole
     model = build_model("mlp", (1, 8, 8), latent_dim=2, hidden=(8,), output="sigmoid")
-    from aekit.checkpoint import load_training_state
+    from aekit.training.checkpoint import load_training_state
 
     state = load_training_state(
         out / CHECKPOINT, model, make_optimizer(model, TrainConfig())

@@ -8,9 +8,9 @@ import torch
 from PIL import Image
 
 import aekit
-from aekit.cli import main
-from aekit.plots.pca import _pca_reconstruct
-from aekit.plots.pictures import AFTER_TRAINING, PICTURES, applicable
+from aekit.analysis.plots.pca import _pca_reconstruct
+from aekit.analysis.plots.pictures import AFTER_TRAINING, PICTURES, applicable
+from aekit.interfaces.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def test_plot_pca_writes_a_png(linear_run, tmp_path, capsys):
 
 
 def test_the_picture_is_titled_and_not_drawn_after_training(linear_run):
-    fig = aekit.plots.plot(linear_run, "pca")
+    fig = aekit.analysis.plots.plot(linear_run, "pca")
     assert fig.axes[0].get_title() == "mlp against PCA"
     assert "pca" not in AFTER_TRAINING and applicable(linear_run, "pca")
     assert "PCA" in PICTURES["pca"].description

@@ -11,11 +11,11 @@ import torch
 from PIL import Image
 
 import aekit
-from aekit.cli import main
+from aekit.analysis.plots import PICTURES, plot
+from aekit.analysis.plots.kinds import PictureOptions, interpolation_frames
+from aekit.analysis.plots.pictures import picture_data
 from aekit.data import load_dataset
-from aekit.plots import PICTURES, plot
-from aekit.plots.kinds import PictureOptions, interpolation_frames
-from aekit.plots.pictures import picture_data
+from aekit.interfaces.cli import main
 
 TINY = {"epochs": 1, "batch_size": 64, "pictures": False, "report": False}
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import torch
 
-import aekit.hardware as hardware
-import aekit.trainer as trainer
+import aekit.training.hardware as hardware
+import aekit.training.loop as trainer
 from aekit.data import Dataset, Scaling
 from aekit.models import build_model
-from aekit.trainer import TrainConfig, fit, make_optimizer
+from aekit.training.loop import TrainConfig, fit, make_optimizer
 
 CPUINFO = """processor\t: 0
 flags\t\t: fpu sse avx2 avx512f avx512_bf16 amx_tile
@@ -178,7 +178,7 @@ def test_busy_cores_sees_a_spinning_process():
 
 
 def test_cli_threads_option_sets_torch_threads_and_refuses_zero(capsys):
-    from aekit.cli import main
+    from aekit.interfaces.cli import main
 
     assert main(["datasets", "--threads", "1"]) == 0
     assert torch.get_num_threads() == 1

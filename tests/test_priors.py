@@ -9,9 +9,9 @@ import torch
 from torch import distributions as D
 
 import aekit
-from aekit.cli import main
-from aekit.disentanglement import mutual_information_gap
+from aekit.analysis.disentanglement import mutual_information_gap
 from aekit.errors import AekitError
+from aekit.interfaces.cli import main
 from aekit.models import build_model
 from aekit.models.priors import log_normal, standard_log_prob
 

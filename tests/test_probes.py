@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from aekit.analysis.probes import capped, compare_representations, probe_scores
 from aekit.errors import AekitError
-from aekit.probes import capped, compare_representations, probe_scores
 
 
 def blobs(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -10,11 +10,11 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
+from aekit.analysis.metrics import pca_reconstruction_mse
+from aekit.analysis.plots.checkerboard import plot_checkerboard
 from aekit.errors import AekitError
-from aekit.metrics import pca_reconstruction_mse
 from aekit.models import build_model, model_from_record, model_record
 from aekit.models.autoencoder import contractive_penalty, kl_sparsity
-from aekit.plots.checkerboard import plot_checkerboard
 
 
 def seeded(name, shape, **options):

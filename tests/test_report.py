@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 import aekit
-from aekit.cli import main
+from aekit.interfaces.cli import main
 
 
 class Page(HTMLParser):
@@ -94,7 +94,7 @@ def test_report_command_draws_every_picture(run, tmp_path, capsys):
     assert main(["report", str(run.path), "--out", str(out), "--steps", "4"]) == 0
     assert str(out) in capsys.readouterr().out
     page, _ = read_page(out)
-    assert set(page.figures) == set(aekit.plots.PICTURES)
+    assert set(page.figures) == set(aekit.analysis.plots.PICTURES)
     assert all(decode_png(src) for src in page.images)
 
 

@@ -21,12 +21,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from safetensors.torch import save_file
 
-from aekit import api
-from aekit.checkpoint import load_training_state, load_weights, save_training_state
-from aekit.cli import main
 from aekit.errors import AekitError
+from aekit.interfaces import api
+from aekit.interfaces.cli import main
 from aekit.models import build_model
-from aekit.trainer import CHECKPOINT, WEIGHTS, TrainConfig, make_optimizer
+from aekit.training.checkpoint import (
+    load_training_state,
+    load_weights,
+    save_training_state,
+)
+from aekit.training.loop import CHECKPOINT, WEIGHTS, TrainConfig, make_optimizer
 
 _UNPICKLED: list[str] = []
 
@@ -220,7 +224,7 @@ def test_foreign_or_malformed_training_checkpoints_are_named(tmp_path, damage):
 
 def test_weights_of_another_model_are_named(run, images, tmp_path, capsys):
     other = build_model("mlp", (1, 8, 8), latent_dim=5, hidden=(8,))
-    from aekit.checkpoint import save_weights
+    from aekit.training.checkpoint import save_weights
 
     save_weights(run / WEIGHTS, other)
     err = cli_error(["encode", run, images, "--out", tmp_path / "z.npy"], capsys)

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from aekit import api, sample_quality
-from aekit.cli import main
-from aekit.evaluation import evaluate
+from aekit.analysis import sample_quality
+from aekit.analysis.evaluation import evaluate
+from aekit.analysis.sample_quality import frechet_distance
+from aekit.interfaces import api
+from aekit.interfaces.cli import main
 from aekit.run import run_splits
-from aekit.sample_quality import frechet_distance
 
 torch.set_num_threads(1)
 

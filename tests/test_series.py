@@ -57,7 +57,7 @@ def test_csv_windows_channels_first_with_index_and_labels(series_csv):
 
 
 def test_step_rows_keep_time_and_labels(tmp_path, series_csv):
-    from aekit.io import write_csv
+    from aekit.data.io import write_csv
 
     ds = load_dataset(series_csv, window=8, stride=4)
     rows = ds.series.step_rows(np.arange(len(ds), dtype=float))

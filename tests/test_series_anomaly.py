@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from aekit.analysis.plots.sequences import spans
+from aekit.analysis.series_anomaly import step_ranking, ucr_hit
 from aekit.data.series import RawSeries, series_dataset
-from aekit.plots.sequences import spans
-from aekit.series_anomaly import step_ranking, ucr_hit
 
 
 def dataset(lengths, window=8, stride=2, labels=False):

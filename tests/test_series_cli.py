@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from aekit.cli import main
+from aekit.interfaces.cli import main
 
 WINDOW, STRIDE = 32, 4
 ANOMALY = slice(600, 630)  # steps of the test series that are anomalous

@@ -13,7 +13,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_estimator
 
-from aekit.sklearn import (
+from aekit.interfaces.sklearn import (
     AutoencoderClusterer,
     AutoencoderOutlierDetector,
     AutoencoderTransformer,

@@ -7,9 +7,9 @@ import pytest
 import torch
 from sklearn.datasets import make_blobs
 
-from aekit.clustering import cluster_accuracy
+from aekit.analysis.clustering import cluster_accuracy
 from aekit.errors import AekitError
-from aekit.sklearn import AutoencoderClusterer
+from aekit.interfaces.sklearn import AutoencoderClusterer
 
 
 @pytest.fixture(autouse=True)

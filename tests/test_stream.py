@@ -15,7 +15,7 @@ import aekit.data.stream as stream
 from aekit.data import load_dataset, open_stream
 from aekit.errors import AekitError
 from aekit.models import build_model
-from aekit.trainer import TrainConfig, fit
+from aekit.training.loop import TrainConfig, fit
 
 
 def write_idx(path, a):
@@ -182,7 +182,7 @@ def test_encode_streams_large_inputs_and_gives_the_in_memory_codes(
     tmp_path, monkeypatch
 ):
     import aekit
-    from aekit import api
+    from aekit.interfaces import api
 
     train, _ = blob_file(tmp_path)
     run = aekit.train(
@@ -207,8 +207,8 @@ def test_encode_streams_large_inputs_and_gives_the_in_memory_codes(
 
 @pytest.mark.slow
 def test_cli_trains_on_a_stream_and_records_it(tmp_path):
-    from aekit.cli import main
-    from aekit.io import read_json
+    from aekit.data.io import read_json
+    from aekit.interfaces.cli import main
 
     blob_file(tmp_path)
     out = tmp_path / "run"

@@ -13,9 +13,9 @@ from PIL import Image
 from safetensors.torch import load_file
 
 import aekit
-from aekit.cli import main
+from aekit.analysis.segmentation import default_palette
+from aekit.interfaces.cli import main
 from aekit.tasks import evaluate_task
-from aekit.tasks.segment import default_palette
 
 pytestmark = pytest.mark.slow
 TINY = ["--channels", "4,8", "--epochs", "1", "--batch-size", "8", "--quiet"]
@@ -95,7 +95,7 @@ def test_segment_run_records_task_classes_and_scores(seg_run):
 
 
 def test_info_describes_a_task_run(seg_run, capsys):
-    from aekit.cli import main
+    from aekit.interfaces.cli import main
 
     assert main(["info", str(seg_run)]) == 0
     out = capsys.readouterr().out

@@ -9,6 +9,22 @@ import pytest
 import torch
 from PIL import Image
 
+from aekit.analysis.segmentation import (
+    confusion_matrix,
+    default_palette,
+    mask_png_bytes,
+    median_frequency_weights,
+    overlay,
+    segmentation_scores,
+)
+from aekit.data.color import (
+    color_scores,
+    colorization_dataset,
+    lab_to_rgb,
+    rgb_to_lab,
+    ssim,
+    to_rgb,
+)
 from aekit.data.demo import SHAPE_CLASSES, shape_pairs
 from aekit.data.paired import (
     ImagePairs,
@@ -19,24 +35,8 @@ from aekit.data.paired import (
     segmentation_dataset,
 )
 from aekit.errors import AekitError
+from aekit.inference.images import predict_whole
 from aekit.models.unet import UNet, UNetConfig
-from aekit.tasks.colorize import (
-    color_scores,
-    colorization_dataset,
-    lab_to_rgb,
-    rgb_to_lab,
-    ssim,
-    to_rgb,
-)
-from aekit.tasks.inference import predict_whole
-from aekit.tasks.segment import (
-    confusion_matrix,
-    default_palette,
-    mask_png_bytes,
-    median_frequency_weights,
-    overlay,
-    segmentation_scores,
-)
 
 RNG = np.random.default_rng(0)
 
@@ -258,7 +258,7 @@ def test_whole_image_inference_pads_and_crops_back():
 
 
 def test_colorization_training_skips_gray_images_and_needs_colour(tmp_path):
-    from aekit.tasks.sources import read_task_pairs
+    from aekit.data.pair_sources import read_task_pairs
 
     Image.fromarray(np.full((6, 7), 80, np.uint8)).save(tmp_path / "gray.png")
     with pytest.raises(AekitError, match="every image is grayscale"):

@@ -7,10 +7,10 @@ import csv
 import pytest
 import torch
 
-from aekit.checkpoint import load_training_state, load_weights
 from aekit.data import Dataset, Scaling
 from aekit.models import build_model
-from aekit.trainer import (
+from aekit.training.checkpoint import load_training_state, load_weights
+from aekit.training.loop import (
     CHECKPOINT,
     HISTORY,
     WEIGHTS,

@@ -16,10 +16,10 @@ from aekit.data import Dataset
 from aekit.models import MODELS, build_model
 from aekit.models.base import Model
 from aekit.models.configs import AutoencoderConfig
+from aekit.models.options import option
 from aekit.models.registry import Capabilities, ModelSpec
-from aekit.options import option
-from aekit.stages import fit_stage, has_stage, load_stage
-from aekit.trainer import TrainConfig, fit
+from aekit.training.loop import TrainConfig, fit
+from aekit.training.stages import fit_stage, has_stage, load_stage
 
 
 @dataclass(frozen=True)

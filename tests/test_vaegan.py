@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from aekit import api
+from aekit.interfaces import api
 from aekit.models import build_model, capabilities
-from aekit.trainer import _Loop
+from aekit.training.loop import _Loop
 
 torch.set_num_threads(1)
 

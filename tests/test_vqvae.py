@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from aekit import api
-from aekit.checkpoint import load_weights, save_weights
-from aekit.cli import main
 from aekit.errors import AekitError
+from aekit.interfaces import api
+from aekit.interfaces.cli import main
 from aekit.models import build_model, model_from_record, model_record
 from aekit.models.pixelcnn import MaskedConv2d
 from aekit.models.vqvae import VectorQuantizer, perplexity
+from aekit.training.checkpoint import load_weights, save_weights
 
 torch.set_num_threads(1)
 
@@ -147,7 +147,7 @@ def test_vqvae_images_must_halve_evenly():
 
 
 def test_train_on_digits_then_sample_encode_decode(tmp_path, monkeypatch):
-    from aekit import learned_prior
+    from aekit.tasks import learned_prior
 
     monkeypatch.setattr(learned_prior, "PRIOR_EPOCHS", 2)
     run = api.train(

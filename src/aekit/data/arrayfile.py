@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AekitError
-from ..hardware import memory_at_hand
+from ..training.hardware import memory_at_hand
 from .files import check_dtype_width
 
 CHUNK_BYTES = 1 << 22  # rows read together: 4 MiB

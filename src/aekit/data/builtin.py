@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AekitError
-from ..io import atomic_path
 from .dataset import Dataset, Scaling
 from .demo import load_photos, load_shapes
+from .io import atomic_path
 
 logger = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ import numpy as np
 import torch
 
 from ..errors import AekitError
-from ..io import atomic_path
 from .dataset import Dataset, Scaling
+from .io import atomic_path
 
 logger = logging.getLogger(__name__)
 

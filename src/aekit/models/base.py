@@ -57,7 +57,8 @@ class Model(nn.Module):
 
     def log_prior(self, z: torch.Tensor, c: Condition = None) -> torch.Tensor:
         """log p(z) (p(z|c) for a conditional prior) per row of z (B, d): N(0, I)
-        unless a family's prior differs (aekit.likelihood's estimates use it)."""
+        unless a family's prior differs (aekit.analysis.likelihood's estimates use
+        it)."""
         return -0.5 * (z.pow(2) + math.log(2 * math.pi)).sum(-1)
 
     def set_epoch(self, epoch: int) -> None:

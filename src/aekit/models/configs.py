@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import AekitError
-from ..options import option
+from .options import option
 
 ACTIVATION_NAMES = (
     "relu",

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import AekitError
-from ..options import option
 from .configs import (
     ACTIVATION_NAMES,
     OUTPUTS,
@@ -20,6 +19,7 @@ from .configs import (
     check_numbers,
     positive_int_tuple,
 )
+from .options import option
 
 
 def _check_grid_image(config: Any) -> None:
@@ -92,7 +92,7 @@ class VQVAEConfig:
         check_choice(self.output, OUTPUTS, "output")
 
 
-# how a VQ-VAE run's PixelCNN prior is trained (aekit.learned_prior, `fit-prior`)
+# how a VQ-VAE run's PixelCNN prior is trained (aekit.tasks.learned_prior, `fit-prior`)
 PRIOR_EPOCHS = 20
 PRIOR_LR = 1e-3
 PRIOR_BATCH = 64

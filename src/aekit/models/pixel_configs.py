@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import AekitError
-from ..options import option
 from .configs import (
     ACTIVATION_NAMES,
     OUTPUTS,
@@ -17,6 +16,7 @@ from .configs import (
     check_numbers,
     positive_int_tuple,
 )
+from .options import option
 
 
 @dataclass(frozen=True)

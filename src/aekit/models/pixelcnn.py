@@ -6,9 +6,10 @@ masked convolution of type A (a position sees only positions before it) starts t
 stack, gated masked convolutions of type B (a position also sees itself, i.e. the
 features computed from positions before it) follow, with residual connections, and
 a 1x1 convolution gives K logits per position. Trained by cross-entropy on the code
-grids of the run's training split (a "prior" stage, aekit.stages); `sample` draws a
-grid one position at a time. A single masked stack has the paper's blind spot (some
-positions above-right are not seen); on grids of 7x7 codes this costs little.
+grids of the run's training split (a "prior" stage, aekit.training.stages);
+`sample` draws a grid one position at a time. A single masked stack has the paper's
+blind spot (some positions above-right are not seen); on grids of 7x7 codes this costs
+little.
 The data of the stage are the code grids as (N, 1, h, w) floats holding indices.
 """
 

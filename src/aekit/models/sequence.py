@@ -212,7 +212,7 @@ class _SequenceVAE(Model):
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         """The decoder's pre-activation output, which log_likelihood scores
-        (aekit.likelihood reads it as for vae.py's VAE)."""
+        (aekit.analysis.likelihood reads it as for vae.py's VAE)."""
         return self.decoder(z)  # (B, C, T)
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:

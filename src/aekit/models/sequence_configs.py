@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import AekitError
-from ..options import option
 from .configs import (
     ACTIVATION_NAMES,
     OUTPUTS,
@@ -22,6 +21,7 @@ from .configs import (
     check_variational,
     positive_int_tuple,
 )
+from .options import option
 
 UPSAMPLE_1D = ("nearest", "linear", "transpose")
 _SHAPE = "(C, T): channels (or pitches), time steps"

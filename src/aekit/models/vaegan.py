@@ -14,7 +14,7 @@ training shapes. Two parameter groups, each stepped on its own loss:
   reconstructions and prior draws (fake).
 
 The trainer back-propagates each loss into its own group only (see
-aekit.trainer._Loop.backward), so D's loss never moves the generator and the
+aekit.training.loop._Loop.backward), so D's loss never moves the generator and the
 generator's loss never moves D. Small MLPs and a modest gan_weight keep it stable
 on digits; the paper's convolutional version also scales the terms per layer.
 """

@@ -1,7 +1,7 @@
 """Code statistics of a run (code_stats.json): how a plain autoencoder is sampled.
 
 The mean and covariance of the training codes define a Gaussian over codes; it is
-read back checked (aekit.records) and sampled through its eigendecomposition, so
+read back checked (aekit.run.records) and sampled through its eigendecomposition, so
 any positive semi-definite covariance samples, however ill-conditioned.
 """
 
@@ -11,10 +11,10 @@ from pathlib import Path
 
 import torch
 
+from ..data.io import write_json
 from ..errors import AekitError
-from ..io import write_json
-from ..records import read_code_stats as _read_checked
-from ..records import sample_gaussian
+from .records import read_code_stats as _read_checked
+from .records import sample_gaussian
 
 CODE_STATS = "code_stats.json"
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import torch
 
+from ..data.io import is_temp_name, remove_stale_temps
 from ..errors import AekitError
-from ..io import is_temp_name, remove_stale_temps
 from .record import read_run_config
 
 log = logging.getLogger(__name__)

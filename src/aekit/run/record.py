@@ -20,15 +20,15 @@ from typing import Any
 
 import torch
 
-from ..checkpoint import check_checkpoint, load_weights
 from ..data import Dataset, Scaling
+from ..data.io import read_json, write_json
 from ..errors import AekitError
-from ..io import read_json, write_json
 from ..models import Capabilities, ModelSpec, model_from_record, model_record, spec_of
 from ..models.base import Model
-from ..records import read_metrics
-from ..trainer import WEIGHTS, TrainConfig
+from ..training.checkpoint import check_checkpoint, load_weights
+from ..training.loop import WEIGHTS, TrainConfig
 from .conditions import n_classes
+from .records import read_metrics
 
 FORMAT = "aekit-run"
 FORMAT_VERSION = 1

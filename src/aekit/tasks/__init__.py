@@ -2,7 +2,7 @@
 
 A task decides what the model's input and target are, how a run is scored and what
 it writes; the models (U-Net, plain encoder-decoder, SegNet) and fit() are shared.
-aekit.pipeline trains them as it trains autoencoders; `aekit evaluate` calls
+aekit.tasks.pipeline trains them as it trains autoencoders; `aekit evaluate` calls
 `evaluate_task` for runs whose task is not "reconstruct".
 """
 

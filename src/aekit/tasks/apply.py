@@ -10,14 +10,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..analysis.segmentation import confusion_matrix, segmentation_scores
+from ..data.color import color_scores, lightness, to_rgb
+from ..data.pair_sources import read_task_pairs, split_images
 from ..data.paired import ImagePairs, read_images
 from ..errors import AekitError
+from ..inference.images import predict_whole
 from ..run import Run, load_run
-from .colorize import color_scores, lightness, to_rgb
-from .inference import predict_whole
 from .outputs import task_settings
-from .segment import confusion_matrix, segmentation_scores
-from .sources import read_task_pairs, split_images
 
 log = logging.getLogger(__name__)
 

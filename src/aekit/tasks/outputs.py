@@ -11,13 +11,13 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from ..analysis.plots import plot_image_rows
+from ..analysis.segmentation import confusion_matrix, segmentation_scores
 from ..data import Dataset
+from ..data.color import color_scores, to_rgb
+from ..data.io import write_json
 from ..inference import batched
-from ..io import write_json
-from ..plots import plot_image_rows
 from ..run import Run
-from .colorize import color_scores, to_rgb
-from .segment import confusion_matrix, segmentation_scores
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def write_task_outputs(
 def task_pictures(run: Run, val: Dataset, out: torch.Tensor) -> dict[str, Figure]:
     """A task run's own pictures: training curves, predictions beside the truth
     and, for segmentation, each class's IoU on the held-out patches."""
-    from ..plots.kinds import PictureOptions, history
+    from ..analysis.plots.kinds import PictureOptions, history
 
     figures = {
         "history": history(run, None, PictureOptions()),

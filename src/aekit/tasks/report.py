@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from ..analysis.plots.compose import figure_png
+from ..analysis.report import write_html
 from ..data import Dataset
-from ..io import write_bytes
-from ..plots.compose import figure_png
-from ..report import write_html
+from ..data.io import write_bytes
 from ..run import Run, build_run_model
 from ..run.create import seeded
 from .outputs import predict_batches, task_pictures

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..analysis.segmentation import class_palette, median_frequency_weights
 from ..data import Dataset
+from ..data.color import check_color_space, colorization_dataset
+from ..data.pair_sources import read_task_pairs, split_images
 from ..data.paired import (
     ImagePairs,
     extract_patches,
@@ -24,10 +27,7 @@ from ..errors import AekitError
 from ..models import build_model, models_for, spec_of
 from ..models.base import Model
 from ..run import seeded
-from ..train_config import TrainConfig
-from .colorize import check_color_space, colorization_dataset
-from .segment import class_palette, median_frequency_weights
-from .sources import read_task_pairs, split_images
+from ..training.config import TrainConfig
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,6 @@
+"""The analysis layer: read a trained run through the layers below and measure,
+score and draw it (metrics, evaluation, likelihood, probes, clustering, anomaly
+scores, latent paths, pictures, the report); nothing here trains.
+
+Importing this package loads nothing.
+"""

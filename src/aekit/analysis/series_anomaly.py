@@ -1,0 +1,159 @@
+"""Anomaly detection over time: a window-trained run scores every step of a series.
+
+Malhotra et al. 2016 (https://arxiv.org/abs/1607.00148) and Keras's conv1d example
+score a series by how badly an autoencoder trained on normal windows rebuilds it.
+Here each window's score is its mean squared reconstruction error (model units) and
+a step's score is the mean over the windows that cover it (data.series
+`SeriesInfo.step_scores`); the threshold is set on the run's training windows as
+in aekit.analysis.anomaly. With per-step labels, the ranking is scored per step (AUROC,
+AUPRC) and by the UCR anomaly archive's rule (Wu & Keogh 2021,
+https://arxiv.org/abs/2009.13807): the top-scored step must lie within 100 steps
+of the labelled anomaly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from .. import inference
+from ..data import Dataset
+from ..errors import AekitError
+from ..run import Run, as_run, load_inputs
+from .anomaly import training_threshold
+from .metrics import auprc, auroc
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+UCR_SLACK = 100  # steps either side of the labelled anomaly that count as a hit
+STEP_COLUMNS = ["series", "step", "time", "label", "score", "anomaly"]
+MAX_DRAWN = 4  # series drawn in one picture
+
+
+def is_window_run(run: Run) -> bool:
+    """A run trained on windows cut from series (not piano rolls nor .ts samples)."""
+    options = run.data_spec.get("options") or {}
+    return run.input_kind == "sequence" and options.get("window") is not None
+
+
+def window_errors(run: Run, x: torch.Tensor) -> tuple[np.ndarray, torch.Tensor]:
+    """(N,) mean squared errors of windows and their (N, C, W) reconstructions."""
+    x_hat = inference.reconstruct(run, x)
+    errors = (x_hat - x).double().pow(2).flatten(1).mean(1)
+    return errors.numpy(), x_hat
+
+
+def detect_series(
+    run: Run | str | Path,
+    inputs: Any,
+    *,
+    method: str = "percentile",
+    contamination: float = 0.01,
+    sigmas: float = 3.0,
+) -> dict[str, Any]:
+    """Score every time step of `inputs` (series files) with a window-trained run and
+    flag the steps above a threshold set on the run's training windows.
+
+    Returns {"rows" (one per step, for write_step_scores), "scores" and "anomaly"
+    (per series), "threshold", "series" and "reconstructions" ((T, C) per series,
+    source units), "names", "labels", "method", "n_train"}."""
+    run = as_run(run)
+    if not is_window_run(run):
+        raise AekitError(
+            f"{run.path} was not trained on series windows (--window); detect scores "
+            "its inputs one by one instead"
+        )
+    data = load_inputs(run, inputs)
+    if data.series is None:
+        raise AekitError(f"{data.name}: not a series cut into windows")
+    limit, n_train = training_threshold(
+        run, method=method, contamination=contamination, sigmas=sigmas
+    )
+    errors, x_hat = window_errors(run, data.x)
+    info = data.series
+    scores = info.step_scores(errors)
+    flags = [s > limit for s in scores]
+    rows = info.step_rows(errors)
+    for row, flag in zip(rows, np.concatenate(flags), strict=True):
+        row["score"] = f"{row['score']:.8g}"
+        row["anomaly"] = int(flag)
+    return {
+        "rows": rows,
+        "scores": scores,
+        "anomaly": flags,
+        "threshold": limit,
+        "method": method,
+        "n_train": n_train,
+        "series": _source_series(run, info.to_series(data.x)),
+        "reconstructions": _source_series(run, info.to_series(x_hat)),
+        "names": [p.name for p in info.parts],
+        "labels": [p.step_labels for p in info.parts],
+    }
+
+
+def _source_series(run: Run, series: list[np.ndarray]) -> list[np.ndarray]:
+    """(T, C) series in model units -> source units (the run's stored scaling)."""
+    return [run.scaling.to_source(s.T[None])[0].T for s in series]
+
+
+def write_step_scores(path: str | Path, result: dict[str, Any]) -> Path:
+    """CSV, one row per time step: series, step, time, label, score, anomaly (0/1)."""
+    from ..data.io import write_csv
+
+    return write_csv(path, result["rows"], STEP_COLUMNS)
+
+
+def scores_figure(result: dict[str, Any], run: Run | None = None) -> Figure:
+    """The series, its reconstruction, the step scores and the flagged spans."""
+    from .plots.sequences import plot_series_scores
+
+    n = min(len(result["series"]), MAX_DRAWN)
+    name = f"{run.path.name} ({run.model_name}): " if run is not None else ""
+    flagged = int(sum(f.sum() for f in result["anomaly"]))
+    total = int(sum(len(f) for f in result["anomaly"]))
+    return plot_series_scores(
+        result["series"][:n],
+        result["reconstructions"][:n],
+        result["scores"][:n],
+        result["anomaly"][:n],
+        result["threshold"],
+        names=[Path(s).name for s in result["names"][:n]],
+        labels=result["labels"][:n],
+        title=f"{name}{flagged} of {total} steps flagged (threshold "
+        f"{result['threshold']:.4g}, {result['method']}); labelled anomalies in black",
+    )
+
+
+def step_ranking(data: Dataset, errors: np.ndarray) -> dict[str, Any] | None:
+    """Per-step AUROC / AUPRC of the step scores against the series' step labels,
+    and the UCR top-1 hit rate; None when the series carry no step labels."""
+    info = data.series
+    if info is None or any(p.step_labels is None for p in info.parts):
+        return None
+    scores = info.step_scores(errors)
+    truth = [np.asarray(p.step_labels) != 0 for p in info.parts]
+    s, t = np.concatenate(scores), np.concatenate(truth).astype(np.int64)
+    out: dict[str, Any] = {
+        "score": "mean squared reconstruction error of the windows covering a step",
+        "n_steps": len(s),
+        "n_anomalous_steps": int(t.sum()),
+    }
+    if 0 < t.sum() < len(t):
+        out |= {"auroc": auroc(t, s), "auprc": auprc(t, s)}
+        out["auprc_chance"] = float(t.mean())
+    hits = [ucr_hit(sc, tr) for sc, tr in zip(scores, truth, strict=True) if tr.any()]
+    out["ucr_series"] = len(hits)
+    out["ucr_top1_hits"] = int(sum(hits))
+    out["ucr_top1_accuracy"] = float(np.mean(hits)) if hits else None
+    return out
+
+
+def ucr_hit(scores: np.ndarray, truth: np.ndarray, slack: int = UCR_SLACK) -> bool:
+    """Whether the top-scored step lies within `slack` steps of the labelled span."""
+    labelled = np.flatnonzero(truth)
+    top = int(np.argmax(scores))
+    return bool(labelled[0] - slack <= top <= labelled[-1] + slack)

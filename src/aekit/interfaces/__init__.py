@@ -1,0 +1,5 @@
+"""The interfaces: the command line, the Python API, the scikit-learn estimators, the
+explorer, ONNX export, benchmarks and TensorBoard; wiring only, nothing imports them.
+
+Importing this package loads nothing: `aekit --help` answers without torch.
+"""

@@ -1,0 +1,88 @@
+"""The checks and settings of a training run that the pipeline applies before it
+trains: input kinds, class names, the resolved precision, the recorded threads."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import AekitError
+from ..models import spec_of
+from ..models.base import Model
+from ..training import distributed, hardware
+from ..training.config import TrainConfig
+from ..training.hardware import resolve_device, resolve_precision
+
+
+def resolved(config: TrainConfig, model: Model) -> TrainConfig:
+    """The config with the precision "auto" resolves to here, so that the record
+    says what was used and a resumed run uses it again."""
+    device = distributed.local_device(resolve_device(config.device))
+    ranks = int(os.environ.get("WORLD_SIZE", "1"))
+    precision = resolve_precision(
+        config.precision, device, model, config.batch_size // max(ranks, 1)
+    )
+    return dataclasses.replace(config, precision=precision)
+
+
+def reuse_threads(record: dict[str, Any]) -> None:
+    """A resumed run computes with the thread count it recorded (float sums differ
+    between counts), unless the user chose one (--threads)."""
+    threads = (record.get("runtime") or {}).get("threads")
+    if isinstance(threads, int) and threads >= 1 and not hardware.THREADS_CHOSEN:
+        torch.set_num_threads(min(threads, hardware.usable_cores()))
+
+
+def read_class_names(path: str | Path, data: Any) -> tuple[str, ...]:
+    """One name per line, in label id order; at least one per label in the data."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise AekitError(f"cannot read class names from {path}: {e}") from e
+    names = tuple(line.strip() for line in text.splitlines() if line.strip())
+    y = getattr(data, "y", None)
+    if y is None:
+        raise AekitError(f"--class-names {path}: {data.name} has no labels to name")
+    needed = int(y.max()) + 1
+    if len(names) < needed:
+        raise AekitError(
+            f"{path} names {len(names)} classes, but the labels go up to {needed - 1}"
+        )
+    return names
+
+
+def check_input_kind(name: str, data: Any) -> None:
+    kind = getattr(data, "kind", None) or kind_of(data)
+    accepted = spec_of(name).capabilities.inputs
+    if kind not in accepted:
+        raise AekitError(
+            f"model {name!r} takes {' or '.join(accepted)} data, but {data.name} "
+            f"holds {kind}s"
+        )
+
+
+def kind_of(data: Any) -> str:
+    return "image" if len(data.sample_shape) == 3 else "vector"
+
+
+def scaling(record: dict[str, Any]) -> Any:
+    from ..data import Scaling
+
+    try:
+        return Scaling.from_dict(record["data"]["scaling"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise AekitError(f"config.json: data scaling is malformed ({e})") from e
+
+
+def epochs_done(state: dict[str, str]) -> int | None:
+    """Completed epochs a training checkpoint's metadata records, if it says."""
+    try:
+        return len(json.loads(state["state"])["rows"])
+    except (KeyError, TypeError, ValueError):
+        return None

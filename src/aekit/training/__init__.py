@@ -1,0 +1,6 @@
+"""The training layer: the one loop, its config, batching, validation, checkpoints,
+second stages, DDP, hardware (device, precision, threads) and input noise.
+
+Importing this package loads nothing: the command line reads the training config
+(aekit.training.config) without torch.
+"""

@@ -1,0 +1,400 @@
+"""One training loop for every aekit model, on one process or many.
+
+Batches come from tensors held in memory or from a file read in chunks
+(aekit.training.batching), the optimiser is AdamW (fused) with a cosine, cosine-floor or
+constant learning rate, validation drives early stopping, and every completed epoch
+leaves a checkpoint that `resume` continues exactly: each epoch's randomness is
+derived from (seed, epoch), so a resumed run draws the same batches and noise as one
+that never stopped.
+Started by torchrun, the same loop runs under DistributedDataParallel: each rank
+takes its share of every batch, validation sums are added up over ranks, and rank 0
+alone writes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..data.io import write_csv
+from ..errors import AekitError
+from ..models import is_conditional
+from ..models.base import Model
+from . import distributed
+from .batching import Batches, Data
+from .checkpoint import load_training_state, save_training_state, save_weights
+from .config import COSINE_FLOOR, TrainConfig
+from .distributed import Ranks
+from .hardware import (
+    autocast,
+    keep_freed_memory,
+    prefers_channels_last,
+    resolve_device,  # noqa: F401  (aekit.training.loop.resolve_device, as before)
+    resolve_precision,
+)
+from .noise import Noise
+from .validation import epoch_seed, evaluate_loss, mean_over_ranks
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT = "checkpoint.safetensors"  # last completed epoch, with optimizer state
+WEIGHTS = "model.safetensors"  # best epoch by validation loss
+HISTORY = "history.csv"
+
+Progress = Callable[[str, dict[str, Any]], None]  # (event, info); events below
+
+
+@dataclass
+class History:
+    rows: list[dict[str, float]] = field(default_factory=list)  # one per epoch
+    best_epoch: int = 0  # 1-based; 0 before any epoch completed
+    best_val_loss: float = math.inf
+    stop_reason: str = "completed"  # completed | early-stopped | interrupted
+    precision: str = "fp32"  # what "auto" (or the config) resolved to
+
+
+class TrainingDiverged(AekitError):
+    """The loss became NaN or inf; the last completed epoch's checkpoint is kept."""
+
+
+def fit(
+    model: Model,
+    train: Data,
+    val: Data,
+    config: TrainConfig,
+    *,
+    out: str | Path | None = None,
+    resume: bool = False,
+    progress: Progress | None = None,
+) -> History:
+    """Train `model` in place; with `out`, keep checkpoints and history there.
+
+    `train` and `val` are Datasets or StreamDatasets (aekit.data.open_stream).
+    Events sent to `progress` (on rank 0): "epoch_start" {epoch, epochs, steps},
+    "step" {epoch, step, loss}, "epoch_end" {the history row}.
+    """
+    device = distributed.local_device(resolve_device(config.device))
+    ranks = distributed.setup(device)
+    if device.type == "cpu":
+        keep_freed_memory()  # no page faults on every step (aekit.training.hardware)
+    config = dataclasses.replace(
+        config,
+        precision=resolve_precision(
+            config.precision, device, model, config.batch_size // ranks.size
+        ),  # the rows each rank's matrix products see
+    )
+    loop, batches, val = _prepare(model, train, val, config, device, ranks, out)
+    loop.emit = (progress if ranks.is_main else None) or loop.emit
+    history = (
+        _restore(loop.out_path, model, loop.optimizer, loop.scheduler)
+        if resume
+        else History()
+    )
+    history.precision = config.precision
+
+    with torch.random.fork_rng(devices=_rng_devices(device)):
+        try:
+            for epoch in range(len(history.rows), config.epochs):
+                if loop.patience_spent(history):  # a resumed run had stopped early
+                    history.stop_reason = "early-stopped"
+                    break
+                loop.run_epoch(epoch, batches, val, history)
+                if loop.patience_spent(history):
+                    history.stop_reason = "early-stopped"
+                    break
+        except KeyboardInterrupt:
+            history.stop_reason = "interrupted"
+        finally:
+            model.to(memory_format=torch.contiguous_format)
+    distributed.barrier()  # rank 0's last files are written before anyone reads them
+    return history
+
+
+def _prepare(
+    model: Model,
+    train: Data,
+    val: Data,
+    config: TrainConfig,
+    device: torch.device,
+    ranks: Ranks,
+    out: str | Path | None,
+) -> tuple[_Loop, Batches, Data]:
+    """The model on its device, this rank's batches and validation share, the loop."""
+    channels_last = prefers_channels_last(model, device, config.precision)
+    model.to(device, memory_format=_memory_format(channels_last))
+    conditional = is_conditional(model)
+    if conditional and None in (getattr(d, "condition", None) for d in (train, val)):
+        raise AekitError(
+            f"{model.name} is conditional, but the data has no labels or attributes "
+            "to condition on"
+        )
+    batches = Batches(
+        train, config.batch_size, ranks, device, channels_last, conditional
+    )
+    if ranks.distributed:  # each rank validates its share; the sums are added up
+        if len(val) < ranks.size:
+            raise AekitError(f"{len(val)} validation samples for {ranks.size} ranks")
+        val = val.subset(torch.arange(len(val))[ranks.share(len(val))])
+    groups = (
+        model.parameter_groups()
+        if isinstance(model, Model)  # any nn.Module with a loss() trains
+        else {"model": [p for p in model.parameters() if p.requires_grad]}
+    )
+    if len(groups) > 1 and ranks.distributed:
+        raise AekitError(
+            f"{model.name or type(model).__name__} steps {len(groups)} parameter "
+            "groups on their own losses and trains in one process; drop --nproc"
+        )
+    optimizer = make_optimizer(model, config)
+    out = Path(out) if out is not None else None
+    loop = _Loop(
+        model,
+        distributed.objective(model, device, ranks),
+        list(groups.items()),
+        optimizer,
+        make_scheduler(optimizer, config, len(batches)),
+        config,
+        out,
+        noise=Noise.parse(config.noise) if config.noise else None,
+        bounds=(0.0, 1.0) if train.scaling.domain == "unit" else None,
+        emit=lambda event, info: None,
+        ranks=ranks,
+        sync_every=1 if device.type == "cpu" else 16,  # host syncs stall a GPU
+        conditional=conditional,
+    )
+    return loop, batches, val
+
+
+@dataclass
+class _Loop:
+    """What one epoch needs: the model, its optimiser and schedule, and the settings."""
+
+    model: Model
+    objective: Callable[..., dict[str, torch.Tensor]]  # (x, target, c) -> terms
+    groups: list[tuple[str, list[nn.Parameter]]]  # each steps on its own loss
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    config: TrainConfig
+    out_path: Path | None  # the run directory; only rank 0 writes there
+    noise: Noise | None
+    bounds: tuple[float, float] | None
+    emit: Progress
+    ranks: Ranks
+    sync_every: int  # steps between looks at the loss from the host
+    conditional: bool = False  # the model takes the data's condition
+
+    @property
+    def out(self) -> Path | None:
+        """Where this process writes: the run directory on rank 0, nowhere else."""
+        return self.out_path if self.ranks.is_main else None
+
+    def run_epoch(
+        self, epoch: int, batches: Batches, val: Data, history: History
+    ) -> None:
+        """Train, validate, record and checkpoint one epoch."""
+        started = time.perf_counter()
+        info = {"epoch": epoch + 1, "epochs": self.config.epochs, "steps": len(batches)}
+        self.emit("epoch_start", info)
+        row = {"epoch": epoch + 1, **self.train_epoch(epoch, batches, history)}
+        val_terms = evaluate_loss(
+            self.model,
+            val.x,
+            val.target,
+            self.config,
+            self.noise,
+            self.bounds,
+            self.ranks,
+            c=val.condition if self.conditional else None,
+        )
+        row |= {f"val_{k}": v for k, v in val_terms.items()}
+        row |= {
+            "lr": self.scheduler.get_last_lr()[0],
+            "seconds": time.perf_counter() - started,
+        }
+        self.end_epoch(history, row)
+        self.emit("epoch_end", row)
+
+    def train_epoch(
+        self, epoch: int, batches: Batches, history: History
+    ) -> dict[str, float]:
+        """One pass over shuffled batches; returns the mean of each loss term."""
+        model, config = self.model, self.config
+        seed = epoch_seed(config.seed, epoch)  # batches, noise and VAE draws
+        torch.manual_seed(seed + 7919 * self.ranks.rank)  # each rank its own noise
+        model.train()
+        model.set_epoch(epoch)
+        sums: dict[str, torch.Tensor] = {}
+        pending: list[torch.Tensor] = []  # losses the host has not looked at yet
+        seen = 0
+        for step, (x, target, c, weight) in enumerate(batches.epoch(seed)):
+            if self.noise is not None:
+                x = self.noise(x, bounds=self.bounds)
+            with autocast(x.device, config.precision):
+                terms = self.objective(x, target, *(() if c is None else (c,)))
+            loss = terms["loss"]
+            pending.append(loss.detach())
+            if len(pending) == self.sync_every or step == len(batches) - 1:
+                self._look(pending, epoch, step, history)  # NaN check, progress
+            self.optimizer.zero_grad(set_to_none=True)
+            self.backward(terms, weight)
+            if config.grad_clip > 0:
+                nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            self.optimizer.step()
+            self.scheduler.step()
+            rows = len(x) if weight > 0 else 0  # a stand-in row adds nothing
+            for key, value in terms.items():
+                sums[key] = sums.get(key, 0.0) + value.detach().float() * rows
+            seen += rows
+        return {f"train_{k}": v for k, v in mean_over_ranks(sums, seen).items()}
+
+    def backward(self, terms: dict[str, torch.Tensor], weight: float) -> None:
+        """Gradients of each parameter group from its own loss: "loss" for the
+        first, "<group>_loss" for the others (a discriminator beside the model).
+        One AdamW holds every group: Adam's state is per parameter, so this steps
+        as separate optimisers would."""
+        if len(self.groups) == 1:
+            loss = terms["loss"]
+            (loss * weight if weight != 1.0 else loss).backward()
+            return
+        for i, (name, params) in enumerate(self.groups):
+            loss = terms["loss"] if i == 0 else terms[f"{name}_loss"]
+            last = i == len(self.groups) - 1
+            (loss * weight).backward(inputs=params, retain_graph=not last)
+
+    def _look(
+        self, pending: list[torch.Tensor], epoch: int, step: int, history: History
+    ) -> None:
+        """One host sync for several steps: stop on NaN (all ranks alike), report."""
+        losses = distributed.all_reduce_sum(torch.stack(pending).float())
+        first = step - len(pending) + 1
+        for i, value in enumerate((losses / self.ranks.size).tolist()):
+            if not math.isfinite(value):
+                _diverged(self.out, history, epoch, first + i, value)
+            self.emit(
+                "step", {"epoch": epoch + 1, "step": first + i + 1, "loss": value}
+            )
+        pending.clear()
+
+    def end_epoch(self, history: History, row: dict[str, float]) -> None:
+        """Record the epoch, keep the best weights, checkpoint."""
+        history.rows.append(row)
+        if row["val_loss"] < history.best_val_loss:
+            history.best_val_loss, history.best_epoch = row["val_loss"], row["epoch"]
+            if self.out is not None:
+                save_weights(self.out / WEIGHTS, self.model)
+        if self.out is not None:
+            _write_history(self.out / HISTORY, history.rows)
+            state = {
+                "rows": history.rows,
+                "best_epoch": history.best_epoch,
+                "best_val_loss": history.best_val_loss,
+                "scheduler": self.scheduler.state_dict(),
+            }
+            save_training_state(
+                self.out / CHECKPOINT, self.model, self.optimizer, state
+            )
+
+    def patience_spent(self, history: History) -> bool:
+        waited = len(history.rows) - history.best_epoch
+        return bool(history.rows) and 0 < self.config.patience <= waited
+
+
+def _memory_format(channels_last: bool) -> torch.memory_format:
+    return torch.channels_last if channels_last else torch.contiguous_format
+
+
+def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
+    # weight decay on matrices and kernels only, as in nanoGPT: decaying biases,
+    # norms and a learned noise scale only pulls them off their optimum
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups = [
+        {
+            "params": [p for p in params if p.ndim >= 2],
+            "weight_decay": config.weight_decay,
+        },
+        {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0},
+    ]
+    try:  # one fused kernel instead of a Python loop over tensors: measured faster
+        return torch.optim.AdamW(groups, lr=config.lr, fused=True)
+    except (RuntimeError, TypeError):  # an older torch, or an unsupported device
+        return torch.optim.AdamW(groups, lr=config.lr)
+
+
+def make_scheduler(
+    optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """A linear warm-up over `warmup_steps` (capped at a third of the run), then the
+    rate `schedule` names: constant, cosine to 0 over the remaining steps, or
+    cosine-floor: cosine from lr down to COSINE_FLOOR * lr."""
+    total = max(1, config.epochs * steps_per_epoch)
+    warmup = min(config.warmup_steps, total // 3)
+    decay = max(1, total - warmup)
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / (warmup + 1)
+        if config.schedule == "constant":
+            return 1.0
+        t = min(step - warmup, decay) / decay
+        cosine = 0.5 * (1.0 + math.cos(math.pi * t))
+        if config.schedule == "cosine-floor":
+            return COSINE_FLOOR + (1.0 - COSINE_FLOOR) * cosine
+        return cosine
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _rng_devices(device: torch.device) -> list[int]:
+    return [device.index or 0] if device.type == "cuda" else []
+
+
+def _restore(out: Path | None, model: Model, optimizer: Any, scheduler: Any) -> History:
+    if out is None or not (out / CHECKPOINT).is_file():
+        raise AekitError(f"nothing to resume: no {CHECKPOINT} in {out}")
+    flags = [
+        {k: g[k] for k in ("fused", "foreach") if k in g}
+        for g in optimizer.param_groups
+    ]
+    state = load_training_state(out / CHECKPOINT, model, optimizer)
+    for group, kept in zip(optimizer.param_groups, flags, strict=True):
+        group.update(kept)  # how to step is this machine's choice, not the file's
+    try:
+        scheduler.load_state_dict(state["scheduler"])
+        return History(
+            rows=state["rows"],
+            best_epoch=state["best_epoch"],
+            best_val_loss=state["best_val_loss"],
+        )
+    except (KeyError, TypeError) as e:
+        raise AekitError(
+            f"{out / CHECKPOINT}: training state is malformed ({e})"
+        ) from e
+
+
+def _write_history(path: Path, rows: list[dict[str, float]]) -> None:
+    fields: dict[str, None] = {}
+    for row in rows:
+        fields |= dict.fromkeys(row)
+    write_csv(path, rows, list(fields))
+
+
+def _diverged(out: Path | None, history: History, epoch: int, step: int, loss: float):
+    kept = (
+        f"the checkpoint of epoch {len(history.rows)} is kept in {out}"
+        if history.rows and out is not None
+        else "no epoch had completed"
+    )
+    raise TrainingDiverged(
+        f"loss became {loss} at epoch {epoch + 1}, step {step + 1}; "
+        "training stopped and "
+        f"{kept}. Try a lower --lr or --grad-clip 1.0"
+    )
