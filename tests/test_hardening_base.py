@@ -11,11 +11,12 @@ import pytest
 import torch
 
 from aekit.data.io import read_json, write_json
+from aekit.data.memory import allocation_guard
 from aekit.errors import AekitError
 from aekit.training import hardware
 from aekit.training.checkpoint import save_training_state, save_weights
 from aekit.training.config import TrainConfig
-from aekit.training.hardware import allocation_guard, resolve_device, set_threads
+from aekit.training.hardware import resolve_device, set_threads
 from aekit.training.noise import Noise
 
 

@@ -9,6 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
+from aekit.analysis.colorization import color_scores, ssim
 from aekit.analysis.segmentation import (
     confusion_matrix,
     default_palette,
@@ -17,14 +18,7 @@ from aekit.analysis.segmentation import (
     overlay,
     segmentation_scores,
 )
-from aekit.data.color import (
-    color_scores,
-    colorization_dataset,
-    lab_to_rgb,
-    rgb_to_lab,
-    ssim,
-    to_rgb,
-)
+from aekit.data.color import colorization_dataset, lab_to_rgb, rgb_to_lab, to_rgb
 from aekit.data.demo import SHAPE_CLASSES, shape_pairs
 from aekit.data.paired import (
     ImagePairs,

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AekitError
-from ..training.hardware import memory_at_hand
 from .files import check_dtype_width
+from .memory import memory_at_hand
 
 CHUNK_BYTES = 1 << 22  # rows read together: 4 MiB
 STREAM_BYTES = 1 << 30  # inputs to encode over 1 GiB as float32 are read in chunks

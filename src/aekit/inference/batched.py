@@ -17,9 +17,9 @@ import numpy as np
 import torch
 
 from ..data import check_finite
+from ..data.memory import allocation_guard
 from ..errors import AekitError
 from ..run import Run, sample_codes
-from ..training.hardware import allocation_guard
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,9 @@
-"""Config fields that carry their command-line help, and names the CLI offers.
+"""Config fields that carry their command-line help.
 
 Importable without torch: `aekit --help` and argument errors are answered from
-these alone. The model configs (aekit.models.configs) and TrainConfig declare their
-fields with `option`, and aekit.interfaces.cli builds its options from them.
+these alone. The model configs (aekit.models.configs) and TrainConfig
+(aekit.training.config) declare their fields with `option`, and aekit.interfaces.cli
+builds its options from them.
 """
 
 from __future__ import annotations
@@ -10,27 +11,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from typing import Any
-
-PRECISIONS = (
-    "auto",
-    "fp32",
-    "bf16",
-)  # what --precision accepts (aekit.training.hardware)
-NOISE_KINDS = ("gaussian", "salt-and-pepper", "mask")  # aekit.training.noise
-PROJECTIONS = ("auto", "pca", "tsne", "umap")  # aekit.analysis.latent.projections
-# the pictures of a run (aekit.analysis.plots.pictures.PICTURES has one entry for each)
-PICTURE_KINDS = (
-    "reconstructions",
-    "history",
-    "latent",
-    "manifold",
-    "interpolate",
-    "traverse",
-    "samples",
-    "pca",
-    "checkerboard",
-)
-COMPARED = ("latent", "manifold", "interpolate")  # `plot compare`'s default pictures
 
 
 def option(

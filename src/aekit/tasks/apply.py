@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..analysis.colorization import color_scores
 from ..analysis.segmentation import confusion_matrix, segmentation_scores
-from ..data.color import color_scores, lightness, to_rgb
+from ..data.color import lightness, to_rgb
 from ..data.pair_sources import read_task_pairs, split_images
 from ..data.paired import ImagePairs, read_images
 from ..errors import AekitError

@@ -11,10 +11,11 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from ..analysis.colorization import color_scores
 from ..analysis.plots import plot_image_rows
 from ..analysis.segmentation import confusion_matrix, segmentation_scores
 from ..data import Dataset
-from ..data.color import color_scores, to_rgb
+from ..data.color import to_rgb
 from ..data.io import write_json
 from ..inference import batched
 from ..run import Run

@@ -19,6 +19,7 @@ import torch
 
 from ..data import Dataset
 from ..data.io import read_json, remove_stale_temps, write_json
+from ..data.memory import allocation_guard
 from ..errors import AekitError
 from ..models import build_model, spec_of
 from ..models.base import Model
@@ -38,7 +39,7 @@ from ..run import (
     write_run_config,
 )
 from ..run.conditions import condition_options, n_classes
-from ..training import distributed, hardware
+from ..training import distributed
 from ..training.checkpoint import check_checkpoint
 from ..training.config import TrainConfig
 from ..training.hardware import resolve_device
@@ -174,7 +175,7 @@ def prepare(
     # weights, gradients and two Adam moments, counted on the meta device first
     with torch.device("meta"):
         size = 16 * sum(p.numel() for p in build().parameters())
-    with hardware.allocation_guard("build and train the model", nbytes=size):
+    with allocation_guard("build and train the model", nbytes=size):
         net = seeded(config.seed, build)
     data_spec["kind"] = getattr(dataset, "kind", None) or kind_of(dataset)
     if spec_of(name).capabilities.conditional:

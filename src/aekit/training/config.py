@@ -7,8 +7,10 @@ import numbers
 from dataclasses import dataclass
 
 from ..errors import AekitError
-from ..models.options import PRECISIONS, option
+from ..models.options import option
 
+# what --precision accepts (aekit.training.hardware decides what "auto" is)
+PRECISIONS = ("auto", "fp32", "bf16")
 SCHEDULES = ("cosine", "cosine-floor", "constant")
 # cosine-floor's last learning rate, a share of lr
 COSINE_FLOOR = 0.1

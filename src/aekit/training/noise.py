@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import torch
 
 from ..errors import AekitError
-from ..models.options import NOISE_KINDS
+
+NOISE_KINDS = ("gaussian", "salt-and-pepper", "mask")
 
 
 @dataclass(frozen=True)

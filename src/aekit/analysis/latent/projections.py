@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...errors import AekitError
-from ...models.options import PROJECTIONS
+from ..choices import PROJECTIONS
 
 
 @dataclass

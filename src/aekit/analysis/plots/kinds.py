@@ -16,10 +16,10 @@ from matplotlib.figure import Figure
 
 from ... import inference
 from ...data import Dataset
+from ...data.memory import allocation_guard
 from ...data.music import DEFAULT_PITCH_RANGE
 from ...errors import AekitError
 from ...run import Run, records
-from ...training.hardware import allocation_guard
 from ...training.noise import Noise
 from .. import latent
 from .curves import plot_history

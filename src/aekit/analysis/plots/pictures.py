@@ -16,9 +16,9 @@ from matplotlib.figure import Figure
 from ...data import Dataset
 from ...data.io import save_figure
 from ...errors import AekitError
-from ...models.options import COMPARED, PICTURE_KINDS
 from ...run import Run, as_run, run_data, run_splits
 from .. import latent
+from ..choices import COMPARED, PICTURE_KINDS
 from . import kinds, samples
 from .checkerboard import plot_checkerboard
 from .compose import compose
@@ -90,7 +90,7 @@ PICTURES: dict[str, Picture] = {
         uses_data=False,
     ),
 }
-assert tuple(PICTURES) == PICTURE_KINDS, "aekit.models.options.PICTURE_KINDS names them"
+assert tuple(PICTURES) == PICTURE_KINDS, "aekit.analysis.choices names them"
 KINDS = (*PICTURE_KINDS, "compare")
 AFTER_TRAINING = ("history", "latent", "manifold", "interpolate", "traverse", "samples")
 # pictures that treat the code as a point in a continuous space: meaningless for

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ...analysis.choices import COMPARED, PICTURE_KINDS, PROJECTIONS
 from ...errors import AekitError
-from ...models.options import COMPARED, PICTURE_KINDS, PROJECTIONS
 from .common import (
     add_command,
     check_output,
