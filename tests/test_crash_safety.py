@@ -233,6 +233,7 @@ def test_sigkill_at_any_moment_then_resume_ends_like_an_uninterrupted_run(
 
 def _train(data: Path, out: Path, **options) -> api.Run:
     settings = {"hidden": (32,), "latent_dim": 3, "epochs": 2, "batch_size": 16}
+    settings["start"] = "random"  # gradients of a network, not of a PCA start
     return api.train(
         str(data),
         "mlp",

@@ -145,7 +145,8 @@ def test_csv_column_names_label_the_heat_map(tmp_path):
 def _factors(**config):
     import torch
 
-    from aekit.training.loop import TrainConfig, make_scheduler
+    from aekit.training.loop import TrainConfig
+    from aekit.training.optim import make_scheduler
 
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     scheduler = make_scheduler(opt, TrainConfig(**config), steps_per_epoch=10)

@@ -58,7 +58,8 @@ def write_outputs(
 def run_metrics(
     run: Run, train: Dataset, val: Dataset, x_hat: torch.Tensor, history: Any
 ) -> dict[str, Any]:
-    best = next(r for r in history.rows if r["epoch"] == history.best_epoch)
+    # best epoch 0: no epoch validated better than the start (a PCA start)
+    best = next((r for r in history.rows if r["epoch"] == history.best_epoch), {})
     metrics: dict[str, Any] = {
         "best_epoch": history.best_epoch,
         "epochs_run": len(history.rows),
@@ -73,10 +74,39 @@ def run_metrics(
     pca = pca_reconstruction_mse(train.x.numpy(), val.x.numpy(), run.model.latent_dim)
     metrics[f"pca{run.model.latent_dim}_val_mse"] = pca
     metrics["mse_ratio_to_pca"] = metrics["val_mse"] / pca if pca > 0 else None
+    warning = pca_warning(
+        metrics["mse_ratio_to_pca"],
+        run.model.latent_dim,
+        len(train),
+        pca_start=hasattr(run.model.config, "start"),
+    )
+    if warning:
+        log.warning("%s", warning)
+        metrics["warnings"] = [warning]
     if run.capabilities.codes == "discrete":  # a VQ-VAE's code indices
         codes = inference.encode(run, val.x, inference.data_conditions(run, val))
         metrics["codebook"] = codebook_usage(codes, run.model.config.codebook_size)
     return metrics
+
+
+def pca_warning(
+    ratio: float | None, latent_dim: int, n_train: int, *, pca_start: bool = False
+) -> str | None:
+    """One plain line when a model rebuilds validation data worse than PCA with the
+    same code size: the likely cause and what to try; None when it does not."""
+    if ratio is None or ratio <= 1.0:
+        return None
+    cause = (
+        f"{n_train} training samples are few for its weights"
+        if n_train < 2_000
+        else "it may have stopped before it learned enough"
+    )
+    tries = "--start pca (begins at the PCA solution), " if pca_start else ""
+    return (
+        f"worse than PCA: validation MSE is {ratio:.2f}x that of PCA with the same "
+        f"code size ({latent_dim}); likely {cause}. Try {tries}more --epochs, or a "
+        "smaller model"
+    )
 
 
 def codebook_usage(codes: torch.Tensor, size: int) -> dict[str, Any]:

@@ -25,6 +25,7 @@ body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #
 h1 { font-size: 1.7em; margin-bottom: 0.1em; }
 h2 { font-size: 1.3em; border-bottom: 1px solid #ddd; margin-top: 2em; }
 .sub { color: #666; margin-top: 0; }
+.warn { color: #8a4b00; background: #fff4e0; padding: 6px 10px; }
 .cards { display: flex; flex-wrap: wrap; gap: 0.8em; }
 .card { border: 1px solid #ddd; border-radius: 6px; padding: 0.5em 1em; }
 .card b { display: block; font-size: 1.3em; }
@@ -93,6 +94,18 @@ TASK_CAPTIONS = {
 }
 
 
+def _chosen(chosen: Mapping[str, Any]) -> list[str]:
+    """What aekit chose for the run, and why, as report lines."""
+    lines = []
+    if "model" in chosen:
+        m = chosen["model"]
+        lines.append(f"model {m['name']} (chosen: {m['reason']})")
+    if "budget" in chosen:
+        lines.append(f"budget: {chosen['budget']}")
+    lines += [f"series: {note}" for note in chosen.get("series", [])]
+    return [f'<p class="sub">{html.escape(line)}</p>' for line in lines]
+
+
 def write_html(run: Run, pngs: Mapping[str, bytes | str], out: Path) -> Path:
     """report.html from PNG bytes per picture kind (a string: why it is missing)."""
     return write_text(out, render_html(run, pngs))
@@ -110,6 +123,11 @@ def render_html(run: Run, pngs: Mapping[str, bytes | str]) -> str:
         f"<style>{CSS}</style></head><body>",
         f"<h1>{name}</h1>",
         f'<p class="sub">{html.escape(_summary(run))}</p>',
+        *_chosen(record.get("data", {}).get("chosen") or {}),
+        *(
+            f'<p class="warn"><b>Warning:</b> {html.escape(w)}</p>'
+            for w in run.metrics.get("warnings", [])
+        ),
         _cards(run.metrics),
         "<h2>Run configuration</h2>",
         '<div class="cols">',

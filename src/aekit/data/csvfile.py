@@ -23,8 +23,13 @@ Rows = list[list[str]]  # CSV cells as read
 _DECIMAL_COMMA = re.compile(r"^(\s*[-+]?\d*),(\d+(?:[eE][-+]?\d+)?\s*)$")
 
 
-def read_csv(path: Path, label_column: int | str | None = None) -> RawData:
-    """Numeric columns, an optional header and an optional label column."""
+def read_csv(
+    path: Path,
+    label_column: int | str | None = None,
+    columns: list[str] | tuple[str, ...] | None = None,
+) -> RawData:
+    """Numeric columns (or those named in `columns`), an optional header and an
+    optional label column."""
     rows, lines = _csv_rows(path)
     first = [c.strip() for c in rows[0]]
     names = first if _has_header(rows) else None
@@ -36,7 +41,16 @@ def read_csv(path: Path, label_column: int | str | None = None) -> RawData:
     if names and names[0] == "" and label != 0:
         logger.info("%s: dropping the unnamed first column (a saved index)", path)
         skip.add(0)
+    wanted = columns
     columns = [j for j in range(len(first)) if j not in skip]
+    if wanted is not None:
+        if names is None:
+            raise AekitError(f"{path}: has no header row, so columns cannot be named")
+        missing = [w for w in wanted if w not in names]
+        if missing or not wanted:
+            what = repr(missing[0]) if missing else "(none)"
+            raise AekitError(f"{path}: no column named {what}; columns: {names}")
+        columns = [names.index(w) for w in wanted if names.index(w) != label]
     if not columns:
         raise AekitError(f"{path}: no feature columns besides the labels")
     raw = RawData(_numbers(path, data, lines, columns, names, label), "d", str(path))

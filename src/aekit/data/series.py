@@ -1,13 +1,16 @@
 """Time series as data: long series (CSV, .npy, UCR/UEA .ts) cut into (C, W) windows.
 
 A series file holds one series: rows are time steps, numeric columns are channels.
-A column named time, timestamp or date is its index (kept for output, not a
-feature); one named label, is_anomaly or anomaly holds per-step labels. Windows of
+Time columns (by name, dates, or equally spaced rising numbers: data.series_shape)
+are its index (kept for output, never a channel); one named label, is_anomaly or
+anomaly holds per-step labels; `columns` names the channels explicitly. Windows of
 `window` steps every `stride` steps become the samples, channels first (C, W), and
 a last window is aligned to the series' end so every step is covered. A window's
-label is 1 when any of its steps is labelled (anomalous); the stride defaults to a
-quarter window. `window_scores_to_steps` and `windows_to_series` map per-window
-results back onto the time steps; a split is in time (SeriesInfo.split_index).
+label is 1 when any of its steps is labelled (anomalous). Without a window, one is
+taken from the series' dominant period, and the stride from its length
+(data.series_shape); what was chosen is said in SeriesInfo.chosen.
+`window_scores_to_steps` and `windows_to_series` map per-window results back onto
+the time steps; a split is in time (SeriesInfo.split_index).
 """
 
 from __future__ import annotations
@@ -23,10 +26,17 @@ import numpy as np
 import torch
 
 from ..errors import AekitError
-from .csvfile import _csv_rows, _has_header, _numbers, is_number
 from .dataset import Dataset, Scaling
-from .files import _np_read, _standardise, encode_labels
-from .ts import read_ts
+from .files import _standardise, encode_labels
+from .series_files import (
+    SERIES_SUFFIXES,
+    STEP_LABEL_NAMES,
+    RawSeries,
+    read_series,
+    read_series_folder,
+)
+from .series_shape import default_stride as stride_for_length
+from .series_shape import default_window
 from .windows import (
     _numpy,
     check_window,
@@ -39,11 +49,10 @@ from .windows import (
 
 logger = logging.getLogger(__name__)
 
-INDEX_NAMES = ("time", "timestamp", "date")  # columns kept as the time index
-STEP_LABEL_NAMES = ("label", "is_anomaly", "anomaly")  # per-step label columns
-SERIES_SUFFIXES = (".csv", ".tsv", ".npy", ".npz", ".ts")
 
-__all__ = [  # the window helpers live in .windows and are re-exported here
+__all__ = [  # the window helpers (.windows) and readers (.series_files) re-exported
+    "SERIES_SUFFIXES",
+    "STEP_LABEL_NAMES",
     "RawSeries",
     "SeriesInfo",
     "SeriesPart",
@@ -59,18 +68,6 @@ __all__ = [  # the window helpers live in .windows and are re-exported here
     "window_starts",
     "windows_to_series",
 ]
-
-
-@dataclass(eq=False)
-class RawSeries:
-    """One series in source units, before scaling and windowing."""
-
-    values: np.ndarray  # (T, C) float64
-    name: str  # the file (and instance), for messages
-    step_labels: np.ndarray | None = None  # (T,) int64, 0 = normal
-    index: tuple[str, ...] | None = None  # the time column's values
-    label: str | None = None  # one class for the whole series (.ts files)
-    whole: bool = False  # one sample as it is (a .ts instance) without a window
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,6 +89,7 @@ class SeriesInfo:
     window: int
     stride: int
     parts: tuple[SeriesPart, ...]
+    chosen: tuple[str, ...] = ()  # what was read or chosen by default, and why
 
     def step_scores(self, errors: np.ndarray | torch.Tensor) -> list[np.ndarray]:
         """Errors for every window of the Dataset -> per-step scores, one per part."""
@@ -153,107 +151,6 @@ class SeriesInfo:
         ]
 
 
-# -- reading ---------------------------------------------------------------------
-def read_series(path: Path) -> list[RawSeries]:
-    """A CSV/TSV, .npy/.npz (x, optional per-step y) or .ts file -> its series."""
-    suffix = path.suffix.lower()
-    if suffix == ".ts":
-        return [
-            RawSeries(t.values, t.name, label=t.label, whole=True)
-            for t in read_ts(path)
-        ]
-    if suffix in (".csv", ".tsv"):
-        return [_read_csv_series(path)]
-    if suffix in (".npy", ".npz"):
-        return [_read_numpy_series(path)]
-    raise AekitError(
-        f"{path}: not a series file ({suffix or 'no extension'}); "
-        f"supported: {', '.join(SERIES_SUFFIXES)}"
-    )
-
-
-def read_series_folder(path: Path) -> list[RawSeries]:
-    """Every series file in a folder, in name order; windows never cross files."""
-    files = sorted(
-        p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SERIES_SUFFIXES
-    )
-    if not files:
-        raise AekitError(
-            f"{path}: no series files ({', '.join(SERIES_SUFFIXES)}) in the folder"
-        )
-    return [s for f in files for s in read_series(f)]
-
-
-def _read_csv_series(path: Path) -> RawSeries:
-    rows, lines = _csv_rows(path)
-    names = [c.strip() for c in rows[0]] if _has_header(rows) else None
-    data, lines = (rows[1:], lines[1:]) if names else (rows, lines)
-    if not data:
-        raise AekitError(f"{path}: no data rows (only a header line)")
-    lowered = [n.lower() for n in names or []]
-    index = next((lowered.index(n) for n in INDEX_NAMES if n in lowered), None)
-    label = next((lowered.index(n) for n in STEP_LABEL_NAMES if n in lowered), None)
-    skip = {index, label} | ({0} if names and names[0] == "" else set())
-    columns = [j for j in range(len(rows[0])) if j not in skip]
-    if not any(is_number(data[0][j]) for j in columns):
-        raise AekitError(f"{path}: no numeric columns to use as channels")
-    values = _numbers(path, data, lines, columns, names, label)
-    raw = RawSeries(values, str(path))
-    if index is not None:
-        raw.index = tuple(row[index].strip() for row in data)
-    if label is not None:
-        raw.step_labels = _step_labels(
-            [row[label].strip() for row in data],
-            lines,
-            f"{path}: column {names[label]!r}",
-        )
-    return raw
-
-
-def _step_labels(cells: Sequence[str], lines: Sequence[int], where: str) -> np.ndarray:
-    out = np.empty(len(cells), dtype=np.int64)
-    for i, (cell, line) in enumerate(zip(cells, lines, strict=True)):
-        try:
-            v = float(cell)
-        except ValueError:
-            v = float("nan")
-        if not (np.isfinite(v) and v % 1 == 0):
-            raise AekitError(
-                f"{where}, line {line} (counting from 1): label {cell!r} is not an "
-                "integer (0 = normal, 1 = anomalous)"
-            )
-        out[i] = int(v)
-    return out
-
-
-def _read_numpy_series(path: Path) -> RawSeries:
-    arrays = _np_read(path)
-    a = arrays["x"]
-    if a.dtype.kind not in "iufb":
-        raise AekitError(f"{path}: values must be numbers, not dtype {a.dtype}")
-    if a.ndim not in (1, 2) or a.size == 0:
-        raise AekitError(
-            f"{path}: a series is shaped (T,) or (T, C) (rows are time steps), "
-            f"got {a.shape}"
-        )
-    values = (a[:, None] if a.ndim == 1 else a).astype(np.float64)
-    bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
-    if len(bad):
-        raise AekitError(
-            f"{path}: row {bad[0] + 1} (counting from 1) holds NaN or inf; "
-            "fill or drop such values first"
-        )
-    raw = RawSeries(values, str(path))
-    y = arrays.get("y")
-    if y is not None:
-        if y.size != len(values):
-            raise AekitError(
-                f"{path}: y has {y.size} labels for {len(values)} time steps"
-            )
-        raw.step_labels = encode_labels(y.reshape(-1), f"{path}: y")[0]
-    return raw
-
-
 # -- Dataset -------------------------------------------------------------------------
 def load_series(
     source: str | os.PathLike | Sequence[str | os.PathLike],
@@ -262,11 +159,14 @@ def load_series(
     stride: int | None = None,
     scaling: Scaling | None = None,
     name: str | None = None,
+    columns: Sequence[str] | None = None,
 ) -> Dataset:
     """A series file, a folder of them or a list -> a Dataset of (C, W) windows.
 
-    Without `window`, only .ts files (one equal-length series per sample) load.
-    With `scaling` (a trained model's), it is applied instead of fitted.
+    Without `window`, .ts files of equal-length series are one sample each; other
+    series get the default window and stride (data.series_shape). With `scaling`
+    (a trained model's), it is applied instead of fitted. `columns` names a CSV's
+    channels.
     """
     paths = list(source) if isinstance(source, (list, tuple)) else [source]
     if not paths:
@@ -275,7 +175,9 @@ def load_series(
     for p in map(Path, paths):
         if not p.exists():
             raise AekitError(f"no such file or directory: {p}")
-        raws += read_series_folder(p) if p.is_dir() else read_series(p)
+        raws += (
+            read_series_folder(p, columns) if p.is_dir() else read_series(p, columns)
+        )
     label = name or " + ".join(str(p) for p in paths)
     return series_dataset(raws, window, stride, scaling=scaling, name=label)
 
@@ -289,8 +191,17 @@ def series_dataset(
     name: str = "series",
 ) -> Dataset:
     """Scale (fit or apply) the series, cut the windows and label them."""
-    if window is None:
+    chosen = list(dict.fromkeys(n for r in raws for n in r.notes))
+    if window is None and all(r.whole for r in raws):
         window, stride = _whole_series(raws, stride)
+    elif window is None:
+        if stride is not None:
+            raise AekitError("a stride needs a window length too")
+        window, why = default_window([r.values for r in raws])
+        chosen.append(f"window {window} steps: {why}")
+    if stride is None:
+        stride = stride_for_length([len(r.values) for r in raws], int(window))
+        chosen.append(f"stride {stride}: {_stride_reason(stride)}")
     window, stride = check_window(window, stride)
     _check_channels(raws, scaling)
     if scaling is None:
@@ -316,8 +227,14 @@ def series_dataset(
         name=name,
         classes=classes,
         kind="sequence",
-        series=SeriesInfo(window, stride, tuple(parts)),
+        series=SeriesInfo(window, stride, tuple(parts), tuple(chosen)),
     )
+
+
+def _stride_reason(stride: int) -> str:
+    if stride == 1:
+        return "every step starts a window"
+    return "the most windows that fit the default budget"
 
 
 def fit_series_scaling(values: Sequence[np.ndarray]) -> Scaling:

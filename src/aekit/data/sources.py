@@ -18,6 +18,7 @@ from .files import RawData, finish, read_numpy
 from .idx import find_idx_images, is_idx_name, read_idx_images, sniff_idx
 from .images import IMAGE_SUFFIXES, is_image_name, read_image_files, read_image_folder
 from .music import is_music_name
+from .series_shape import csv_reads_as_series
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class _Options:
     channels: int | None
     label_column: int | str | None
     split: str
+    columns: Sequence[str] | None = None
 
 
 def load_dataset(
@@ -56,6 +58,7 @@ def load_dataset(
     bars: int | None = None,
     pitch_range: tuple[int, int] | None = None,
     beats_per_bar: float | None = None,
+    columns: Sequence[str] | None = None,
 ) -> Dataset:
     """Load a built-in name, a file, a folder or a list of them.
 
@@ -66,7 +69,9 @@ def load_dataset(
     into (C, window) samples (aekit.data.series); UCR/UEA .ts files always load as
     series, one sample each unless a window is given. `steps_per_beat`, `bars`,
     `pitch_range` and `beats_per_bar` cut MIDI / MusicXML into piano rolls
-    (aekit.data.music; None takes its defaults).
+    (aekit.data.music; None takes its defaults). A CSV that reads as a series (a
+    time or anomaly column, or one channel: aekit.data.series_shape) loads as one
+    without a window too. `columns` names the CSV columns to use as features.
     """
     music = {
         k: v
@@ -100,12 +105,17 @@ def load_dataset(
         from .series import load_series
 
         return load_series(
-            source, window=window, stride=stride, scaling=scaling, name=name
+            source,
+            window=window,
+            stride=stride,
+            scaling=scaling,
+            name=name,
+            columns=columns,
         )
     if scaling is not None and channels is None and scaling.layout != "d":
         # new images must have the model's channels; only "hw" data was grayscale
         channels = 1 if scaling.layout == "hw" else 3
-    options = _Options(image_size, channels, label_column, split or "train")
+    options = _Options(image_size, channels, label_column, split or "train", columns)
     if isinstance(source, (list, tuple)):
         raw = _read_many(list(source), options)
     elif isinstance(source, str) and source in DATASETS:
@@ -148,9 +158,16 @@ def _is_series(source: Source, scaling: Scaling | None) -> bool:
     for p in map(Path, paths):
         files = sorted(p.iterdir()) if p.is_dir() else [p]
         files = [f for f in files if not f.name.startswith(".")]
-        if not files or any(f.suffix.lower() != ".ts" for f in files):
+        if not files or not all(_series_file(f) for f in files):
             return False
     return True
+
+
+def _series_file(path: Path) -> bool:
+    suffix = path.suffix.lower()
+    if suffix == ".ts":
+        return True
+    return suffix in (".csv", ".tsv") and path.is_file() and csv_reads_as_series(path)
 
 
 def _builtin(key: str, name: str | None) -> Dataset:
@@ -191,7 +208,7 @@ def _read_one(path: Path, o: _Options) -> RawData:
     if suffix in (".npy", ".npz"):
         return read_numpy(path)
     if suffix in (".csv", ".tsv"):
-        return read_csv(path, o.label_column)
+        return read_csv(path, o.label_column, o.columns)
     if suffix in IMAGE_SUFFIXES:
         return read_image_files([path], o.image_size, o.channels)
     if sniff_idx(path):  # a renamed IDX file

@@ -8,7 +8,9 @@ regularisers.
 - contractive: the squared Frobenius norm of the encoder's Jacobian dz/dx (Rifai et
   al. 2011, ICML, "Contractive Auto-Encoders: Explicit Invariance During Feature
   Extraction");
-- tied: MLP decoder weights are the encoder's, transposed (Vincent et al. 2010).
+- tied: MLP decoder weights are the encoder's, transposed (Vincent et al. 2010);
+- a PCA start (start="pca"): a fixed linear path at the training data's PCA, the
+  network a correction that starts at zero (aekit.models.pca_start).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from .base import Condition, Model
 from .bodies import Switches, make_body
 from .configs import AutoencoderConfig
 from .layers import TiedLinear, init_weights, output_activation
+from .pca_start import PCAStart
 
 
 class Autoencoder(Model):
@@ -47,6 +50,13 @@ class Autoencoder(Model):
             else nn.Linear(c.latent_dim, self.body.features)
         )
         init_weights(self)
+        if c.start == "pca":
+            self.pca = PCAStart(c.input_shape, c.latent_dim)
+
+    def init_from_data(self, x: torch.Tensor) -> None:
+        if self.config.start == "pca":
+            self.pca.fit(x)
+            self.starts_at_solution = True
 
     def encode(self, x: torch.Tensor, c: Condition = None) -> torch.Tensor:
         return self._encode(x)[0]
@@ -97,10 +107,16 @@ class Autoencoder(Model):
 
     def _encode(self, x: torch.Tensor) -> tuple[torch.Tensor, Switches]:
         h, switches = self.body.encode(x)
-        return self.to_code(h), switches  # (B, latent)
+        z = self.to_code(h)  # (B, latent)
+        if self.config.start == "pca":
+            z = self.pca.code(x, z)
+        return z, switches
 
     def _decode_logits(self, z: torch.Tensor, switches: Switches) -> torch.Tensor:
-        return self.body.decode(self.from_code(z), switches)  # (B, *input_shape)
+        out = self.body.decode(self.from_code(z), switches)  # (B, *input_shape)
+        if self.config.start == "pca":
+            out = self.pca.output(z, out)
+        return out
 
 
 def kl_sparsity(z: torch.Tensor, rho: float) -> torch.Tensor:

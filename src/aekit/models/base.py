@@ -26,6 +26,9 @@ class Model(nn.Module):
 
     config: Any  # a frozen dataclass; the checkpoint stores it and rebuilds from it
     name: str = ""  # the registry name; build_model and model_from_record set it
+    # True once init_from_data made the initial weights a solution (a PCA start):
+    # the trainer then scores them too, so training can only keep or improve them
+    starts_at_solution: bool = False
 
     def encode(self, x: torch.Tensor, c: Condition = None) -> torch.Tensor:
         raise NotImplementedError  # (B, *shape) -> (B, latent)
@@ -60,6 +63,10 @@ class Model(nn.Module):
         unless a family's prior differs (aekit.analysis.likelihood's estimates use
         it)."""
         return -0.5 * (z.pow(2) + math.log(2 * math.pi)).sum(-1)
+
+    def init_from_data(self, x: torch.Tensor) -> None:
+        """Called once with (a sample of) the training data before the first step,
+        never on resume; models that start from the data (PCA) override it."""
 
     def set_epoch(self, epoch: int) -> None:
         """Called by the trainer before each epoch; models with schedules use it."""

@@ -31,6 +31,7 @@ OUTPUTS = ("sigmoid", "identity")  # sigmoid for data in [0, 1], identity for re
 UPSAMPLE_MODES = ("transpose", "nearest", "bilinear", "bed-of-nails", "max-unpool")
 PIXEL_LOSSES = ("l1", "mse", "cross-entropy")
 NORMS = ("none", "group", "batch")  # normalisation after each conv of a conv body
+STARTS = ("random", "pca")  # an autoencoder's initial weights
 TRANSPOSE = (4, 2, 1)  # kernel, stride, padding of the transposed convolution
 
 
@@ -47,6 +48,20 @@ def check_choice(value: Any, allowed: Sequence[str], what: str) -> None:
     """One line when a named option is none of its choices."""
     if value not in allowed:
         raise AekitError(f"unknown {what} {value!r}; choose from {', '.join(allowed)}")
+
+
+def check_start(config: Any) -> None:
+    """A PCA start rebuilds as PCA does: identity output, mse loss, untied."""
+    check_choice(config.start, STARTS, "start")
+    if config.start == "pca" and (
+        config.output != "identity"
+        or config.recon_loss != "mse"
+        or getattr(config, "tied", False)
+    ):
+        raise AekitError(
+            "--start pca begins at PCA's reconstruction: it needs the identity "
+            "output and the mse loss, and no tied weights"
+        )
 
 
 def check_numbers(config: Any) -> None:
@@ -160,6 +175,16 @@ class AutoencoderConfig:
         3.0, "weight of the KL sparsity term (Ng's beta)", metavar="W"
     )
     tied: bool = option(False, "tied MLP decoder weights (the encoder's, transposed)")
+    # pca: tables 0.70x PCA (median of 7) against 0.66x, never above 1.0x against
+    # up to 1.13x (benchmarks/defaults_panel.py); the data decide the default
+    start: str = option(
+        "random",
+        "initial weights: random, or pca (a linear path fixed at the training "
+        "data's PCA plus a learned non-linear correction that starts at zero: it "
+        "starts as PCA and keeps the best of that and training)",
+        choices=STARTS,
+        shown="pca for tables and small image sets, else random",
+    )
     transpose_kernel: int = option(
         TRANSPOSE[0],
         "kernel of the transposed convolution (conv, transpose)",
@@ -180,6 +205,7 @@ class AutoencoderConfig:
         if self.norm not in NORMS:
             raise AekitError(f"norm must be one of {NORMS}, got {self.norm!r}")
         check_regularisers(self)
+        check_start(self)
 
 
 @dataclass(frozen=True)

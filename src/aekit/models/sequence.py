@@ -25,6 +25,7 @@ from torch import nn
 
 from .base import Model
 from .layers import activation, output_activation
+from .pca_start import PCAStart
 from .sequence_configs import (
     UPSAMPLE_1D,  # noqa: F401  (re-exported)
     Conv1dConfig,
@@ -154,12 +155,24 @@ class _SequenceAutoencoder(Model):
         self.encoder, self.decoder = encoder, decoder
         self.to_code = nn.Linear(encoder.features, config.latent_dim)
         _init(self)
+        if getattr(config, "start", "random") == "pca":  # aekit.models.pca_start
+            self.pca = PCAStart(config.input_shape, config.latent_dim)
+
+    def init_from_data(self, x: torch.Tensor) -> None:
+        if hasattr(self, "pca"):
+            self.pca.fit(x)
+            self.starts_at_solution = True
 
     def encode(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        return self.to_code(self.encoder(x))  # (B, latent)
+        z = self.to_code(self.encoder(x))  # (B, latent)
+        return self.pca.code(x, z) if hasattr(self, "pca") else z
 
     def decode(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        return output_activation(self.config.output, self.decoder(z))  # (B, C, T)
+        return output_activation(self.config.output, self._logits(z))  # (B, C, T)
+
+    def _logits(self, z: torch.Tensor) -> torch.Tensor:
+        out = self.decoder(z)
+        return self.pca.output(z, out) if hasattr(self, "pca") else out
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         return self.decode(self.encode(x))
@@ -167,7 +180,7 @@ class _SequenceAutoencoder(Model):
     def loss(
         self, x: torch.Tensor, target: torch.Tensor, c: torch.Tensor | None = None
     ) -> dict[str, torch.Tensor]:
-        logits = self.decoder(self.encode(x)).float()
+        logits = self._logits(self.encode(x)).float()
         if self.config.recon_loss == "bce":
             recon = F.binary_cross_entropy_with_logits(logits, target)
         else:

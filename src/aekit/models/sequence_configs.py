@@ -15,9 +15,11 @@ from ..errors import AekitError
 from .configs import (
     ACTIVATION_NAMES,
     OUTPUTS,
+    STARTS,
     check_choice,
     check_numbers,
     check_recon_loss,
+    check_start,
     check_variational,
     positive_int_tuple,
 )
@@ -100,7 +102,7 @@ def _likelihood() -> Any:
         "gaussian",
         "VAE decoder (auto: bernoulli for [0,1] data, else gaussian)",
         choices=("auto", "bernoulli", "gaussian"),
-        shown="auto",  # aekit train picks it from the data (pipeline.model_defaults)
+        shown="auto",  # aekit train picks it from the data (tasks.model_options)
     )
 
 
@@ -121,6 +123,16 @@ def _warmup() -> Any:
     )
 
 
+def _start() -> Any:
+    return option(
+        "random",
+        "initial weights: random, or pca (a linear path fixed at the training "
+        "windows' PCA plus a learned correction that starts at zero)",
+        choices=STARTS,
+        shown="pca for series windows, else random",
+    )
+
+
 @dataclass(frozen=True)
 class Conv1dConfig:
     input_shape: tuple[int, ...] = option((), _SHAPE, cli=False)
@@ -132,8 +144,11 @@ class Conv1dConfig:
     output: str = _output()
     recon_loss: str = _recon_loss()  # "bce" suits piano rolls
 
+    start: str = _start()
+
     def __post_init__(self) -> None:
         check_sequence(self)
+        check_start(self)
 
 
 @dataclass(frozen=True)
@@ -163,8 +178,11 @@ class LSTMConfig:
     output: str = _output()
     recon_loss: str = _recon_loss()
 
+    start: str = _start()
+
     def __post_init__(self) -> None:
         check_sequence(self)
+        check_start(self)
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,17 @@ def dataset_from(
             "options": {},
         }
     source = _source(data)
-    return load_dataset(source, **options), {"source": source, "options": options}
+    dataset = load_dataset(source, **options)
+    info = dataset.series
+    if (
+        info is not None
+        and options.get("window") is None
+        and info.window != max(p.n_steps for p in info.parts)
+    ):  # windows chosen by default: recorded, so the run reloads the same ones
+        options = {**options, "window": info.window, "stride": info.stride}
+    elif info is not None and options.get("window") is not None:
+        options = {**options, "stride": info.stride}
+    return dataset, {"source": source, "options": options}
 
 
 def load_inputs(run: Run, inputs: Any) -> Dataset:
@@ -88,7 +98,9 @@ def load_inputs(run: Run, inputs: Any) -> Dataset:
         if isinstance(source, str) and should_stream(source):  # larger than memory
             data = load_dataset(source, scaling=run.scaling, stream=True)
         else:
-            data = load_dataset(source, scaling=run.scaling, **image, **_series(run))
+            data = load_dataset(
+                source, scaling=run.scaling, **image, **_series(run), **_columns(run)
+            )
     kind = getattr(data, "kind", None)
     if kind is not None and run.input_kind in KINDS and kind != run.input_kind:
         raise AekitError(
@@ -142,6 +154,12 @@ def run_splits(run: Run) -> tuple[Dataset, Dataset]:
 def in_memory(data: Dataset | StreamDataset, rows: int) -> Dataset:
     """A streamed data set's seeded sample of `rows`; an in-memory one as it is."""
     return data.load(rows) if isinstance(data, StreamDataset) else data
+
+
+def _columns(run: Run) -> dict[str, Any]:
+    """The CSV columns a run was trained on, when named (--columns)."""
+    columns = (run.data_spec.get("options") or {}).get("columns")
+    return {"columns": tuple(columns)} if columns else {}
 
 
 def _series(run: Run) -> dict[str, Any]:

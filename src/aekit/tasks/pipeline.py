@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,17 +40,21 @@ from ..run import (
     seeded,
     write_run_config,
 )
-from ..run.conditions import condition_options, n_classes
+from ..run.conditions import n_classes
 from ..training import distributed
+from ..training.budget import describe as describe_budget
 from ..training.checkpoint import check_checkpoint
 from ..training.config import TrainConfig
 from ..training.hardware import resolve_device
 from ..training.loop import CHECKPOINT, Progress, fit
+from .model_options import data_model_options, model_defaults
 from .pipeline_checks import (
     check_input_kind,
+    chosen,
     epochs_done,
     kind_of,
     read_class_names,
+    recorded_config,
     resolved,
     reuse_threads,
     scaling,
@@ -69,6 +75,7 @@ DATA_OPTIONS = {
     "bars": "bars",
     "beats_per_bar": "beats_per_bar",
     "pitch_range": "pitch_range",
+    "columns": "columns",
 }
 TRAIN_OPTIONS = tuple(f.name for f in dataclasses.fields(TrainConfig))
 RESUMABLE = ("epochs", "patience")  # what a resumed run may change
@@ -107,7 +114,11 @@ def train(
     config = TrainConfig(**{k: options.pop(k) for k in TRAIN_OPTIONS if k in options})
     resolve_device(config.device)  # a device that is not there fails before the disk
     prepared = prepare(task, data, model, options, config)
-    config = resolved(config, prepared.model)
+    config = resolved(config, prepared.model, len(prepared.train))
+    ranks = int(os.environ.get("WORLD_SIZE", "1"))
+    chosen = prepared.data_spec.setdefault("chosen", {})
+    chosen["budget"] = describe_budget(config, len(prepared.train), ranks)
+    log.info("budget: %s", chosen["budget"])
     target = Path(out) if out is not None else None
 
     def make_dir() -> tuple[Path, Path | None]:
@@ -148,9 +159,8 @@ def prepare(
             task, data, model, options, config
         )
         return Prepared(task, name, net, *split, spec, settings)
-    name = model or "mlp"
-    if task not in spec_of(name).capabilities.tasks:
-        raise AekitError(f"model {name!r} does not reconstruct; use --task")
+    if model is not None and task not in spec_of(model).capabilities.tasks:
+        raise AekitError(f"model {model!r} does not reconstruct; use --task")
     data_opts = {
         DATA_OPTIONS[k]: options.pop(k)
         for k in list(DATA_OPTIONS)
@@ -159,6 +169,7 @@ def prepare(
     class_names = options.pop("class_names", None)
     condition = options.pop("condition", None)
     dataset, data_spec = dataset_from(data, data_opts, condition=condition)
+    name, data_spec["chosen"] = chosen(model, dataset)
     if class_names is not None:
         dataset.classes = read_class_names(class_names, dataset)
     check_input_kind(name, dataset)
@@ -172,40 +183,22 @@ def prepare(
     def build() -> Model:
         return build_model(name, dataset.sample_shape, **model_options)
 
-    # weights, gradients and two Adam moments, counted on the meta device first
+    # weights, gradients and two Adam moments, counted on the meta device first,
+    # and a batch's codes and outputs through forward and backward (a few copies)
     with torch.device("meta"):
-        size = 16 * sum(p.numel() for p in build().parameters())
+        meta = build()
+        size = 16 * sum(p.numel() for p in meta.parameters())
+        size += 4 * sum(b.numel() for b in meta.buffers())
+    width = meta.latent_dim + math.prod(dataset.sample_shape)
+    size += 4 * 16 * config.batch_size * width
     with allocation_guard("build and train the model", nbytes=size):
         net = seeded(config.seed, build)
+        seeded(config.seed, lambda: net.init_from_data(in_memory(train_set, 20_000).x))
     data_spec["kind"] = getattr(dataset, "kind", None) or kind_of(dataset)
     if spec_of(name).capabilities.conditional:
         data_spec.setdefault("condition", "label")
         data_spec["n_classes"] = n_classes(dataset)
     return Prepared(task, name, net, train_set, val_set, data_spec)
-
-
-def model_defaults(model: str, data: Any, options: dict[str, Any]) -> dict[str, Any]:
-    """Fill what the data decides: the output activation and a VAE's likelihood."""
-    options = {k: v for k, v in options.items() if v is not None}
-    unit = data.scaling.domain == "unit"
-    fields = {f.name for f in dataclasses.fields(spec_of(model).config)}
-    if "output" in fields:
-        options.setdefault("output", "sigmoid" if unit else "identity")
-    if "likelihood" in fields and options.get("likelihood", "auto") == "auto":
-        options["likelihood"] = "bernoulli" if unit else "gaussian"
-    return options
-
-
-def data_model_options(
-    model: str, data: Any, n_train: int, condition: Any = None
-) -> dict[str, Any]:
-    """Options only the data can tell: a conditional model's classes or attribute
-    width, the training-set size an estimator needs (beta-TC-VAE)."""
-    options = condition_options(model, data, condition)
-    fields = {f.name for f in dataclasses.fields(spec_of(model).config)}
-    if "dataset_size" in fields:
-        options["dataset_size"] = n_train
-    return options
 
 
 def resume(
@@ -234,7 +227,7 @@ def resume(
         )
     changes = {k: options[k] for k in given}
     try:
-        config = dataclasses.replace(TrainConfig(**record["training"]), **changes)
+        config = dataclasses.replace(recorded_config(record["training"]), **changes)
     except (TypeError, ValueError) as e:  # AekitError is a ValueError
         raise AekitError(f"{path / 'config.json'}: training section: {e}") from e
     checkpoint = path / CHECKPOINT
@@ -251,7 +244,7 @@ def resume(
                 f"least {done}"
             )
     reuse_threads(record)
-    prepared = _reprepare(path, record, config)
+    prepared = _reprepare(path, record, config, start=restart)
     if distributed.main_process():
         for stale in remove_stale_temps(path):  # a killed run's files
             log.info("removed %s, left by an interrupted run", stale)
@@ -314,8 +307,11 @@ def _fit_learned_prior(run: Run, train: Any, val: Any) -> dict[str, Any] | None:
     return {"prior": prior_summary(fit_prior(run, data=(train, val)))}
 
 
-def _reprepare(path: Path, record: dict[str, Any], config: TrainConfig) -> Prepared:
-    """A recorded run's model (initial weights from its seed) and data again."""
+def _reprepare(
+    path: Path, record: dict[str, Any], config: TrainConfig, *, start: bool = False
+) -> Prepared:
+    """A recorded run's model (initial weights from its seed; `start`: from the
+    data too, as at the first start) and data again."""
     task = record.get("task", "reconstruct")
     net = seeded(config.seed, lambda: build_run_model(record, path))
     name = record["model"]["name"]
@@ -327,6 +323,8 @@ def _reprepare(path: Path, record: dict[str, Any], config: TrainConfig) -> Prepa
         return Prepared(task, name, net, prepared.train, prepared.val, spec)
     run = Run(path, net, name, scaling(record), config, record)
     train, val = run_data(run).split(config.val_fraction, seed=config.seed)
+    if start:
+        seeded(config.seed, lambda: net.init_from_data(in_memory(train, 20_000).x))
     return Prepared(task, name, net, train, val, record["data"])
 
 

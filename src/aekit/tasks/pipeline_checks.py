@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -14,20 +15,48 @@ import torch
 from ..errors import AekitError
 from ..models import spec_of
 from ..models.base import Model
+from ..models.choice import choose_model
 from ..training import distributed, hardware
+from ..training.budget import budget
 from ..training.config import TrainConfig
 from ..training.hardware import resolve_device, resolve_precision
 
+log = logging.getLogger(__name__)
 
-def resolved(config: TrainConfig, model: Model) -> TrainConfig:
-    """The config with the precision "auto" resolves to here, so that the record
-    says what was used and a resumed run uses it again."""
+
+def resolved(config: TrainConfig, model: Model, n_train: int) -> TrainConfig:
+    """The config with what "auto" and the data size resolve to here (precision,
+    the step budget), so that the record says what was used and a resumed run
+    uses it again."""
     device = distributed.local_device(resolve_device(config.device))
     ranks = int(os.environ.get("WORLD_SIZE", "1"))
     precision = resolve_precision(
         config.precision, device, model, config.batch_size // max(ranks, 1)
     )
+    config = budget(config, n_train, ranks)
     return dataclasses.replace(config, precision=precision)
+
+
+def chosen(model: str | None, data: Any) -> tuple[str, dict[str, Any]]:
+    """The model to train and the record of what was chosen for the user and why:
+    the model (when not named) and how the series were read and cut."""
+    record: dict[str, Any] = {}
+    if model is None:
+        model, reason = choose_model(data)
+        record["model"] = {"name": model, "reason": reason}
+        log.info("model %s: %s (--model names another)", model, reason)
+    series = getattr(data, "series", None)
+    if series is not None and series.chosen:
+        record["series"] = list(series.chosen)
+        for note in series.chosen:
+            log.info("series: %s", note)
+    return model, record
+
+
+def recorded_config(training: dict[str, Any]) -> TrainConfig:
+    """A run's recorded training settings; runs recorded before the step budget
+    stopped early with no step floor."""
+    return TrainConfig(**{"min_steps": 0, **training})
 
 
 def reuse_threads(record: dict[str, Any]) -> None:

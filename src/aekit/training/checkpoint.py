@@ -160,8 +160,8 @@ def _assign(
     extra = sorted(set(tensors) - set(expected))
     if missing or extra:
         raise AekitError(
-            f"{path} does not fit this model: missing {missing[:3]}, "
-            f"unexpected {extra[:3]}"
+            f"{path} does not fit this model: the model expects {missing[:3]}, "
+            f"which the file lacks, and not {extra[:3]}, which it holds"
         )
     for key, value in tensors.items():
         if value.shape != expected[key].shape:

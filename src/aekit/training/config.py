@@ -18,7 +18,13 @@ COSINE_FLOOR = 0.1
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = option(30, "passes over the training data", metavar="N")
+    # None: a budget of optimiser steps that fits the data (aekit.training.budget)
+    epochs: int | None = option(
+        None,
+        "passes over the training data",
+        metavar="N",
+        shown="from the data size",
+    )
     # with lr 2e-3: 1.3-2.8x lower MSE than 128 / 1e-3 (mnist-5k)
     batch_size: int = option(64, "examples per step", metavar="N")
     lr: float = option(2e-3, "AdamW learning rate", metavar="LR")
@@ -43,8 +49,23 @@ class TrainConfig:
     seed: int = option(
         0, "seed of the split, initial weights, batches and noise", metavar="N"
     )
-    patience: int = option(
-        10, "early-stopping patience in epochs; 0 is off", metavar="EPOCHS"
+    patience: int | None = option(
+        None,
+        "early-stopping patience in epochs; 0 is off",
+        metavar="EPOCHS",
+        shown="from the data size",
+    )
+    min_steps: int | None = option(
+        None,
+        "early stopping waits for this many optimiser steps",
+        metavar="N",
+        shown="the budget's floor",
+    )
+    time_limit: float = option(
+        0.0,
+        "seconds: no epoch starts that would end past them; 0 is off (the weights "
+        "then depend on the machine's speed)",
+        metavar="S",
     )
     precision: str = option(
         "auto",
@@ -62,7 +83,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         for name, lowest in _WHOLE.items():
-            _check_whole(name, getattr(self, name), lowest)
+            if getattr(self, name) is not None or name not in _AUTO:
+                _check_whole(name, getattr(self, name), lowest)
         for name in _REAL:
             _check_real(name, getattr(self, name))
         for name in ("schedule", "precision", "device"):
@@ -82,6 +104,7 @@ class TrainConfig:
                 "precision must be auto, fp32 or bf16",
             ),
             (self.grad_clip >= 0, "grad clip must be >= 0 (0 is off)"),
+            (self.time_limit >= 0, "time limit must be >= 0 seconds (0 is off)"),
         ]
         for ok, message in checks:
             if not ok:
@@ -97,10 +120,23 @@ class TrainConfig:
 
 
 # whole-number fields -> their smallest value; seeds must fit torch's int64 seed
-_WHOLE = {"epochs": 1, "batch_size": 1, "seed": 0, "patience": 0, "warmup_steps": 0}
+_WHOLE = {
+    "epochs": 1,
+    "batch_size": 1,
+    "seed": 0,
+    "patience": 0,
+    "warmup_steps": 0,
+    "min_steps": 0,
+}
+_AUTO = ("epochs", "patience", "min_steps")  # None: aekit.training.budget decides
 _SEED_MAX = 2**63 - 1
-_REAL = ("lr", "weight_decay", "val_fraction", "grad_clip")
-_NAMES = {"batch_size": "batch size", "val_fraction": "validation fraction"}
+_REAL = ("lr", "weight_decay", "val_fraction", "grad_clip", "time_limit")
+_NAMES = {
+    "batch_size": "batch size",
+    "val_fraction": "validation fraction",
+    "min_steps": "min steps",
+    "time_limit": "time limit",
+}
 
 
 def _check_whole(name: str, value: object, lowest: int) -> None:

@@ -31,8 +31,9 @@ from ..models import is_conditional
 from ..models.base import Model
 from . import distributed
 from .batching import Batches, Data
+from .budget import TOLERANCE, budget
 from .checkpoint import load_training_state, save_training_state, save_weights
-from .config import COSINE_FLOOR, TrainConfig
+from .config import TrainConfig
 from .distributed import Ranks
 from .hardware import (
     autocast,
@@ -42,6 +43,7 @@ from .hardware import (
     resolve_precision,
 )
 from .noise import Noise
+from .optim import make_optimizer, make_scheduler
 from .validation import epoch_seed, evaluate_loss, mean_over_ranks
 
 log = logging.getLogger(__name__)
@@ -58,7 +60,8 @@ class History:
     rows: list[dict[str, float]] = field(default_factory=list)  # one per epoch
     best_epoch: int = 0  # 1-based; 0 before any epoch completed
     best_val_loss: float = math.inf
-    stop_reason: str = "completed"  # completed | early-stopped | interrupted
+    # completed | early-stopped | time-limit | interrupted
+    stop_reason: str = "completed"
     precision: str = "fp32"  # what "auto" (or the config) resolved to
 
 
@@ -84,6 +87,7 @@ def fit(
     """
     device = distributed.local_device(resolve_device(config.device))
     ranks = distributed.setup(device)
+    config = budget(config, len(train), ranks.size)  # epochs left to the data size
     if device.type == "cpu":
         keep_freed_memory()  # no page faults on every step (aekit.training.hardware)
     config = dataclasses.replace(
@@ -100,17 +104,20 @@ def fit(
         else History()
     )
     history.precision = config.precision
+    if not resume and getattr(model, "starts_at_solution", False):
+        loop.score_start(history, val)
 
+    started = time.perf_counter()
     with torch.random.fork_rng(devices=_rng_devices(device)):
         try:
             for epoch in range(len(history.rows), config.epochs):
-                if loop.patience_spent(history):  # a resumed run had stopped early
+                if loop.patience_spent(history, len(batches)):  # stopped before
                     history.stop_reason = "early-stopped"
+                    break
+                if loop.out_of_time(history, time.perf_counter() - started):
+                    history.stop_reason = "time-limit"
                     break
                 loop.run_epoch(epoch, batches, val, history)
-                if loop.patience_spent(history):
-                    history.stop_reason = "early-stopped"
-                    break
         except KeyboardInterrupt:
             history.stop_reason = "interrupted"
         finally:
@@ -205,7 +212,16 @@ class _Loop:
         info = {"epoch": epoch + 1, "epochs": self.config.epochs, "steps": len(batches)}
         self.emit("epoch_start", info)
         row = {"epoch": epoch + 1, **self.train_epoch(epoch, batches, history)}
-        val_terms = evaluate_loss(
+        row |= {f"val_{k}": v for k, v in self.validate(val).items()}
+        row |= {
+            "lr": self.scheduler.get_last_lr()[0],
+            "seconds": time.perf_counter() - started,
+        }
+        self.end_epoch(history, row)
+        self.emit("epoch_end", row)
+
+    def validate(self, val: Data) -> dict[str, float]:
+        return evaluate_loss(
             self.model,
             val.x,
             val.target,
@@ -215,13 +231,13 @@ class _Loop:
             self.ranks,
             c=val.condition if self.conditional else None,
         )
-        row |= {f"val_{k}": v for k, v in val_terms.items()}
-        row |= {
-            "lr": self.scheduler.get_last_lr()[0],
-            "seconds": time.perf_counter() - started,
-        }
-        self.end_epoch(history, row)
-        self.emit("epoch_end", row)
+
+    def score_start(self, history: History, val: Data) -> None:
+        """A model that starts at a solution (PCA) is its own first candidate:
+        best epoch 0, kept unless an epoch validates better."""
+        history.best_val_loss, history.best_epoch = self.validate(val)["loss"], 0
+        if self.out is not None:
+            save_weights(self.out / WEIGHTS, self.model)
 
     def train_epoch(
         self, epoch: int, batches: Batches, history: History
@@ -287,7 +303,9 @@ class _Loop:
     def end_epoch(self, history: History, row: dict[str, float]) -> None:
         """Record the epoch, keep the best weights, checkpoint."""
         history.rows.append(row)
-        if row["val_loss"] < history.best_val_loss:
+        if row["val_loss"] < history.best_val_loss - TOLERANCE * abs(
+            history.best_val_loss if math.isfinite(history.best_val_loss) else 0.0
+        ):
             history.best_val_loss, history.best_epoch = row["val_loss"], row["epoch"]
             if self.out is not None:
                 save_weights(self.out / WEIGHTS, self.model)
@@ -303,54 +321,22 @@ class _Loop:
                 self.out / CHECKPOINT, self.model, self.optimizer, state
             )
 
-    def patience_spent(self, history: History) -> bool:
+    def patience_spent(self, history: History, steps_per_epoch: int) -> bool:
+        """No gain for `patience` epochs, once `min_steps` steps have been taken."""
         waited = len(history.rows) - history.best_epoch
-        return bool(history.rows) and 0 < self.config.patience <= waited
+        floor = len(history.rows) * steps_per_epoch >= self.config.min_steps
+        return bool(history.rows) and floor and 0 < self.config.patience <= waited
+
+    def out_of_time(self, history: History, seconds: float) -> bool:
+        """Whether one more epoch (as long as the slowest so far) passes time_limit."""
+        if not self.config.time_limit or not history.rows:
+            return False
+        longest = max(r["seconds"] for r in history.rows)
+        return seconds + longest > self.config.time_limit
 
 
 def _memory_format(channels_last: bool) -> torch.memory_format:
     return torch.channels_last if channels_last else torch.contiguous_format
-
-
-def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
-    # weight decay on matrices and kernels only, as in nanoGPT: decaying biases,
-    # norms and a learned noise scale only pulls them off their optimum
-    params = [p for p in model.parameters() if p.requires_grad]
-    groups = [
-        {
-            "params": [p for p in params if p.ndim >= 2],
-            "weight_decay": config.weight_decay,
-        },
-        {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0},
-    ]
-    try:  # one fused kernel instead of a Python loop over tensors: measured faster
-        return torch.optim.AdamW(groups, lr=config.lr, fused=True)
-    except (RuntimeError, TypeError):  # an older torch, or an unsupported device
-        return torch.optim.AdamW(groups, lr=config.lr)
-
-
-def make_scheduler(
-    optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int
-) -> torch.optim.lr_scheduler.LambdaLR:
-    """A linear warm-up over `warmup_steps` (capped at a third of the run), then the
-    rate `schedule` names: constant, cosine to 0 over the remaining steps, or
-    cosine-floor: cosine from lr down to COSINE_FLOOR * lr."""
-    total = max(1, config.epochs * steps_per_epoch)
-    warmup = min(config.warmup_steps, total // 3)
-    decay = max(1, total - warmup)
-
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / (warmup + 1)
-        if config.schedule == "constant":
-            return 1.0
-        t = min(step - warmup, decay) / decay
-        cosine = 0.5 * (1.0 + math.cos(math.pi * t))
-        if config.schedule == "cosine-floor":
-            return COSINE_FLOOR + (1.0 - COSINE_FLOOR) * cosine
-        return cosine
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 def _rng_devices(device: torch.device) -> list[int]:

@@ -86,13 +86,15 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         "--window",
         type=positive_int,
         metavar="W",
-        help="cut a series (CSV, .npy, folder) into windows of W time steps",
+        help="cut a series (CSV, .npy, folder) into windows of W time steps "
+        "(default for a series: its dominant period, 3 to 300 steps; 125 if none)",
     )
     group.add_argument(
         "--stride",
         type=positive_int,
         metavar="S",
-        help="steps between window starts (default a quarter window)",
+        help="steps between window starts (default 1, or more where the series "
+        "would give over 20,000 windows)",
     )
     group.add_argument(
         "--steps-per-beat",
@@ -119,6 +121,13 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         help="music: MIDI pitches LO up to HI (exclusive) (default 36:84)",
     )
     group.add_argument(
+        "--columns",
+        type=column_names,
+        metavar="COL1,COL2",
+        help="the CSV columns to use as features or channels (default: every "
+        "numeric column but labels and time columns)",
+    )
+    group.add_argument(
         "--condition",
         metavar="label|COL1,COL2",
         help="what a conditional model (cvae) is conditioned on: the labels "
@@ -134,6 +143,7 @@ def data_options(args: argparse.Namespace) -> dict[str, Any]:
         "split": getattr(args, "split", None),
         **{k: getattr(args, k, None) for k in SEQUENCE_DATA_OPTIONS},
         "condition": getattr(args, "condition", None),
+        "columns": getattr(args, "columns", None),
     }
 
 
@@ -145,6 +155,16 @@ SEQUENCE_DATA_OPTIONS = (
     "beats_per_bar",
     "pitch_range",
 )
+
+
+def column_names(text: str) -> tuple[str, ...]:
+    """'a,b' -> ('a', 'b'): CSV column names, none empty."""
+    names = tuple(n.strip() for n in text.split(","))
+    if not all(names):
+        raise argparse.ArgumentTypeError(
+            f"expected COL1,COL2 column names, got {text!r}"
+        )
+    return names
 
 
 def pitch_range(text: str) -> tuple[int, int]:
@@ -252,6 +272,7 @@ def finite_float(text: str) -> float:
 # a field's annotation (a string under `from __future__ import annotations`) -> parser
 FIELD_TYPES: dict[str, Any] = {
     "int": int,
+    "int | None": int,
     "float": finite_float,
     "float | None": finite_float,
     "str": str,

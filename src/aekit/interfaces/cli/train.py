@@ -83,7 +83,9 @@ def register(subparsers: Any) -> None:
     m.add_argument(
         "--model",
         choices=list(MODELS),
-        help="architecture (default mlp; unet for --task colorize|segment): "
+        help="architecture (default: from the data: mlp for tables, conv for images, "
+        "conv1d for series, the music model for piano rolls; unet for --task "
+        "colorize|segment): "
         + "; ".join(f"{name}: {spec.description}" for name, spec in MODELS.items()),
     )
     configs = {name: spec.config for name, spec in MODELS.items()}
@@ -207,8 +209,16 @@ def summarize(run: Any) -> None:
     stop = {
         "completed": "all epochs done",
         "early-stopped": "stopped early",
+        "time-limit": "stopped at the time limit",
         "interrupted": "interrupted (Ctrl-C); resume with --resume",
     }[h.stop_reason]
+    chosen = run.record.get("data", {}).get("chosen") or {}
+    if "model" in chosen:
+        say(f"model {run.model_name}, chosen for the data: {chosen['model']['reason']}")
+    for note in chosen.get("series", []):
+        say(f"series: {note}")
+    if "budget" in chosen:
+        say(f"budget: {chosen['budget']}")
     say(
         f"trained {run.model_name} for {len(h.rows)} epoch(s), {stop}; "
         f"best epoch {h.best_epoch}, validation loss {h.best_val_loss:.4g}"
@@ -221,6 +231,8 @@ def summarize(run: Any) -> None:
             f"validation MSE {m['val_mse']:.4g} (PCA with the same code size: "
             f"{m[pca_key]:.4g}, ratio {m['mse_ratio_to_pca']:.2f})"
         )
+    for warning in m.get("warnings", []):
+        say(f"warning: {warning}")
     say(f"run directory: {run.path}")
     for name in sorted(p.name for p in run.path.iterdir()):
         if name.endswith(".png"):

@@ -1,0 +1,64 @@
+"""How long a run trains by default: a budget in optimiser steps that fits the data.
+
+Thirty passes over a large data set are plenty, but thirty passes over 300 samples
+are a few dozen steps: the budget is thirty epochs' steps, raised to a floor that
+small data always reach and cut to a ceiling large data never pass. Early stopping
+(best weights restored) waits for the floor (when the epochs are left to it),
+then for PATIENCE_STEPS' worth of epochs without a relative improvement of
+TOLERANCE (scikit-learn's MLP stops after 10 epochs without a 1e-4 gain;
+epochs of a few steps need more of them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from .config import TrainConfig
+
+EPOCHS = 30  # passes over data large enough to need no floor
+FLOOR_STEPS = 2_000  # small data train at least this many steps
+CEILING_STEPS = 20_000  # large data never train more
+PATIENCE_EPOCHS = 10  # the least patience, in epochs
+PATIENCE_STEPS = 800  # and in optimiser steps, for data of few steps an epoch
+TOLERANCE = 1e-4  # a smaller relative fall of the validation loss is no improvement
+
+
+def steps_per_epoch(n_train: int, batch_size: int, ranks: int = 1) -> int:
+    """Optimiser steps in one pass (the last, short batch kept)."""
+    return max(1, math.ceil(n_train / (batch_size * max(ranks, 1))))
+
+
+def budget(config: TrainConfig, n_train: int, ranks: int = 1) -> TrainConfig:
+    """The config with epochs, patience and min_steps set from the data size where
+    they were left to it (None); values the user gave are kept."""
+    per_epoch = steps_per_epoch(n_train, config.batch_size, ranks)
+    epochs = config.epochs
+    if epochs is None:
+        steps = min(max(EPOCHS * per_epoch, FLOOR_STEPS), CEILING_STEPS)
+        epochs = max(1, math.ceil(steps / per_epoch))
+    patience = config.patience
+    if patience is None:
+        patience = max(PATIENCE_EPOCHS, math.ceil(PATIENCE_STEPS / per_epoch))
+    min_steps = config.min_steps
+    if min_steps is None:  # the floor belongs to the automatic budget
+        auto = config.epochs is None
+        min_steps = min(FLOOR_STEPS, epochs * per_epoch) if auto else 0
+    return dataclasses.replace(
+        config, epochs=epochs, patience=patience, min_steps=min_steps
+    )
+
+
+def describe(config: TrainConfig, n_train: int, ranks: int = 1) -> str:
+    """One line: the budget a resolved config trains with."""
+    per_epoch = steps_per_epoch(n_train, config.batch_size, ranks)
+    stop = (
+        f"early stopping after {config.patience} epochs without a gain, "
+        f"not before step {config.min_steps:,}"
+        if config.patience
+        else "no early stopping"
+    )
+    return (
+        f"{config.epochs} epochs of {per_epoch} steps "
+        f"({config.epochs * per_epoch:,} steps at most); {stop}"
+    )
