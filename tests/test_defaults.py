@@ -307,3 +307,28 @@ def test_the_linear_autoencoder_is_linear_and_lands_on_pca(tmp_path):
     with torch.no_grad():
         ratio = mse(val.x, run.model(val.x)) / pca_reconstruction_mse(train.x, val.x, 8)
     assert 0.99 <= ratio <= 1.01
+
+
+def test_vae_families_default_to_a_constant_rate_the_rest_to_cosine_floor(tmp_path):
+    from aekit.interfaces import api
+
+    x = np.random.default_rng(0).random((60, 16)).astype(np.float32)
+    schedules = {}
+    for model in ("vae", "mlp"):
+        run = api.train(
+            x, model, out=tmp_path / model, epochs=1, pictures=False, report=False
+        )
+        schedules[model] = run.train_config.schedule
+        recorded = json.loads((run.path / "config.json").read_text())
+        assert recorded["training"]["schedule"] == schedules[model]
+    assert schedules == {"vae": "constant", "mlp": "cosine-floor"}
+    given = api.train(
+        x,
+        "vae",
+        out=tmp_path / "given",
+        epochs=1,
+        schedule="cosine",
+        pictures=False,
+        report=False,
+    )
+    assert given.train_config.schedule == "cosine"

@@ -18,6 +18,7 @@ from ..models.base import Model
 from ..models.choice import choose_model
 from ..training import distributed, hardware
 from ..training.budget import budget
+from ..training.optim import resolve_schedule
 from ..training.config import TrainConfig
 from ..training.hardware import resolve_device, resolve_precision
 
@@ -33,7 +34,7 @@ def resolved(config: TrainConfig, model: Model, n_train: int) -> TrainConfig:
     precision = resolve_precision(
         config.precision, device, model, config.batch_size // max(ranks, 1)
     )
-    config = budget(config, n_train, ranks)
+    config = resolve_schedule(budget(config, n_train, ranks), model)
     return dataclasses.replace(config, precision=precision)
 
 

@@ -11,7 +11,7 @@ from ..models.options import option
 
 # what --precision accepts (aekit.training.hardware decides what "auto" is)
 PRECISIONS = ("auto", "fp32", "bf16")
-SCHEDULES = ("cosine", "cosine-floor", "constant")
+SCHEDULES = ("auto", "cosine", "cosine-floor", "constant")
 # cosine-floor's last learning rate, a share of lr
 COSINE_FLOOR = 0.1
 
@@ -31,11 +31,13 @@ class TrainConfig:
     weight_decay: float = option(
         1e-4, "AdamW weight decay (never on biases and scalars)", metavar="W"
     )
-    # cosine-floor: better than cosine in 14 of 16 measured cells (BENCHMARKS.md)
+    # auto: constant for models with a posterior (3-6 nats better at 10 epochs, as
+    # good at 30), cosine-floor for the rest (better than cosine in 14 of 16 cells)
     schedule: str = option(
-        "cosine-floor",
+        "auto",
         "learning rate: cosine (to 0 over all steps), cosine-floor (cosine to a "
-        "tenth of lr) or constant",
+        "tenth of lr), constant, or auto (constant for VAE families, else "
+        "cosine-floor)",
         choices=SCHEDULES,
     )
     warmup_steps: int = option(
@@ -95,7 +97,7 @@ class TrainConfig:
             (self.weight_decay >= 0, "weight decay must be >= 0"),
             (
                 self.schedule in SCHEDULES,
-                "schedule must be cosine, cosine-floor or constant",
+                "schedule must be auto, cosine, cosine-floor or constant",
             ),
             (0 < self.val_fraction < 1, "validation fraction must be in (0, 1)"),
             (self.warmup_steps >= 0, "warmup steps must be >= 0"),

@@ -43,7 +43,7 @@ from .hardware import (
     resolve_precision,
 )
 from .noise import Noise
-from .optim import make_optimizer, make_scheduler
+from .optim import make_optimizer, make_scheduler, resolve_schedule
 from .validation import epoch_seed, evaluate_loss, mean_over_ranks
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,7 @@ def fit(
     device = distributed.local_device(resolve_device(config.device))
     ranks = distributed.setup(device)
     config = budget(config, len(train), ranks.size)  # epochs left to the data size
+    config = resolve_schedule(config, model)
     if device.type == "cpu":
         keep_freed_memory()  # no page faults on every step (aekit.training.hardware)
     config = dataclasses.replace(
