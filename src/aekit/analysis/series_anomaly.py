@@ -25,11 +25,11 @@ from ..errors import AekitError
 from ..run import Run, as_run, load_inputs
 from .anomaly import training_threshold
 from .metrics import auprc, auroc
+from .series_scores import UCR_SLACK, series_scores, ucr_hit  # noqa: F401
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-UCR_SLACK = 100  # steps either side of the labelled anomaly that count as a hit
 STEP_COLUMNS = ["series", "step", "time", "label", "score", "anomaly"]
 MAX_DRAWN = 4  # series drawn in one picture
 
@@ -130,7 +130,8 @@ def scores_figure(result: dict[str, Any], run: Run | None = None) -> Figure:
 
 def step_ranking(data: Dataset, errors: np.ndarray) -> dict[str, Any] | None:
     """Per-step AUROC / AUPRC of the step scores against the series' step labels,
-    and the UCR top-1 hit rate; None when the series carry no step labels."""
+    and per series (aekit.analysis.series_scores) the UCR top-1 hit rate, VUS-PR,
+    range-AUC-PR and point-adjusted F1; None when the series carry no step labels."""
     info = data.series
     if info is None or any(p.step_labels is None for p in info.parts):
         return None
@@ -145,15 +146,5 @@ def step_ranking(data: Dataset, errors: np.ndarray) -> dict[str, Any] | None:
     if 0 < t.sum() < len(t):
         out |= {"auroc": auroc(t, s), "auprc": auprc(t, s)}
         out["auprc_chance"] = float(t.mean())
-    hits = [ucr_hit(sc, tr) for sc, tr in zip(scores, truth, strict=True) if tr.any()]
-    out["ucr_series"] = len(hits)
-    out["ucr_top1_hits"] = int(sum(hits))
-    out["ucr_top1_accuracy"] = float(np.mean(hits)) if hits else None
+    out |= series_scores(scores, truth, info.window)
     return out
-
-
-def ucr_hit(scores: np.ndarray, truth: np.ndarray, slack: int = UCR_SLACK) -> bool:
-    """Whether the top-scored step lies within `slack` steps of the labelled span."""
-    labelled = np.flatnonzero(truth)
-    top = int(np.argmax(scores))
-    return bool(labelled[0] - slack <= top <= labelled[-1] + slack)
