@@ -23,13 +23,19 @@ from .. import inference
 from ..data import Dataset
 from ..errors import AekitError
 from ..run import Run, as_run, load_inputs
-from .anomaly import training_threshold
+from .anomaly import threshold, training_threshold
+from .encdec_score import fit_error_model, step_errors
 from .metrics import auprc, auroc
 from .series_scores import UCR_SLACK, series_scores, ucr_hit  # noqa: F401
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+SCORES = {  # name -> what a step's score is
+    "mse": "mean squared reconstruction error of the windows covering a step",
+    "encdec": "EncDec-AD: squared Mahalanobis distance of the step's error vector "
+    "under a Gaussian fitted on normal windows, mean over the windows covering it",
+}
 STEP_COLUMNS = ["series", "step", "time", "label", "score", "anomaly"]
 MAX_DRAWN = 4  # series drawn in one picture
 
@@ -54,13 +60,19 @@ def detect_series(
     method: str = "percentile",
     contamination: float = 0.01,
     sigmas: float = 3.0,
+    score: str = "mse",
 ) -> dict[str, Any]:
     """Score every time step of `inputs` (series files) with a window-trained run and
-    flag the steps above a threshold set on the run's training windows.
+    flag the steps above a threshold set on the run's training windows. `score`:
+    "mse", each window's mean squared error; "encdec", EncDec-AD's per-step
+    Gaussian error score (aekit.analysis.encdec_score).
 
     Returns {"rows" (one per step, for write_step_scores), "scores" and "anomaly"
     (per series), "threshold", "series" and "reconstructions" ((T, C) per series,
-    source units), "names", "labels", "method", "n_train"}."""
+    source units), "names", "labels", "method", "n_train", "score", and
+    "ranking" (step_ranking's figures, None without step labels)}."""
+    if score not in SCORES:
+        raise AekitError(f"unknown score {score!r}; choose from {', '.join(SCORES)}")
     run = as_run(run)
     if not is_window_run(run):
         raise AekitError(
@@ -70,10 +82,18 @@ def detect_series(
     data = load_inputs(run, inputs)
     if data.series is None:
         raise AekitError(f"{data.name}: not a series cut into windows")
-    limit, n_train = training_threshold(
-        run, method=method, contamination=contamination, sigmas=sigmas
-    )
     errors, x_hat = window_errors(run, data.x)
+    if score == "encdec":
+        gaussian, train_scores = fit_error_model(run)
+        errors = gaussian.score(step_errors(run, data.x))  # (N, W)
+        limit = threshold(
+            train_scores, method=method, contamination=contamination, sigmas=sigmas
+        )
+        n_train = len(train_scores)
+    else:
+        limit, n_train = training_threshold(
+            run, method=method, contamination=contamination, sigmas=sigmas
+        )
     info = data.series
     scores = info.step_scores(errors)
     flags = [s > limit for s in scores]
@@ -92,6 +112,8 @@ def detect_series(
         "reconstructions": _source_series(run, info.to_series(x_hat)),
         "names": [p.name for p in info.parts],
         "labels": [p.step_labels for p in info.parts],
+        "score": score,
+        "ranking": step_ranking(data, errors, score=score),
     }
 
 
@@ -128,7 +150,9 @@ def scores_figure(result: dict[str, Any], run: Run | None = None) -> Figure:
     )
 
 
-def step_ranking(data: Dataset, errors: np.ndarray) -> dict[str, Any] | None:
+def step_ranking(
+    data: Dataset, errors: np.ndarray, *, score: str = "mse"
+) -> dict[str, Any] | None:
     """Per-step AUROC / AUPRC of the step scores against the series' step labels,
     and per series (aekit.analysis.series_scores) the UCR top-1 hit rate, VUS-PR,
     range-AUC-PR and point-adjusted F1; None when the series carry no step labels."""
@@ -139,7 +163,7 @@ def step_ranking(data: Dataset, errors: np.ndarray) -> dict[str, Any] | None:
     truth = [np.asarray(p.step_labels) != 0 for p in info.parts]
     s, t = np.concatenate(scores), np.concatenate(truth).astype(np.int64)
     out: dict[str, Any] = {
-        "score": "mean squared reconstruction error of the windows covering a step",
+        "score": SCORES[score],
         "n_steps": len(s),
         "n_anomalous_steps": int(t.sum()),
     }
