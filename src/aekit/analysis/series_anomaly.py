@@ -117,6 +117,15 @@ def detect_series(
     }
 
 
+def detect_summary(result: dict[str, Any]) -> dict[str, Any]:
+    """detect_series's figures without the per-step arrays (detect --json)."""
+    keys = ("score", "threshold", "method", "n_train", "ranking")
+    return {k: result[k] for k in keys} | {
+        "flagged_steps": int(sum(f.sum() for f in result["anomaly"])),
+        "n_steps": len(result["rows"]),
+    }
+
+
 def _source_series(run: Run, series: list[np.ndarray]) -> list[np.ndarray]:
     """(T, C) series in model units -> source units (the run's stored scaling)."""
     return [run.scaling.to_source(s.T[None])[0].T for s in series]

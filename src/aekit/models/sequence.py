@@ -4,9 +4,11 @@ The LSTM pair follows Srivastava et al. 2015, "Unsupervised Learning of Video
 Representations using LSTMs" (https://arxiv.org/abs/1502.04681), and Malhotra et al.
 2016, "LSTM-based Encoder-Decoder for Multi-sensor Anomaly Detection"
 (https://arxiv.org/abs/1607.00148): an encoder LSTM's last hidden state is the code,
-and a decoder LSTM rebuilds the sequence from the code alone (no teacher forcing),
-so decode(z) needs no input. The code is both the decoder's initial state and part
-of every step's input. The variational versions keep vae.py's objective (Kingma &
+and a decoder LSTM rebuilds the sequence from the code, so decode(z) needs no input.
+The code is both the decoder's initial state and part of every step's input. The
+`lstm` model's bodies (aekit.models.recurrent) also feed each step the value before
+it (teacher-forced, then free running), write in reverse order, and offer GRU cells
+and a bidirectional encoder; lstm-vae keeps the code-only decoder. The variational versions keep vae.py's objective (Kingma &
 Welling 2014, https://arxiv.org/abs/1312.6114; for sequences, Fabius & van Amersfoort
 2015, "Variational Recurrent Auto-Encoders", https://arxiv.org/abs/1412.6581) and
 reuse its KL, reparametrisation and likelihood.

@@ -111,9 +111,7 @@ def register(subparsers: Any) -> None:
         help="series runs: a step's score, the mean squared error of the windows "
         "covering it (default) or EncDec-AD's Gaussian error score",
     )
-    p.add_argument(
-        "--json", action="store_true", help="series runs: print the scores as JSON"
-    )
+    p.add_argument("--json", action="store_true", help="series runs: print JSON")
     p.set_defaults(func=detect)
 
     p = add_command(
@@ -181,7 +179,7 @@ def detect(args: argparse.Namespace) -> int:
         return detect_steps(args, run)
     if args.score != "mse" or args.json:
         raise AekitError(
-            f"{args.run}: --score and --json are for runs trained on series windows"
+            f"{args.run}: --score and --json are for runs trained on series"
         )
     result = detect_anomalies(
         run,
@@ -205,6 +203,7 @@ def detect_steps(args: argparse.Namespace, run: Any) -> int:
     """A window-trained run: one row per time step, and the picture beside the CSV."""
     from ...analysis.series_anomaly import (
         detect_series,
+        detect_summary,
         scores_figure,
         write_step_scores,
     )
@@ -226,19 +225,7 @@ def detect_steps(args: argparse.Namespace, run: Any) -> int:
     if args.json:
         from .common import print_json
 
-        print_json(
-            {
-                "score": result["score"],
-                "threshold": result["threshold"],
-                "method": result["method"],
-                "n_train": result["n_train"],
-                "flagged_steps": flagged,
-                "n_steps": len(result["rows"]),
-                "ranking": result["ranking"],
-                "csv": str(args.out),
-                "picture": str(picture),
-            }
-        )
+        print_json(detect_summary(result) | {"csv": str(args.out), "picture": picture})
         return 0
     say(
         f"threshold {result['threshold']:.6g} ({args.threshold}, from "
