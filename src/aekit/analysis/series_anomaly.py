@@ -155,7 +155,18 @@ def scores_figure(result: dict[str, Any], run: Run | None = None) -> Figure:
         names=[Path(s).name for s in result["names"][:n]],
         labels=result["labels"][:n],
         title=f"{name}{flagged} of {total} steps flagged (threshold "
-        f"{result['threshold']:.4g}, {result['method']}); labelled anomalies in black",
+        f"{result['threshold']:.4g}, {result['method']}); labelled anomalies in black"
+        + _scores_line(result.get("ranking")),
+    )
+
+
+def _scores_line(ranking: dict[str, Any] | None) -> str:
+    """The ranking's series scores for a picture's title ('' without labels)."""
+    if not ranking or ranking.get("vus_pr") is None:
+        return ""
+    return (
+        f"\nUCR top-1 {ranking['ucr_top1_hits']} of {ranking['ucr_series']}, VUS-PR "
+        f"{ranking['vus_pr']:.3f}, point-adjusted F1 {ranking['pa_f1']:.3f}"
     )
 
 

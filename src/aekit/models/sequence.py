@@ -8,10 +8,11 @@ and a decoder LSTM rebuilds the sequence from the code, so decode(z) needs no in
 The code is both the decoder's initial state and part of every step's input. The
 `lstm` model's bodies (aekit.models.recurrent) also feed each step the value before
 it (teacher-forced, then free running), write in reverse order, and offer GRU cells
-and a bidirectional encoder; lstm-vae keeps the code-only decoder. The variational versions keep vae.py's objective (Kingma &
-Welling 2014, https://arxiv.org/abs/1312.6114; for sequences, Fabius & van Amersfoort
-2015, "Variational Recurrent Auto-Encoders", https://arxiv.org/abs/1412.6581) and
-reuse its KL, reparametrisation and likelihood.
+and a bidirectional encoder; lstm-vae keeps the code-only decoder.
+The variational versions keep vae.py's objective (Kingma & Welling 2014,
+https://arxiv.org/abs/1312.6114; for sequences, Fabius & van Amersfoort 2015,
+"Variational Recurrent Auto-Encoders", https://arxiv.org/abs/1412.6581) and reuse
+its KL, reparametrisation and likelihood.
 
 Every method takes an optional condition `c`, which these models ignore.
 """
