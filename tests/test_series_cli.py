@@ -189,3 +189,33 @@ def test_image_run_refuses_series(tmp_path, capsys):
     )
     assert cli("reconstruct", run, ts, "--out", tmp_path / "r.npy") == 2
     _one_error_line(capsys, "holds sequences", "trained on images")
+    out = tmp_path / "s.csv"
+    assert cli("detect", run, folder, "--out", out, "--score", "encdec") == 2
+    _one_error_line(capsys, "--score and --json are for runs trained on series")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("score", ["mse", "encdec"])
+def test_detect_json_carries_the_series_scores(series_run, capsys, score):
+    root, run, test = series_run
+    out = root / f"{score}.csv"
+    assert cli("detect", run, test, "--out", out, "--score", score, "--json") == 0
+    said = json.loads(capsys.readouterr().out)
+    ranking = said["ranking"]
+    assert said["score"] == score and ranking["n_anomalous_steps"] == 30
+    assert (ranking["ucr_series"], ranking["ucr_top1_hits"]) == (1, 1)
+    for key in ("vus_pr", "range_auc_pr", "pa_f1"):
+        assert 0.3 < ranking[key] <= 1.0, (key, ranking)
+    rows = read_rows(out)
+    flagged = np.array([int(r["anomaly"]) for r in rows], bool)
+    assert flagged[ANOMALY].mean() > 0.5
+
+
+def test_report_draws_the_series_with_its_anomaly(series_run):
+    from aekit.analysis.plots.pictures import plot
+
+    root, run, test = series_run
+    fig = plot(run, "series", data=str(test))
+    assert len(fig.axes) >= 2  # the series and its scores
+    assert cli("report", run, "--data", test, "--out", root / "r.html") == 0
+    assert 'id="series"' in (root / "r.html").read_text()

@@ -18,5 +18,6 @@ PICTURE_KINDS = (
     "samples",
     "pca",
     "checkerboard",
+    "series",
 )
 COMPARED = ("latent", "manifold", "interpolate")  # `plot compare`'s default pictures

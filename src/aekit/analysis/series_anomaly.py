@@ -23,13 +23,19 @@ from .. import inference
 from ..data import Dataset
 from ..errors import AekitError
 from ..run import Run, as_run, load_inputs
-from .anomaly import training_threshold
+from .anomaly import threshold, training_threshold
+from .encdec_score import fit_error_model, step_errors
 from .metrics import auprc, auroc
+from .series_scores import UCR_SLACK, series_scores, ucr_hit  # noqa: F401
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-UCR_SLACK = 100  # steps either side of the labelled anomaly that count as a hit
+SCORES = {  # name -> what a step's score is
+    "mse": "mean squared reconstruction error of the windows covering a step",
+    "encdec": "EncDec-AD: squared Mahalanobis distance of the step's error vector "
+    "under a Gaussian fitted on normal windows, mean over the windows covering it",
+}
 STEP_COLUMNS = ["series", "step", "time", "label", "score", "anomaly"]
 MAX_DRAWN = 4  # series drawn in one picture
 
@@ -54,13 +60,19 @@ def detect_series(
     method: str = "percentile",
     contamination: float = 0.01,
     sigmas: float = 3.0,
+    score: str = "mse",
 ) -> dict[str, Any]:
     """Score every time step of `inputs` (series files) with a window-trained run and
-    flag the steps above a threshold set on the run's training windows.
+    flag the steps above a threshold set on the run's training windows. `score`:
+    "mse", each window's mean squared error; "encdec", EncDec-AD's per-step
+    Gaussian error score (aekit.analysis.encdec_score).
 
     Returns {"rows" (one per step, for write_step_scores), "scores" and "anomaly"
     (per series), "threshold", "series" and "reconstructions" ((T, C) per series,
-    source units), "names", "labels", "method", "n_train"}."""
+    source units), "names", "labels", "method", "n_train", "score", and
+    "ranking" (step_ranking's figures, None without step labels)}."""
+    if score not in SCORES:
+        raise AekitError(f"unknown score {score!r}; choose from {', '.join(SCORES)}")
     run = as_run(run)
     if not is_window_run(run):
         raise AekitError(
@@ -70,10 +82,18 @@ def detect_series(
     data = load_inputs(run, inputs)
     if data.series is None:
         raise AekitError(f"{data.name}: not a series cut into windows")
-    limit, n_train = training_threshold(
-        run, method=method, contamination=contamination, sigmas=sigmas
-    )
     errors, x_hat = window_errors(run, data.x)
+    if score == "encdec":
+        gaussian, train_scores = fit_error_model(run)
+        errors = gaussian.score(step_errors(run, data.x))  # (N, W)
+        limit = threshold(
+            train_scores, method=method, contamination=contamination, sigmas=sigmas
+        )
+        n_train = len(train_scores)
+    else:
+        limit, n_train = training_threshold(
+            run, method=method, contamination=contamination, sigmas=sigmas
+        )
     info = data.series
     scores = info.step_scores(errors)
     flags = [s > limit for s in scores]
@@ -92,6 +112,17 @@ def detect_series(
         "reconstructions": _source_series(run, info.to_series(x_hat)),
         "names": [p.name for p in info.parts],
         "labels": [p.step_labels for p in info.parts],
+        "score": score,
+        "ranking": step_ranking(data, errors, score=score),
+    }
+
+
+def detect_summary(result: dict[str, Any]) -> dict[str, Any]:
+    """detect_series's figures without the per-step arrays (detect --json)."""
+    keys = ("score", "threshold", "method", "n_train", "ranking")
+    return {k: result[k] for k in keys} | {
+        "flagged_steps": int(sum(f.sum() for f in result["anomaly"])),
+        "n_steps": len(result["rows"]),
     }
 
 
@@ -124,13 +155,27 @@ def scores_figure(result: dict[str, Any], run: Run | None = None) -> Figure:
         names=[Path(s).name for s in result["names"][:n]],
         labels=result["labels"][:n],
         title=f"{name}{flagged} of {total} steps flagged (threshold "
-        f"{result['threshold']:.4g}, {result['method']}); labelled anomalies in black",
+        f"{result['threshold']:.4g}, {result['method']}); labelled anomalies in black"
+        + _scores_line(result.get("ranking")),
     )
 
 
-def step_ranking(data: Dataset, errors: np.ndarray) -> dict[str, Any] | None:
+def _scores_line(ranking: dict[str, Any] | None) -> str:
+    """The ranking's series scores for a picture's title ('' without labels)."""
+    if not ranking or ranking.get("vus_pr") is None:
+        return ""
+    return (
+        f"\nUCR top-1 {ranking['ucr_top1_hits']} of {ranking['ucr_series']}, VUS-PR "
+        f"{ranking['vus_pr']:.3f}, point-adjusted F1 {ranking['pa_f1']:.3f}"
+    )
+
+
+def step_ranking(
+    data: Dataset, errors: np.ndarray, *, score: str = "mse"
+) -> dict[str, Any] | None:
     """Per-step AUROC / AUPRC of the step scores against the series' step labels,
-    and the UCR top-1 hit rate; None when the series carry no step labels."""
+    and per series (aekit.analysis.series_scores) the UCR top-1 hit rate, VUS-PR,
+    range-AUC-PR and point-adjusted F1; None when the series carry no step labels."""
     info = data.series
     if info is None or any(p.step_labels is None for p in info.parts):
         return None
@@ -138,22 +183,12 @@ def step_ranking(data: Dataset, errors: np.ndarray) -> dict[str, Any] | None:
     truth = [np.asarray(p.step_labels) != 0 for p in info.parts]
     s, t = np.concatenate(scores), np.concatenate(truth).astype(np.int64)
     out: dict[str, Any] = {
-        "score": "mean squared reconstruction error of the windows covering a step",
+        "score": SCORES[score],
         "n_steps": len(s),
         "n_anomalous_steps": int(t.sum()),
     }
     if 0 < t.sum() < len(t):
         out |= {"auroc": auroc(t, s), "auprc": auprc(t, s)}
         out["auprc_chance"] = float(t.mean())
-    hits = [ucr_hit(sc, tr) for sc, tr in zip(scores, truth, strict=True) if tr.any()]
-    out["ucr_series"] = len(hits)
-    out["ucr_top1_hits"] = int(sum(hits))
-    out["ucr_top1_accuracy"] = float(np.mean(hits)) if hits else None
+    out |= series_scores(scores, truth, info.window)
     return out
-
-
-def ucr_hit(scores: np.ndarray, truth: np.ndarray, slack: int = UCR_SLACK) -> bool:
-    """Whether the top-scored step lies within `slack` steps of the labelled span."""
-    labelled = np.flatnonzero(truth)
-    top = int(np.argmax(scores))
-    return bool(labelled[0] - slack <= top <= labelled[-1] + slack)

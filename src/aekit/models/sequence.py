@@ -4,12 +4,15 @@ The LSTM pair follows Srivastava et al. 2015, "Unsupervised Learning of Video
 Representations using LSTMs" (https://arxiv.org/abs/1502.04681), and Malhotra et al.
 2016, "LSTM-based Encoder-Decoder for Multi-sensor Anomaly Detection"
 (https://arxiv.org/abs/1607.00148): an encoder LSTM's last hidden state is the code,
-and a decoder LSTM rebuilds the sequence from the code alone (no teacher forcing),
-so decode(z) needs no input. The code is both the decoder's initial state and part
-of every step's input. The variational versions keep vae.py's objective (Kingma &
-Welling 2014, https://arxiv.org/abs/1312.6114; for sequences, Fabius & van Amersfoort
-2015, "Variational Recurrent Auto-Encoders", https://arxiv.org/abs/1412.6581) and
-reuse its KL, reparametrisation and likelihood.
+and a decoder LSTM rebuilds the sequence from the code, so decode(z) needs no input.
+The code is both the decoder's initial state and part of every step's input. The
+`lstm` model's bodies (aekit.models.recurrent) also feed each step the value before
+it (teacher-forced, then free running), write in reverse order, and offer GRU cells
+and a bidirectional encoder; lstm-vae keeps the code-only decoder.
+The variational versions keep vae.py's objective (Kingma & Welling 2014,
+https://arxiv.org/abs/1312.6114; for sequences, Fabius & van Amersfoort 2015,
+"Variational Recurrent Auto-Encoders", https://arxiv.org/abs/1412.6581) and reuse
+its KL, reparametrisation and likelihood.
 
 Every method takes an optional condition `c`, which these models ignore.
 """
@@ -26,6 +29,7 @@ from torch import nn
 from .base import Model
 from .layers import activation, output_activation
 from .pca_start import PCAStart
+from .recurrent import RecurrentDecoder, RecurrentEncoder
 from .sequence_configs import (
     UPSAMPLE_1D,  # noqa: F401  (re-exported)
     Conv1dConfig,
@@ -278,10 +282,42 @@ class Conv1dVAE(_SequenceVAE):
 
 
 class LSTMAutoencoder(_SequenceAutoencoder):
-    """Encoder LSTM -> code from its last hidden state -> decoder LSTM from the code."""
+    """EncDec-AD's encoder-decoder (aekit.models.recurrent): an encoder RNN (LSTM or
+    GRU, one way or both) -> code -> a decoder RNN that rebuilds the window step by
+    step, in reverse order by default, teacher-forced at first and free running by
+    the end of the teacher_forcing schedule."""
 
     def __init__(self, config: LSTMConfig):
-        super().__init__(config, LSTMEncoder(config), LSTMDecoder(config))
+        super().__init__(config, RecurrentEncoder(config), RecurrentDecoder(config))
+        self.teacher = 1.0 if config.teacher_forcing > 0 else 0.0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Scheduled sampling: the chance of feeding a true value falls from 1 at
+        the first epoch to 0 (free running) at epoch teacher_forcing."""
+        epochs = self.config.teacher_forcing
+        self.teacher = max(0.0, 1.0 - epoch / epochs) if epochs > 0 else 0.0
+
+    def _logits(
+        self, z: torch.Tensor, target: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        teacher = self.teacher if (self.training and target is not None) else 0.0
+        if not hasattr(self, "pca"):
+            return self.decoder(z, target=target, teacher=teacher)
+        pca = self.pca
+        base = (z @ pca.basis + pca.mean).view(len(z), *self.config.input_shape)
+        return self.decoder(
+            z, target=target, teacher=teacher, base=base, gate=pca.gates[1]
+        )
+
+    def loss(
+        self, x: torch.Tensor, target: torch.Tensor, c: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
+        logits = self._logits(self.encode(x), target).float()
+        if self.config.recon_loss == "bce":
+            recon = F.binary_cross_entropy_with_logits(logits, target)
+        else:
+            recon = F.mse_loss(output_activation(self.config.output, logits), target)
+        return {"loss": recon, "recon": recon}
 
 
 class LSTMVAE(_SequenceVAE):

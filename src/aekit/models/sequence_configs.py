@@ -26,6 +26,9 @@ from .configs import (
 from .options import option
 
 UPSAMPLE_1D = ("nearest", "linear", "transpose")
+CELLS = ("lstm", "gru")  # aekit.models.recurrent
+ORDERS = ("reverse", "forward")
+TEACHER_EPOCHS = 5  # the lstm's scheduled move to free running
 _SHAPE = "(C, T): channels (or pitches), time steps"
 
 
@@ -177,12 +180,33 @@ class LSTMConfig:
     num_layers: int = _num_layers()
     output: str = _output()
     recon_loss: str = _recon_loss()
+    cell: str = option("lstm", "recurrent cell, encoder and decoder", choices=CELLS)
+    bidirectional: bool = option(False, "the encoder reads the window both ways")
+    order: str = option(
+        "reverse",
+        "the order the decoder writes the window in (reverse: last step first, "
+        "as EncDec-AD)",
+        choices=ORDERS,
+    )
+    teacher_forcing: int = option(
+        TEACHER_EPOCHS,
+        "epochs over which the decoder moves from being fed the true previous "
+        "value to its own (scheduled sampling); 0: fed only the code",
+        metavar="EPOCHS",
+    )
 
     start: str = _start()
 
     def __post_init__(self) -> None:
         check_sequence(self)
         check_start(self)
+        check_choice(self.cell, CELLS, "cell")
+        check_choice(self.order, ORDERS, "order")
+        if not isinstance(self.teacher_forcing, int) or self.teacher_forcing < 0:
+            raise AekitError(
+                f"teacher_forcing must be a whole number of epochs >= 0, got "
+                f"{self.teacher_forcing}"
+            )
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,23 @@ from ...errors import AekitError
 from ...run import Run, as_run, run_data, run_splits
 from .. import latent
 from ..choices import COMPARED, PICTURE_KINDS
+from ..series_anomaly import is_window_run
 from . import kinds, samples
 from .checkerboard import plot_checkerboard
 from .compose import compose
 from .curves import plot_smoothness
 from .kinds import PictureOptions, run_label
 from .pca import ae_vs_pca
+
+
+def series_picture(run: Run, shown: Dataset | None) -> Figure:
+    """detect's picture of a series run on the series shown (when the split kept
+    them as series), else on its whole training series."""
+    from ..series_anomaly import detect_series, scores_figure
+
+    data = shown if shown is not None and shown.series is not None else None
+    return scores_figure(detect_series(run, data or run_data(run)), run)
+
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +99,12 @@ PICTURES: dict[str, Picture] = {
         "convolution (uneven), a kernel-4 one (even) and nearest upsampling followed "
         "by a convolution (even); --transpose-kernel chooses.",
         uses_data=False,
+    ),
+    "series": Picture(
+        lambda run, data, o: series_picture(run, data),
+        "A series run: the series (the data shown, else the training series), its "
+        "reconstruction, every step's anomaly score with the threshold and the "
+        "flagged steps; labelled anomalies marked in black.",
     ),
 }
 assert tuple(PICTURES) == PICTURE_KINDS, "aekit.analysis.choices names them"
@@ -185,6 +202,8 @@ def applicable(run: Run, kind: str) -> bool:
         return images and run.model.latent_dim >= 2
     if kind == "checkerboard":  # about image decoders that upsample
         return images
+    if kind == "series":
+        return is_window_run(run)
     if kind == "pca":  # an unconditional code of images or vectors beside PCA
         caps = run.capabilities
         plain = caps.has_code and not caps.conditional

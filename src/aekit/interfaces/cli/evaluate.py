@@ -104,6 +104,14 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--sigmas", type=finite_float, default=3.0, help="k of mean + k sd (default 3)"
     )
+    p.add_argument(
+        "--score",
+        choices=["mse", "encdec"],
+        default="mse",
+        help="series runs: a step's score, the mean squared error of the windows "
+        "covering it (default) or EncDec-AD's Gaussian error score",
+    )
+    p.add_argument("--json", action="store_true", help="series runs: print JSON")
     p.set_defaults(func=detect)
 
     p = add_command(
@@ -169,6 +177,10 @@ def detect(args: argparse.Namespace) -> int:
     run = as_run(args.run)
     if is_window_run(run):
         return detect_steps(args, run)
+    if args.score != "mse" or args.json:
+        raise AekitError(
+            f"{args.run}: --score and --json are for runs trained on series"
+        )
     result = detect_anomalies(
         run,
         inputs_arg(args.inputs),
@@ -191,6 +203,7 @@ def detect_steps(args: argparse.Namespace, run: Any) -> int:
     """A window-trained run: one row per time step, and the picture beside the CSV."""
     from ...analysis.series_anomaly import (
         detect_series,
+        detect_summary,
         scores_figure,
         write_step_scores,
     )
@@ -204,10 +217,16 @@ def detect_steps(args: argparse.Namespace, run: Any) -> int:
         method=args.threshold,
         contamination=args.contamination,
         sigmas=args.sigmas,
+        score=args.score,
     )
     write_step_scores(args.out, result)
     picture = save_figure(scores_figure(result, run), args.out.with_suffix(".png"))
     flagged = int(sum(f.sum() for f in result["anomaly"]))
+    if args.json:
+        from .common import print_json
+
+        print_json(detect_summary(result) | {"csv": str(args.out), "picture": picture})
+        return 0
     say(
         f"threshold {result['threshold']:.6g} ({args.threshold}, from "
         f"{result['n_train']} training windows)",
@@ -334,6 +353,11 @@ def _anomaly_steps(a: dict[str, Any]) -> list[str]:
         lines.append(
             f"  UCR top-1: {a['ucr_top1_hits']} of {a['ucr_series']} series have "
             "their top-scored step within 100 steps of the labelled anomaly"
+        )
+    if a.get("vus_pr") is not None:
+        lines.append(
+            f"  per series: VUS-PR {_cell(a['vus_pr'])}, range-AUC-PR "
+            f"{_cell(a['range_auc_pr'])}, point-adjusted F1 {_cell(a['pa_f1'])}"
         )
     return lines
 
