@@ -76,6 +76,7 @@ DATA_OPTIONS = {
     "beats_per_bar": "beats_per_bar",
     "pitch_range": "pitch_range",
     "columns": "columns",
+    "missing": "missing",
 }
 TRAIN_OPTIONS = tuple(f.name for f in dataclasses.fields(TrainConfig))
 RESUMABLE = ("epochs", "patience")  # what a resumed run may change

@@ -121,6 +121,13 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         help="music: MIDI pitches LO up to HI (exclusive) (default 36:84)",
     )
     group.add_argument(
+        "--missing",
+        choices=["interpolate", "drop"],
+        help="series: fill NaN, inf and empty values by linear interpolation in "
+        "time, or drop the time steps that hold them, and record that in the run "
+        "(default: refuse them, naming the row and column)",
+    )
+    group.add_argument(
         "--columns",
         type=column_names,
         metavar="COL1,COL2",
@@ -154,6 +161,7 @@ SEQUENCE_DATA_OPTIONS = (
     "bars",
     "beats_per_bar",
     "pitch_range",
+    "missing",
 )
 
 
