@@ -89,7 +89,8 @@ def test_interpolate_fills_linearly_and_the_run_records_it(tmp_path, capsys):
     assert cli("detect", run, data, "--out", out) == 0  # the run's policy applies
     with open(out, newline="") as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == len(values) and all(np.isfinite(float(r["score"])) for r in rows)
+    assert len(rows) == len(values)
+    assert all(np.isfinite(float(r["score"])) for r in rows)
 
 
 def test_drop_removes_the_steps_and_their_time_stamps(tmp_path):

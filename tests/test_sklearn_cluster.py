@@ -75,7 +75,8 @@ def test_code_size_is_n_components_everywhere():
     from aekit.interfaces.sklearn import AutoencoderTransformer
 
     est = AutoencoderClusterer(3, n_components=2, epochs=1, random_state=0)
-    assert est.get_params()["n_components"] == 2 and "latent_dim" not in est.get_params()
+    params = est.get_params()
+    assert params["n_components"] == 2 and "latent_dim" not in params
     x = np.random.default_rng(0).random((30, 4))
     assert est.fit(x).transform(x).shape == (30, 2)
     for cls in (AutoencoderClusterer, AutoencoderTransformer):
