@@ -120,6 +120,7 @@ def train(
     chosen = prepared.data_spec.setdefault("chosen", {})
     chosen["budget"] = describe_budget(config, len(prepared.train), ranks)
     log.info("budget: %s", chosen["budget"])
+    log.info("%d process(es) train (world size %d)", ranks, ranks)
     target = Path(out) if out is not None else None
 
     def make_dir() -> tuple[Path, Path | None]:
@@ -139,7 +140,7 @@ def train(
             task=task,
             n_train=len(prepared.train),
             n_val=len(prepared.val),
-            runtime={"threads": torch.get_num_threads()},
+            runtime={"threads": torch.get_num_threads(), "world_size": ranks},
         )
     history = _fit_replacing(prepared, config, path, replaced, progress)
     return finish(path, prepared, history, pictures, report, fit_prior=fit_prior)
