@@ -12,6 +12,7 @@ import numpy as np
 from ...errors import AekitError
 from .common import (
     add_command,
+    add_force,
     check_output,
     inputs_arg,
     positive_int,
@@ -37,6 +38,7 @@ def register(subparsers: Any) -> None:
             help="a data source (name, file, folder) or image files",
         )
         p.add_argument("--out", type=Path, required=True, metavar="DIR|FILE.npy")
+        add_force(p)
         if name == "reconstruct":
             p.add_argument(
                 "--samples",
@@ -79,6 +81,7 @@ def register(subparsers: Any) -> None:
         help="runs conditioned on CSV columns: decode under these column values",
     )
     p.add_argument("--out", type=Path, required=True, metavar="DIR|FILE.npy|FILE.mid")
+    add_force(p)
     p.set_defaults(func=decode)
 
     p = add_command(subparsers, "sample", "generate new examples from the decoder")
@@ -99,6 +102,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--out", type=Path, required=True, metavar="FILE.png|FILE.npy|FILE.mid|DIR"
     )
+    add_force(p)
     p.set_defaults(func=sample)
 
     p = add_command(
@@ -125,7 +129,9 @@ def reconstruct(args: argparse.Namespace) -> int:
         write_npy(args.out, out)
         say(f"wrote {out.shape[1]} reconstructions of {len(out)} inputs to {args.out}")
         return 0
-    kind = check_output(args.out, (".npy", ".csv", "dir"), "reconstructions")
+    kind = check_output(
+        args.out, (".npy", ".csv", "dir"), "reconstructions", force=args.force
+    )
     run = api.as_run(args.run)
     out = api.reconstruct(run, inputs_arg(args.inputs))
     return write_data(out, args.out, kind, run)
@@ -134,7 +140,9 @@ def reconstruct(args: argparse.Namespace) -> int:
 def denoise(args: argparse.Namespace) -> int:
     from .. import api
 
-    kind = check_output(args.out, (".npy", ".csv", "dir"), "denoised inputs")
+    kind = check_output(
+        args.out, (".npy", ".csv", "dir"), "denoised inputs", force=args.force
+    )
     run = api.as_run(args.run)
     out = api.denoise(run, inputs_arg(args.inputs), add_noise=args.add_noise)
     return write_data(out, args.out, kind, run)
@@ -172,7 +180,9 @@ def decode(args: argparse.Namespace) -> int:
     from ... import inference
     from .. import api
 
-    kind = check_output(args.out, (".npy", ".csv", *MIDI, "dir"), "decoded data")
+    kind = check_output(
+        args.out, (".npy", ".csv", *MIDI, "dir"), "decoded data", force=args.force
+    )
     run = api.as_run(args.run)
     z = inference.check_codes(run, read_codes(args.codes))
     given = args.label is not None or args.condition is not None
@@ -195,7 +205,9 @@ def decode(args: argparse.Namespace) -> int:
 def sample(args: argparse.Namespace) -> int:
     from .. import api
 
-    kind = check_output(args.out, (".png", ".npy", ".csv", *MIDI, "dir"), "samples")
+    kind = check_output(
+        args.out, (".png", ".npy", ".csv", *MIDI, "dir"), "samples", force=args.force
+    )
     run = api.as_run(args.run)
     from ... import inference
 
