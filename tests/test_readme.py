@@ -48,3 +48,20 @@ def test_a_fast_run_beside_the_full_one_ci_keeps():
     ci_line = next(line for line in ci.splitlines() if "pytest" in line)
     pytest_args = ci_line.split("-m pytest", 1)[1].split()
     assert not any(a.startswith(("-m", "-k")) for a in pytest_args), ci_line
+
+
+def test_the_tour_names_the_extra_each_step_needs():
+    """The quick start installs aekit alone: a tour step that needs an extra says
+    which (issue 25.6)."""
+    tour = README.split("## A tour", 1)[1].split("# Reference", 1)[0]
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    extras = config["project"]["optional-dependencies"]
+    for command, extra in (("aekit explore", "explore"), ("aekit export", "export")):
+        assert extra in extras
+        paragraphs = [p for p in tour.split("\n\n") if command in p]
+        assert paragraphs, command
+        for paragraph in paragraphs:
+            named = re.findall(r"\.\[([a-z,]+)\]", paragraph)
+            assert any(extra in e.split(",") for e in named), paragraph
