@@ -140,7 +140,12 @@ def train(
             task=task,
             n_train=len(prepared.train),
             n_val=len(prepared.val),
-            runtime={"threads": torch.get_num_threads(), "world_size": ranks},
+            runtime={
+                "threads": torch.get_num_threads(),
+                "world_size": ranks,
+                # what the run was asked to leave; a resume leaves no more
+                "outputs": {"pictures": bool(pictures), "report": bool(report)},
+            },
         )
     history = _fit_replacing(prepared, config, path, replaced, progress)
     return finish(path, prepared, history, pictures, report, fit_prior=fit_prior)
@@ -246,6 +251,9 @@ def resume(
                 f"least {done}"
             )
     reuse_threads(record)
+    asked = (record.get("runtime") or {}).get("outputs") or {}
+    pictures = pictures and asked.get("pictures", True)  # --no-pictures holds
+    report = report and asked.get("report", True)  # --no-report holds
     prepared = _reprepare(path, record, config, start=restart)
     if distributed.main_process():
         for stale in remove_stale_temps(path):  # a killed run's files

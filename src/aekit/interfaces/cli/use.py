@@ -60,12 +60,16 @@ def register(subparsers: Any) -> None:
     p.add_argument("run", type=Path, metavar="RUN")
     p.add_argument("inputs", nargs="+", metavar="INPUTS")
     p.add_argument(
-        "--out", type=Path, required=True, metavar="codes.npy|codes.csv|stats.npz"
+        "--out",
+        type=Path,
+        required=True,
+        metavar="codes.npy|codes.csv|stats.npz|stats.csv",
     )
     p.add_argument(
         "--stats",
         action="store_true",
-        help="write the posterior's mu and logvar, each (N, latent), to an .npz (VAEs)",
+        help="write the posterior's mu and logvar, each (N, latent), to an .npz or a "
+        "CSV (columns mu0.., logvar0..) (VAEs)",
     )
     p.set_defaults(func=encode)
 
@@ -157,11 +161,21 @@ def encode(args: argparse.Namespace) -> int:
 
         from ...data.io import write_bytes
 
-        check_output(args.out, (".npz",), "posterior statistics")
+        kind = check_output(args.out, (".npz", ".csv"), "posterior statistics")
         mu, logvar = api.encode_stats(args.run, inputs_arg(args.inputs))
-        buf = io.BytesIO()
-        np.savez(buf, mu=mu.astype(np.float32), logvar=logvar.astype(np.float32))
-        write_bytes(args.out, buf.getvalue())
+        if kind == ".csv":  # one row per input: mu0.., then logvar0..
+            k = mu.shape[1]
+            header = ",".join(
+                [*(f"mu{i}" for i in range(k)), *(f"logvar{i}" for i in range(k))]
+            )
+            rows = "\n".join(
+                ",".join(f"{v:.7g}" for v in row) for row in np.hstack([mu, logvar])
+            )
+            write_text(args.out, header + "\n" + rows + "\n")
+        else:
+            buf = io.BytesIO()
+            np.savez(buf, mu=mu.astype(np.float32), logvar=logvar.astype(np.float32))
+            write_bytes(args.out, buf.getvalue())
         say(f"wrote mu and logvar ({len(mu)}, {mu.shape[1]}) to {args.out}")
         return 0
     kind = check_output(args.out, (".npy", ".csv"), "codes")
