@@ -48,3 +48,12 @@ def test_a_no_report_run_resumed_writes_no_report(tmp_path):
     assert not list(run.glob("*.png"))
     assert cli("report", run) == 0  # asked for by name, it is written
     assert (run / "report.html").is_file()
+
+
+def test_edit_pictures_spread_their_examples_over_the_inputs():
+    from aekit.interfaces.cli.plot import MAX_EDIT_ROWS, spread_rows
+
+    shown = spread_rows(5000)  # mnist-5k is sorted by label: 32 zeros at the head
+    assert len(shown) == MAX_EDIT_ROWS and shown[0] == 0 and shown[-1] == 4999
+    assert np.all(np.diff(shown) > 100)  # every label of the sorted set is drawn
+    assert list(spread_rows(7)) == list(range(7))
