@@ -35,6 +35,7 @@ from ..run import (
     in_memory,
     load_run,
     read_run_config,
+    release_run_dir,
     restore_replaced,
     run_data,
     seeded,
@@ -129,26 +130,29 @@ def train(
 
     # under torchrun rank 0 makes the run directory and the others learn its name
     path, replaced = distributed.on_main(make_dir, config.device)
-    if distributed.main_process():
-        write_run_config(
-            path,
-            model_name=prepared.model_name,
-            model=prepared.model,
-            data=prepared.train,
-            data_spec=prepared.data_spec,
-            train_config=config,
-            task=task,
-            n_train=len(prepared.train),
-            n_val=len(prepared.val),
-            runtime={
-                "threads": torch.get_num_threads(),
-                "world_size": ranks,
-                # what the run was asked to leave; a resume leaves no more
-                "outputs": {"pictures": bool(pictures), "report": bool(report)},
-            },
-        )
-    history = _fit_replacing(prepared, config, path, replaced, progress)
-    return finish(path, prepared, history, pictures, report, fit_prior=fit_prior)
+    try:
+        if distributed.main_process():
+            write_run_config(
+                path,
+                model_name=prepared.model_name,
+                model=prepared.model,
+                data=prepared.train,
+                data_spec=prepared.data_spec,
+                train_config=config,
+                task=task,
+                n_train=len(prepared.train),
+                n_val=len(prepared.val),
+                runtime={
+                    "threads": torch.get_num_threads(),
+                    "world_size": ranks,
+                    # what the run was asked to leave; a resume leaves no more
+                    "outputs": {"pictures": bool(pictures), "report": bool(report)},
+                },
+            )
+        history = _fit_replacing(prepared, config, path, replaced, progress)
+        return finish(path, prepared, history, pictures, report, fit_prior=fit_prior)
+    finally:
+        release_run_dir(path)  # another train may write here now
 
 
 def prepare(

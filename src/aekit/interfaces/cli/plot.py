@@ -287,7 +287,10 @@ def _redraw(args: argparse.Namespace, kind: str) -> int:
         say(f"wrote {len(redrawn)} input(s) redrawn as {what}")
         return 0
     if len(run.sample_shape) != 3:
-        raise AekitError("this run's data are vectors; write the edits as .npy")
+        raise AekitError(
+            f"this run's data are {run.input_kind}s, not images; write the edits "
+            "as .npy"
+        )
     import numpy as np
 
     x = api.load_inputs(run, inputs).x.numpy()

@@ -240,7 +240,8 @@ def sample(args: argparse.Namespace) -> int:
 
         if len(run.sample_shape) != 3:
             raise AekitError(
-                "this run's data are vectors; write samples as .npy or .csv"
+                f"this run's data are {run.input_kind}s, not images; write samples "
+                "as .npy or .csv"
             )
         x = inference.sample(run, args.n, seed=args.seed, c=c)
         how = {
@@ -323,9 +324,15 @@ def read_codes(path: Path) -> np.ndarray:
 
     try:
         if path.suffix.lower() == ".csv":
-            codes = np.loadtxt(
-                path, delimiter=",", skiprows=1, ndmin=2, dtype=np.float32
-            )
+            import warnings
+
+            with warnings.catch_warnings():  # an empty file is refused below
+                warnings.simplefilter("ignore", UserWarning)
+                codes = np.loadtxt(
+                    path, delimiter=",", skiprows=1, ndmin=2, dtype=np.float32
+                )
+            if codes.size == 0:
+                raise AekitError(f"{path}: no codes (an empty file or a header only)")
         else:
             with open(path, "rb") as f:  # one plain array; never .npz or a pickle
                 check_npy_header(f, path.stat().st_size, str(path))
