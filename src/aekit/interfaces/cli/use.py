@@ -153,7 +153,7 @@ def denoise(args: argparse.Namespace) -> int:
 
 
 def encode(args: argparse.Namespace) -> int:
-    from ...data.io import write_npy, write_text
+    from ...data.io import write_npy
     from .. import api
 
     if args.stats:
@@ -164,14 +164,9 @@ def encode(args: argparse.Namespace) -> int:
         kind = check_output(args.out, (".npz", ".csv"), "posterior statistics")
         mu, logvar = api.encode_stats(args.run, inputs_arg(args.inputs))
         if kind == ".csv":  # one row per input: mu0.., then logvar0..
-            k = mu.shape[1]
-            header = ",".join(
-                [*(f"mu{i}" for i in range(k)), *(f"logvar{i}" for i in range(k))]
-            )
-            rows = "\n".join(
-                ",".join(f"{v:.7g}" for v in row) for row in np.hstack([mu, logvar])
-            )
-            write_text(args.out, header + "\n" + rows + "\n")
+            k = range(mu.shape[1])
+            names = [*(f"mu{i}" for i in k), *(f"logvar{i}" for i in k)]
+            _write_table(args.out, names, np.hstack([mu, logvar]))
         else:
             buf = io.BytesIO()
             np.savez(buf, mu=mu.astype(np.float32), logvar=logvar.astype(np.float32))
@@ -183,9 +178,7 @@ def encode(args: argparse.Namespace) -> int:
     if kind == ".npy":
         write_npy(args.out, codes.astype(np.float32, copy=False))  # no second copy
     else:
-        header = ",".join(f"z{i}" for i in range(codes.shape[1]))
-        rows = "\n".join(",".join(f"{v:.7g}" for v in row) for row in codes)
-        write_text(args.out, header + "\n" + rows + "\n")
+        _write_table(args.out, [f"z{i}" for i in range(codes.shape[1])], codes)
     say(f"wrote {len(codes)} codes of size {codes.shape[1]} to {args.out}")
     return 0
 
@@ -317,6 +310,13 @@ def datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_table(path: Path, names: list[str], values: np.ndarray) -> None:
+    from ...data.io import write_text
+
+    rows = "\n".join(",".join(f"{v:.7g}" for v in row) for row in values)
+    write_text(path, ",".join(names) + "\n" + rows + "\n")
+
+
 def read_codes(path: Path) -> np.ndarray:
     if not path.is_file():
         raise AekitError(f"no such file: {path}")
@@ -324,15 +324,11 @@ def read_codes(path: Path) -> np.ndarray:
 
     try:
         if path.suffix.lower() == ".csv":
-            import warnings
-
-            with warnings.catch_warnings():  # an empty file is refused below
-                warnings.simplefilter("ignore", UserWarning)
-                codes = np.loadtxt(
-                    path, delimiter=",", skiprows=1, ndmin=2, dtype=np.float32
-                )
-            if codes.size == 0:
+            if len(path.read_text(errors="replace").strip().splitlines()) < 2:
                 raise AekitError(f"{path}: no codes (an empty file or a header only)")
+            codes = np.loadtxt(
+                path, delimiter=",", skiprows=1, ndmin=2, dtype=np.float32
+            )
         else:
             with open(path, "rb") as f:  # one plain array; never .npz or a pickle
                 check_npy_header(f, path.stat().st_size, str(path))
