@@ -14,9 +14,8 @@ from hypothesis import strategies as st
 
 from aekit.data import Dataset, Scaling
 from aekit.data.io import read_json
-from aekit.models import build_model
+from aekit.run import load_run
 from aekit.training.batching import Batches
-from aekit.training.checkpoint import load_weights
 from aekit.training.distributed import Ranks
 
 
@@ -71,14 +70,19 @@ def test_two_processes_train_the_weights_one_process_trains(tmp_path):
     common += ["--epochs", "3", "--batch-size", "16", "--precision", "fp32", "--quiet"]
     common += ["--no-pictures", "--no-report"]
     one = aekit_cli("train", *common, "--out", "one", cwd=tmp_path)
-    two = aekit_cli("train", *common, "--out", "two", "--nproc", "2", cwd=tmp_path)
+    loud = [a for a in common if a != "--quiet"]  # rank 0 prints the summary
+    two = aekit_cli("train", *loud, "--out", "two", "--nproc", "2", cwd=tmp_path)
     assert one.returncode == 0, one.stderr
     assert two.returncode == 0, two.stderr
+    # how many processes trained: said, and recorded in the run (issue 25.8)
+    assert "in 2 processes (world size 2)" in two.stdout
+    for name, size in (("one", 1), ("two", 2)):
+        assert (
+            read_json(tmp_path / name / "config.json")["runtime"]["world_size"] == size
+        )
     models = []
     for name in ("one", "two"):
-        model = build_model("mlp", (12,), latent_dim=2, hidden=(16,))
-        load_weights(tmp_path / name / "model.safetensors", model)
-        models.append(model)
+        models.append(load_run(tmp_path / name).model)  # as recorded (PCA start)
     for a, b in zip(models[0].parameters(), models[1].parameters(), strict=True):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
     history = (tmp_path / "two" / "history.csv").read_text().splitlines()

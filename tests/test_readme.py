@@ -32,3 +32,36 @@ def test_python_examples_run(index, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     source = code_blocks("python")[index]
     exec(compile(source, f"README.md python block {index}", "exec"), {})
+
+
+def test_a_fast_run_beside_the_full_one_ci_keeps():
+    """pytest is quiet and names its slowest tests; the README gives the fast run
+    (`-m "not slow"`) and CI's command runs everything, slow tests included."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    addopts = config["tool"]["pytest"]["ini_options"]["addopts"].split()
+    assert "-q" in addopts and "--durations=15" in addopts
+    commands = [b.strip() for b in code_blocks("bash") if "pytest" in b]
+    assert any('-m "not slow"' in c for c in commands[1:])
+    ci = (ROOT / ".ci" / "run").read_text()
+    ci_line = next(line for line in ci.splitlines() if "pytest" in line)
+    pytest_args = ci_line.split("-m pytest", 1)[1].split()
+    assert not any(a.startswith(("-m", "-k")) for a in pytest_args), ci_line
+
+
+def test_the_tour_names_the_extra_each_step_needs():
+    """The quick start installs aekit alone: a tour step that needs an extra says
+    which (issue 25.6)."""
+    tour = README.split("## A tour", 1)[1].split("# Reference", 1)[0]
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    extras = config["project"]["optional-dependencies"]
+    for command, extra in (("aekit explore", "explore"), ("aekit export", "export")):
+        assert extra in extras
+        paragraphs = [p for p in tour.split("\n\n") if command in p]
+        assert paragraphs, command
+        for paragraph in paragraphs:
+            named = re.findall(r"\.\[([a-z,]+)\]", paragraph)
+            assert any(extra in e.split(",") for e in named), paragraph

@@ -33,7 +33,7 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
     [
         AutoencoderTransformer(**FAST),
         AutoencoderOutlierDetector(**FAST),
-        AutoencoderClusterer(3, latent_dim=2, **FAST),
+        AutoencoderClusterer(3, n_components=2, **FAST),
     ],
     ids=lambda e: type(e).__name__,
 )

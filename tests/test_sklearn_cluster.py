@@ -26,7 +26,7 @@ def blobs():
 def test_fit_predict_finds_blobs(blobs, method):
     x, y = blobs
     est = AutoencoderClusterer(
-        4, method=method, latent_dim=3, epochs=40, hidden=(32,), random_state=0
+        4, method=method, n_components=3, epochs=40, hidden=(32,), random_state=0
     )
     labels = est.fit_predict(x)
     assert labels.shape == (300,) and labels.dtype == np.int64
@@ -41,7 +41,7 @@ def test_fit_predict_finds_blobs(blobs, method):
 def test_k_is_chosen_when_not_given(blobs):
     x, _ = blobs
     est = AutoencoderClusterer(
-        None, method="gmm", latent_dim=3, epochs=40, hidden=(32,), random_state=0
+        None, method="gmm", n_components=3, epochs=40, hidden=(32,), random_state=0
     ).fit(x)
     assert est.k_chosen_by_ == "bic" and 2 <= est.n_clusters_ <= 20
 
@@ -50,7 +50,7 @@ def test_n2d(blobs):
     pytest.importorskip("umap")
     x, y = blobs
     est = AutoencoderClusterer(
-        4, method="n2d", latent_dim=3, epochs=40, hidden=(32,), random_state=0
+        4, method="n2d", n_components=3, epochs=40, hidden=(32,), random_state=0
     )
     assert cluster_accuracy(y, est.fit_predict(x)) > 0.95
 
@@ -67,3 +67,18 @@ def test_bad_parameters(blobs, params, message):
 def test_more_clusters_than_samples():
     with pytest.raises(ValueError, match="n_samples=3"):
         AutoencoderClusterer(5, epochs=1).fit(np.random.rand(3, 4))
+
+
+def test_code_size_is_n_components_everywhere():
+    """scikit-learn's name for the code size, on the clusterer as on the others;
+    the torch-side name is refused in one line that gives the right one."""
+    from aekit.interfaces.sklearn import AutoencoderTransformer
+
+    est = AutoencoderClusterer(3, n_components=2, epochs=1, random_state=0)
+    params = est.get_params()
+    assert params["n_components"] == 2 and "latent_dim" not in params
+    x = np.random.default_rng(0).random((30, 4))
+    assert est.fit(x).transform(x).shape == (30, 2)
+    for cls in (AutoencoderClusterer, AutoencoderTransformer):
+        with pytest.raises(AekitError, match="takes n_components .* not latent_dim"):
+            cls(latent_dim=2)

@@ -160,13 +160,15 @@ def load_series(
     scaling: Scaling | None = None,
     name: str | None = None,
     columns: Sequence[str] | None = None,
+    missing: str | None = None,
 ) -> Dataset:
     """A series file, a folder of them or a list -> a Dataset of (C, W) windows.
 
     Without `window`, .ts files of equal-length series are one sample each; other
     series get the default window and stride (data.series_shape). With `scaling`
     (a trained model's), it is applied instead of fitted. `columns` names a CSV's
-    channels.
+    channels; `missing` ("interpolate" or "drop") fills or drops NaN, inf and empty
+    values instead of refusing them (data.missing), noted in SeriesInfo.chosen.
     """
     paths = list(source) if isinstance(source, (list, tuple)) else [source]
     if not paths:
@@ -176,7 +178,9 @@ def load_series(
         if not p.exists():
             raise AekitError(f"no such file or directory: {p}")
         raws += (
-            read_series_folder(p, columns) if p.is_dir() else read_series(p, columns)
+            read_series_folder(p, columns, missing)
+            if p.is_dir()
+            else read_series(p, columns, missing)
         )
     label = name or " + ".join(str(p) for p in paths)
     return series_dataset(raws, window, stride, scaling=scaling, name=label)

@@ -2,8 +2,8 @@
 
 Rows are time steps and numeric columns channels; time columns are the index
 (aekit.data.series_shape), a label, is_anomaly or anomaly column holds per-step
-labels, and `columns` names the channels. NaN or inf values are refused with their
-place in the file.
+labels, and `columns` names the channels. NaN, inf or empty values are refused with
+their place in the file, unless `missing` asks to fill or drop them (data.missing).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import AekitError
 from .csvfile import _csv_rows, _has_header, _numbers, is_number
 from .files import _np_read, encode_labels
+from .missing import check_missing, fill_missing
 from .series_shape import time_columns
 from .ts import read_ts
 
@@ -40,21 +41,27 @@ class RawSeries:
     notes: tuple[str, ...] = ()  # how the file was read (time columns found)
 
 
-def read_series(path: Path, columns: Sequence[str] | None = None) -> list[RawSeries]:
+def read_series(
+    path: Path, columns: Sequence[str] | None = None, missing: str | None = None
+) -> list[RawSeries]:
     """A CSV/TSV, .npy/.npz (x, optional per-step y) or .ts file -> its series;
-    `columns` picks a CSV's channels by name."""
+    `columns` picks a CSV's channels by name; `missing` ("interpolate" or "drop")
+    fills or drops the time steps with NaN, inf or empty values instead of refusing
+    them."""
     suffix = path.suffix.lower()
     if columns is not None and suffix not in (".csv", ".tsv"):
         raise AekitError(f"{path}: columns are named in CSV files only")
+    if check_missing(missing) is not None and suffix == ".ts":
+        raise AekitError(f"{path}: --missing fills CSV and .npy series, not .ts files")
     if suffix == ".ts":
         return [
             RawSeries(t.values, t.name, label=t.label, whole=True)
             for t in read_ts(path)
         ]
     if suffix in (".csv", ".tsv"):
-        return [_read_csv_series(path, columns)]
+        return [_with_missing(_read_csv_series(path, columns, missing), missing)]
     if suffix in (".npy", ".npz"):
-        return [_read_numpy_series(path)]
+        return [_with_missing(_read_numpy_series(path, missing), missing)]
     raise AekitError(
         f"{path}: not a series file ({suffix or 'no extension'}); "
         f"supported: {', '.join(SERIES_SUFFIXES)}"
@@ -62,7 +69,7 @@ def read_series(path: Path, columns: Sequence[str] | None = None) -> list[RawSer
 
 
 def read_series_folder(
-    path: Path, columns: Sequence[str] | None = None
+    path: Path, columns: Sequence[str] | None = None, missing: str | None = None
 ) -> list[RawSeries]:
     """Every series file in a folder, in name order; windows never cross files."""
     files = sorted(
@@ -72,10 +79,28 @@ def read_series_folder(
         raise AekitError(
             f"{path}: no series files ({', '.join(SERIES_SUFFIXES)}) in the folder"
         )
-    return [s for f in files for s in read_series(f, columns)]
+    return [s for f in files for s in read_series(f, columns, missing)]
 
 
-def _read_csv_series(path: Path, wanted: Sequence[str] | None = None) -> RawSeries:
+def _with_missing(raw: RawSeries, missing: str | None) -> RawSeries:
+    """Fill or drop the non-finite steps a reader let through (only with `missing`)."""
+    if missing is None:
+        return raw
+    raw.values, keep, note = fill_missing(raw.values, missing, raw.name)
+    if note is None:
+        return raw
+    logger.info("%s: %s", raw.name, note)
+    raw.notes = (*raw.notes, f"{raw.name}: {note}")
+    if raw.step_labels is not None:
+        raw.step_labels = raw.step_labels[keep]
+    if raw.index is not None:
+        raw.index = tuple(raw.index[i] for i in keep)
+    return raw
+
+
+def _read_csv_series(
+    path: Path, wanted: Sequence[str] | None = None, missing: str | None = None
+) -> RawSeries:
     rows, lines = _csv_rows(path)
     names = [c.strip() for c in rows[0]] if _has_header(rows) else None
     data, lines = (rows[1:], lines[1:]) if names else (rows, lines)
@@ -92,7 +117,10 @@ def _read_csv_series(path: Path, wanted: Sequence[str] | None = None) -> RawSeri
             columns, times = [times[-1]], times[:-1]
     if not columns or not any(is_number(data[0][j]) for j in columns):
         raise AekitError(f"{path}: no numeric columns to use as channels")
-    values = _numbers(path, data, lines, columns, names, label)
+    if missing is None:
+        values = _numbers(path, data, lines, columns, names, label)
+    else:
+        values = _numbers_with_gaps(path, data, lines, columns, names, label)
     raw = RawSeries(values, str(path))
     index = next((j for j in times if j not in columns), None)
     if times and wanted is None:
@@ -139,7 +167,23 @@ def _step_labels(cells: Sequence[str], lines: Sequence[int], where: str) -> np.n
     return out
 
 
-def _read_numpy_series(path: Path) -> RawSeries:
+def _numbers_with_gaps(
+    path: Path,
+    data: list[list[str]],
+    lines: list[int],
+    columns: list[int],
+    names: list[str] | None,
+    label: int | None,
+) -> np.ndarray:
+    """Numbers with empty cells read as NaN (filled later); other text still refused."""
+    gaps = [[row[j] if row[j].strip() else "nan" for j in columns] for row in data]
+    for row in gaps:
+        if not all(is_number(c) for c in row):  # name the cell that is not a number
+            _numbers(path, data, lines, columns, names, label)
+    return np.array(gaps, dtype=np.float64).reshape(len(data), len(columns))
+
+
+def _read_numpy_series(path: Path, missing: str | None = None) -> RawSeries:
     arrays = _np_read(path)
     a = arrays["x"]
     if a.dtype.kind not in "iufb":
@@ -151,10 +195,10 @@ def _read_numpy_series(path: Path) -> RawSeries:
         )
     values = (a[:, None] if a.ndim == 1 else a).astype(np.float64)
     bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
-    if len(bad):
+    if len(bad) and missing is None:
         raise AekitError(
             f"{path}: row {bad[0] + 1} (counting from 1) holds NaN or inf; "
-            "fill or drop such values first"
+            "fill or drop such values first (or --missing interpolate|drop)"
         )
     raw = RawSeries(values, str(path))
     y = arrays.get("y")

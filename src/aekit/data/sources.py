@@ -59,6 +59,7 @@ def load_dataset(
     pitch_range: tuple[int, int] | None = None,
     beats_per_bar: float | None = None,
     columns: Sequence[str] | None = None,
+    missing: str | None = None,
 ) -> Dataset:
     """Load a built-in name, a file, a folder or a list of them.
 
@@ -72,6 +73,8 @@ def load_dataset(
     (aekit.data.music; None takes its defaults). A CSV that reads as a series (a
     time or anomaly column, or one channel: aekit.data.series_shape) loads as one
     without a window too. `columns` names the CSV columns to use as features.
+    `missing` ("interpolate" or "drop") fills a series' NaN, inf and empty values
+    instead of refusing them (aekit.data.missing); series only.
     """
     music = {
         k: v
@@ -86,15 +89,17 @@ def load_dataset(
     if stream:
         from .stream import open_stream
 
-        if window is not None or stride is not None:
+        if window is not None or stride is not None or missing is not None:
             raise AekitError("series windows are not streamed; load without stream")
 
         return open_stream(source, split=split, scaling=scaling)  # type: ignore
     if _is_music(source):
         from .music import load_music
 
-        if window is not None or stride is not None:
-            raise AekitError("music is cut into bars, not windows; give no window")
+        if window is not None or stride is not None or missing is not None:
+            raise AekitError(
+                "music is cut into bars, not windows; give no window or --missing"
+            )
         return load_music(source, scaling=scaling, name=name, **music)
     if music:
         raise AekitError(
@@ -111,6 +116,12 @@ def load_dataset(
             scaling=scaling,
             name=name,
             columns=columns,
+            missing=missing,
+        )
+    if missing is not None:
+        raise AekitError(
+            f"--missing {missing} fills time series; {source} is not read as one "
+            "(give --window to read it as a series)"
         )
     if scaling is not None and channels is None and scaling.layout != "d":
         # new images must have the model's channels; only "hw" data was grayscale

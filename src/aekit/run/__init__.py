@@ -18,6 +18,7 @@ from .create import (
     create_run_dir,
     default_run_dir,
     discard_replaced,
+    release_run_dir,
     restore_replaced,
     seeded,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "build_run_model",
     "check_run_dir",
     "create_run_dir",
+    "release_run_dir",
     "dataset_from",
     "default_run_dir",
     "discard_replaced",

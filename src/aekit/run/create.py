@@ -4,6 +4,7 @@ and a replaced run (--force) kept aside until its successor has a checkpoint."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from .record import read_run_config
 log = logging.getLogger(__name__)
 
 ASIDE = ".aekit-replaced-"  # prefix of a replaced run kept beside the new one
+_HELD: dict[Path, int] = {}  # run directories this process writes: their locked fds
 
 
 def default_run_dir(model: str, data_name: str) -> Path:
@@ -72,8 +74,43 @@ def create_run_dir(out: Path, overwrite: bool) -> Path | None:
     except OSError as e:
         restore_replaced(out, replaced)
         raise AekitError(f"cannot create the run directory {out}: {_reason(e)}") from e
+    try:
+        _claim(out)
+    except AekitError:
+        restore_replaced(out, replaced) if replaced is not None else None
+        raise
     remove_stale_temps(out)
     return replaced
+
+
+def _claim(out: Path) -> None:
+    """Lock `out` for this process (flock on the directory, released when the
+    process ends or release_run_dir is called): a second `aekit train` into the
+    same --out at the same time is refused instead of mixing two runs' files."""
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): the check above is all there is
+        return
+    key = out.resolve()
+    if key in _HELD:
+        return
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise AekitError(
+            f"{out} is being written by another aekit process; wait for it or "
+            "choose another --out"
+        ) from None
+    _HELD[key] = fd
+
+
+def release_run_dir(out: Path) -> None:
+    """Give up this process's lock on a run directory (training has finished)."""
+    fd = _HELD.pop(Path(out).resolve(), None)
+    if fd is not None:
+        os.close(fd)
 
 
 def discard_replaced(replaced: Path | None) -> None:

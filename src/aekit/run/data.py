@@ -30,6 +30,7 @@ SEQUENCE_OPTIONS = (
     "bars",
     "pitch_range",
     "beats_per_bar",
+    "missing",
 )
 
 

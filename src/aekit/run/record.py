@@ -135,7 +135,8 @@ def write_run_config(
             "n_val": n_val,
         },
         "training": dataclasses.asdict(train_config),
-        "runtime": runtime or {},  # what the training computed with: threads
+        # what the training computed with: threads, processes (torchrun's world size)
+        "runtime": runtime or {},
         "versions": versions(),
     }
     write_json(out / CONFIG, record)

@@ -23,6 +23,7 @@ from ..run import Run
 log = logging.getLogger(__name__)
 
 N_SHOWN = 8  # validation patches in predictions.png
+DOMINANT_SHARE = 0.95  # a class predicted on more of the pixels than this is warned of
 
 
 def predict_batches(
@@ -60,6 +61,11 @@ def write_task_outputs(
         else _segment_patch_scores(run, val, out)
     )
     metrics |= {f"val_{k}": v for k, v in scores.items()}
+    if run.task == "segment":
+        warning = dominant_class_warning(out.argmax(1).numpy(), run.classes)
+        if warning is not None:
+            log.warning("%s", warning)
+            metrics["warnings"] = [warning]
     return {"metrics": write_json(run.path / "metrics.json", metrics)}
 
 
@@ -96,6 +102,47 @@ def class_iou_figure(run: Run, scores: dict[str, Any]) -> Figure:
     for i, v in enumerate(values):
         if v is None:
             ax.text(i, 0.02, "absent", ha="center", rotation=90, fontsize=8)
+    return fig
+
+
+def dominant_class_warning(
+    predicted: np.ndarray, classes: Any, share: float = DOMINANT_SHARE
+) -> str | None:
+    """A warning when one class takes more than `share` of the predicted pixels
+    (a model that has learned only the background, say); None otherwise."""
+    counts = np.bincount(np.asarray(predicted).reshape(-1))
+    if counts.sum() == 0:
+        return None
+    top = int(counts.argmax())
+    fraction = counts[top] / counts.sum()
+    if fraction <= share:
+        return None
+    name = class_names(classes, top + 1)[top]
+    return (
+        f"class {name!r} is predicted on {fraction:.1%} of the held-out pixels: the "
+        "model may not have learned the other classes yet (train longer, or "
+        "--class-weights auto)"
+    )
+
+
+def class_names(classes: Any, n: int) -> list[str]:
+    """The names of the first `n` class ids (numbers where a run has none)."""
+    names = list(classes or [])
+    return [names[i] if i < len(names) else str(i) for i in range(n)]
+
+
+def add_class_legend(
+    fig: Figure, palette: np.ndarray, classes: Any, n_classes: int
+) -> Figure:
+    """One coloured patch per class with its name, below the pictures."""
+    from matplotlib.patches import Patch
+
+    names = class_names(classes, n_classes)
+    handles = [
+        Patch(facecolor=palette[i], edgecolor="black", label=name)
+        for i, name in enumerate(names)
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(6, len(names)))
     return fig
 
 
@@ -137,6 +184,8 @@ def predictions_figure(run: Run, val: Dataset, out: torch.Tensor):
         ]
         labels = ["image", "predicted", "true"]
         title = f"{run.model_name} segmentation on held-out patches"
+        fig = plot_image_rows(rows, labels, title=title)
+        return add_class_legend(fig, palette, run.classes, y.shape[1])
     return plot_image_rows(rows, labels, title=title)
 
 

@@ -35,6 +35,7 @@ from ..run import (
     in_memory,
     load_run,
     read_run_config,
+    release_run_dir,
     restore_replaced,
     run_data,
     seeded,
@@ -76,6 +77,7 @@ DATA_OPTIONS = {
     "beats_per_bar": "beats_per_bar",
     "pitch_range": "pitch_range",
     "columns": "columns",
+    "missing": "missing",
 }
 TRAIN_OPTIONS = tuple(f.name for f in dataclasses.fields(TrainConfig))
 RESUMABLE = ("epochs", "patience")  # what a resumed run may change
@@ -119,6 +121,7 @@ def train(
     chosen = prepared.data_spec.setdefault("chosen", {})
     chosen["budget"] = describe_budget(config, len(prepared.train), ranks)
     log.info("budget: %s", chosen["budget"])
+    log.info("%d process(es) train (world size %d)", ranks, ranks)
     target = Path(out) if out is not None else None
 
     def make_dir() -> tuple[Path, Path | None]:
@@ -127,21 +130,29 @@ def train(
 
     # under torchrun rank 0 makes the run directory and the others learn its name
     path, replaced = distributed.on_main(make_dir, config.device)
-    if distributed.main_process():
-        write_run_config(
-            path,
-            model_name=prepared.model_name,
-            model=prepared.model,
-            data=prepared.train,
-            data_spec=prepared.data_spec,
-            train_config=config,
-            task=task,
-            n_train=len(prepared.train),
-            n_val=len(prepared.val),
-            runtime={"threads": torch.get_num_threads()},
-        )
-    history = _fit_replacing(prepared, config, path, replaced, progress)
-    return finish(path, prepared, history, pictures, report, fit_prior=fit_prior)
+    try:
+        if distributed.main_process():
+            write_run_config(
+                path,
+                model_name=prepared.model_name,
+                model=prepared.model,
+                data=prepared.train,
+                data_spec=prepared.data_spec,
+                train_config=config,
+                task=task,
+                n_train=len(prepared.train),
+                n_val=len(prepared.val),
+                runtime={
+                    "threads": torch.get_num_threads(),
+                    "world_size": ranks,
+                    # what the run was asked to leave; a resume leaves no more
+                    "outputs": {"pictures": bool(pictures), "report": bool(report)},
+                },
+            )
+        history = _fit_replacing(prepared, config, path, replaced, progress)
+        return finish(path, prepared, history, pictures, report, fit_prior=fit_prior)
+    finally:
+        release_run_dir(path)  # another train may write here now
 
 
 def prepare(
@@ -244,6 +255,9 @@ def resume(
                 f"least {done}"
             )
     reuse_threads(record)
+    asked = (record.get("runtime") or {}).get("outputs") or {}
+    pictures = pictures and asked.get("pictures", True)  # --no-pictures holds
+    report = report and asked.get("report", True)  # --no-report holds
     prepared = _reprepare(path, record, config, start=restart)
     if distributed.main_process():
         for stale in remove_stale_temps(path):  # a killed run's files

@@ -121,6 +121,13 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         help="music: MIDI pitches LO up to HI (exclusive) (default 36:84)",
     )
     group.add_argument(
+        "--missing",
+        choices=["interpolate", "drop"],
+        help="series: fill NaN, inf and empty values by linear interpolation in "
+        "time, or drop the time steps that hold them, and record that in the run "
+        "(default: refuse them, naming the row and column)",
+    )
+    group.add_argument(
         "--columns",
         type=column_names,
         metavar="COL1,COL2",
@@ -154,6 +161,7 @@ SEQUENCE_DATA_OPTIONS = (
     "bars",
     "beats_per_bar",
     "pitch_range",
+    "missing",
 )
 
 
@@ -243,19 +251,47 @@ def print_json(obj: Any) -> None:
     sys.stdout.write("\n")
 
 
-def check_output(path: Path, allowed: tuple[str, ...], what: str) -> str:
-    """The kind of output `path` asks for: a suffix in `allowed`, or 'dir'."""
+def check_output(
+    path: Path, allowed: tuple[str, ...], what: str, *, force: bool = False
+) -> str:
+    """The kind of output `path` asks for: a suffix in `allowed`, or 'dir' (a
+    folder that is new or empty, or any with `force`: check_out_dir)."""
     suffix = path.suffix.lower()
-    if suffix in allowed:
+    if suffix in allowed and not path.is_dir():
         return suffix
     if suffix == "" or path.is_dir():
         if "dir" in allowed:
+            check_out_dir(path, force)
             return "dir"
     raise AekitError(
         f"--out {path}: {what} can be written as "
         f"{', '.join(a for a in allowed if a != 'dir')}"
         + (" or a directory" if "dir" in allowed else "")
     )
+
+
+def add_force(parser: argparse.ArgumentParser) -> None:
+    """--force: write into an --out folder that already holds files."""
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an --out folder that already holds files (their names "
+        "may be overwritten)",
+    )
+
+
+def check_out_dir(path: Path, force: bool) -> Path:
+    """An output folder: a new or empty one, or (with --force) any; never a file.
+    Files already in a folder are the user's (an earlier output, another
+    command's): they are not written over unless asked."""
+    if path.exists() and not path.is_dir():
+        raise AekitError(f"--out {path} is a file; give a directory")
+    if not force and path.is_dir() and any(path.iterdir()):
+        raise AekitError(
+            f"--out {path} is a folder that already holds files; give a new or "
+            "empty folder, or --force to write into it"
+        )
+    return path
 
 
 def finite_float(text: str) -> float:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import AekitError
-from .common import add_command, positive_int, say
+from .common import add_command, add_force, check_out_dir, positive_int, say
 
 
 def register(subparsers: Any) -> None:
@@ -20,6 +20,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("run", type=Path, metavar="RUN")
     p.add_argument("--format", choices=["onnx"], default="onnx", help="default onnx")
     p.add_argument("--out", type=Path, required=True, metavar="DIR")
+    add_force(p)
     p.add_argument("--opset", type=positive_int, help="ONNX opset (default: torch's)")
     p.add_argument(
         "--no-verify",
@@ -56,6 +57,7 @@ def register(subparsers: Any) -> None:
 def export(args: argparse.Namespace) -> int:
     from ..export import export_onnx
 
+    check_out_dir(args.out, args.force)
     meta = export_onnx(args.run, args.out, opset=args.opset, verify=args.verify)
     for graph in meta["graphs"].values():
         diff = graph.get("max_abs_diff")

@@ -26,6 +26,16 @@ KINDS = (*PICTURE_KINDS, "compare")
 MAX_EDIT_ROWS = 32  # strips drawn in an edit picture; .npy holds every input
 
 
+def spread_rows(n: int, rows: int = MAX_EDIT_ROWS) -> Any:
+    """`rows` input indices spread evenly over all `n` (sorted data sets show every
+    part of themselves, not 32 zeros); all of them when there are no more."""
+    import numpy as np
+
+    if n <= rows:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, rows).round().astype(np.int64))
+
+
 def register(subparsers: Any) -> None:
     p = add_command(
         subparsers,
@@ -234,9 +244,10 @@ def edit(args: argparse.Namespace) -> int:
         write_npy(args.out, out)
         say(f"wrote {out.shape[0]} x {out.shape[1]} edits to {args.out}")
         return 0
-    if len(inputs) > MAX_EDIT_ROWS:
-        say(f"drawing the first {MAX_EDIT_ROWS} of {len(inputs)} inputs (.npy: all)")
-    x = inputs.x[:MAX_EDIT_ROWS]
+    shown = spread_rows(len(inputs))
+    if len(inputs) > len(shown):
+        say(f"drawing {len(shown)} of {len(inputs)} inputs, spread evenly (.npy: all)")
+    x = inputs.x[torch.from_numpy(shown)]
     fig = edits(
         run,
         x,
@@ -276,20 +287,23 @@ def _redraw(args: argparse.Namespace, kind: str) -> int:
         say(f"wrote {len(redrawn)} input(s) redrawn as {what}")
         return 0
     if len(run.sample_shape) != 3:
-        raise AekitError("this run's data are vectors; write the edits as .npy")
+        raise AekitError(
+            f"this run's data are {run.input_kind}s, not images; write the edits "
+            "as .npy"
+        )
     import numpy as np
 
     x = api.load_inputs(run, inputs).x.numpy()
-    rows = min(len(x), MAX_EDIT_ROWS)
-    if len(x) > rows:
-        say(f"drawing the first {rows} of {len(x)} inputs (.npy: all)")
-    strips = np.stack([x[:rows], recon[:rows], redrawn[:rows]], 1)
+    shown = spread_rows(len(x))
+    if len(x) > len(shown):
+        say(f"drawing {len(shown)} of {len(x)} inputs, spread evenly (.npy: all)")
+    strips = np.stack([x[shown], recon[shown], redrawn[shown]], 1)
     title = f"input | reconstruction | as {what}"
     save_figure(
         plot_image_grid(strips.reshape(-1, *x.shape[1:]), title=title, ncol=3),
         args.out,
     )
-    say(f"wrote {rows} input(s) redrawn as {what} to {args.out}")
+    say(f"wrote {len(shown)} input(s) redrawn as {what} to {args.out}")
     return 0
 
 

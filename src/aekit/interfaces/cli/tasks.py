@@ -9,6 +9,8 @@ from typing import Any
 from ...errors import AekitError
 from .common import (
     add_command,
+    add_force,
+    check_out_dir,
     finite_float,
     float_list,
     inputs_arg,
@@ -30,6 +32,7 @@ def register(subparsers: Any) -> None:
         "lightness), or 'photos' for the held-out demo photos",
     )
     p.add_argument("--out", type=Path, required=True, metavar="DIR")
+    add_force(p)
     p.set_defaults(func=colorize)
 
     p = add_command(
@@ -59,6 +62,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--no-overlay", dest="overlay", action="store_false", help="masks only"
     )
+    add_force(p)
     p.set_defaults(func=segment)
 
 
@@ -139,7 +143,7 @@ def colorize(args: argparse.Namespace) -> int:
     from ...data.pixels import save_png
     from ...tasks.apply import as_task_run, colorize_pairs, input_images
 
-    out = _out_dir(args.out)
+    out = _out_dir(args.out, args.force)
     run = as_task_run(args.run, "colorize")
     pairs = input_images(inputs_arg(args.inputs))
     for name, rgb in zip(_unique(pairs.names), colorize_pairs(run, pairs), strict=True):
@@ -156,7 +160,7 @@ def segment(args: argparse.Namespace) -> int:
     from ...data.pixels import save_png
     from ...tasks.apply import as_task_run, input_images, segment_pairs
 
-    out = _out_dir(args.out)
+    out = _out_dir(args.out, args.force)
     run = as_task_run(args.run, "segment")
     palette = np.asarray(run.data_spec["task"]["palette"], dtype=np.uint8)
     pairs = input_images(inputs_arg(args.inputs))
@@ -175,9 +179,8 @@ def segment(args: argparse.Namespace) -> int:
     return 0
 
 
-def _out_dir(path: Path) -> Path:
-    if path.exists() and not path.is_dir():
-        raise AekitError(f"--out {path} is a file; give a directory")
+def _out_dir(path: Path, force: bool) -> Path:
+    check_out_dir(path, force)
     if not path.exists() and path.suffix:
         raise AekitError(f"--out {path}: give a directory (one PNG per input goes in)")
     return path

@@ -219,8 +219,10 @@ def summarize(run: Any) -> None:
         say(f"series: {note}")
     if "budget" in chosen:
         say(f"budget: {chosen['budget']}")
+    ranks = int((run.record.get("runtime") or {}).get("world_size", 1))
+    by = f" in {ranks} processes (world size {ranks})" if ranks > 1 else ""
     say(
-        f"trained {run.model_name} for {len(h.rows)} epoch(s), {stop}; "
+        f"trained {run.model_name}{by} for {len(h.rows)} epoch(s), {stop}; "
         f"best epoch {h.best_epoch}, validation loss {h.best_val_loss:.4g}"
     )
     pca_key = next(

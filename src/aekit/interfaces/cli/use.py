@@ -12,6 +12,7 @@ import numpy as np
 from ...errors import AekitError
 from .common import (
     add_command,
+    add_force,
     check_output,
     inputs_arg,
     positive_int,
@@ -37,6 +38,7 @@ def register(subparsers: Any) -> None:
             help="a data source (name, file, folder) or image files",
         )
         p.add_argument("--out", type=Path, required=True, metavar="DIR|FILE.npy")
+        add_force(p)
         if name == "reconstruct":
             p.add_argument(
                 "--samples",
@@ -58,12 +60,16 @@ def register(subparsers: Any) -> None:
     p.add_argument("run", type=Path, metavar="RUN")
     p.add_argument("inputs", nargs="+", metavar="INPUTS")
     p.add_argument(
-        "--out", type=Path, required=True, metavar="codes.npy|codes.csv|stats.npz"
+        "--out",
+        type=Path,
+        required=True,
+        metavar="codes.npy|codes.csv|stats.npz|stats.csv",
     )
     p.add_argument(
         "--stats",
         action="store_true",
-        help="write the posterior's mu and logvar, each (N, latent), to an .npz (VAEs)",
+        help="write the posterior's mu and logvar, each (N, latent), to an .npz or a "
+        "CSV (columns mu0.., logvar0..) (VAEs)",
     )
     p.set_defaults(func=encode)
 
@@ -79,6 +85,7 @@ def register(subparsers: Any) -> None:
         help="runs conditioned on CSV columns: decode under these column values",
     )
     p.add_argument("--out", type=Path, required=True, metavar="DIR|FILE.npy|FILE.mid")
+    add_force(p)
     p.set_defaults(func=decode)
 
     p = add_command(subparsers, "sample", "generate new examples from the decoder")
@@ -99,6 +106,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--out", type=Path, required=True, metavar="FILE.png|FILE.npy|FILE.mid|DIR"
     )
+    add_force(p)
     p.set_defaults(func=sample)
 
     p = add_command(
@@ -125,7 +133,9 @@ def reconstruct(args: argparse.Namespace) -> int:
         write_npy(args.out, out)
         say(f"wrote {out.shape[1]} reconstructions of {len(out)} inputs to {args.out}")
         return 0
-    kind = check_output(args.out, (".npy", ".csv", "dir"), "reconstructions")
+    kind = check_output(
+        args.out, (".npy", ".csv", "dir"), "reconstructions", force=args.force
+    )
     run = api.as_run(args.run)
     out = api.reconstruct(run, inputs_arg(args.inputs))
     return write_data(out, args.out, kind, run)
@@ -134,14 +144,16 @@ def reconstruct(args: argparse.Namespace) -> int:
 def denoise(args: argparse.Namespace) -> int:
     from .. import api
 
-    kind = check_output(args.out, (".npy", ".csv", "dir"), "denoised inputs")
+    kind = check_output(
+        args.out, (".npy", ".csv", "dir"), "denoised inputs", force=args.force
+    )
     run = api.as_run(args.run)
     out = api.denoise(run, inputs_arg(args.inputs), add_noise=args.add_noise)
     return write_data(out, args.out, kind, run)
 
 
 def encode(args: argparse.Namespace) -> int:
-    from ...data.io import write_npy, write_text
+    from ...data.io import write_npy
     from .. import api
 
     if args.stats:
@@ -149,11 +161,16 @@ def encode(args: argparse.Namespace) -> int:
 
         from ...data.io import write_bytes
 
-        check_output(args.out, (".npz",), "posterior statistics")
+        kind = check_output(args.out, (".npz", ".csv"), "posterior statistics")
         mu, logvar = api.encode_stats(args.run, inputs_arg(args.inputs))
-        buf = io.BytesIO()
-        np.savez(buf, mu=mu.astype(np.float32), logvar=logvar.astype(np.float32))
-        write_bytes(args.out, buf.getvalue())
+        if kind == ".csv":  # one row per input: mu0.., then logvar0..
+            k = range(mu.shape[1])
+            names = [*(f"mu{i}" for i in k), *(f"logvar{i}" for i in k)]
+            _write_table(args.out, names, np.hstack([mu, logvar]))
+        else:
+            buf = io.BytesIO()
+            np.savez(buf, mu=mu.astype(np.float32), logvar=logvar.astype(np.float32))
+            write_bytes(args.out, buf.getvalue())
         say(f"wrote mu and logvar ({len(mu)}, {mu.shape[1]}) to {args.out}")
         return 0
     kind = check_output(args.out, (".npy", ".csv"), "codes")
@@ -161,9 +178,7 @@ def encode(args: argparse.Namespace) -> int:
     if kind == ".npy":
         write_npy(args.out, codes.astype(np.float32, copy=False))  # no second copy
     else:
-        header = ",".join(f"z{i}" for i in range(codes.shape[1]))
-        rows = "\n".join(",".join(f"{v:.7g}" for v in row) for row in codes)
-        write_text(args.out, header + "\n" + rows + "\n")
+        _write_table(args.out, [f"z{i}" for i in range(codes.shape[1])], codes)
     say(f"wrote {len(codes)} codes of size {codes.shape[1]} to {args.out}")
     return 0
 
@@ -172,7 +187,9 @@ def decode(args: argparse.Namespace) -> int:
     from ... import inference
     from .. import api
 
-    kind = check_output(args.out, (".npy", ".csv", *MIDI, "dir"), "decoded data")
+    kind = check_output(
+        args.out, (".npy", ".csv", *MIDI, "dir"), "decoded data", force=args.force
+    )
     run = api.as_run(args.run)
     z = inference.check_codes(run, read_codes(args.codes))
     given = args.label is not None or args.condition is not None
@@ -195,7 +212,9 @@ def decode(args: argparse.Namespace) -> int:
 def sample(args: argparse.Namespace) -> int:
     from .. import api
 
-    kind = check_output(args.out, (".png", ".npy", ".csv", *MIDI, "dir"), "samples")
+    kind = check_output(
+        args.out, (".png", ".npy", ".csv", *MIDI, "dir"), "samples", force=args.force
+    )
     run = api.as_run(args.run)
     from ... import inference
 
@@ -214,7 +233,8 @@ def sample(args: argparse.Namespace) -> int:
 
         if len(run.sample_shape) != 3:
             raise AekitError(
-                "this run's data are vectors; write samples as .npy or .csv"
+                f"this run's data are {run.input_kind}s, not images; write samples "
+                "as .npy or .csv"
             )
         x = inference.sample(run, args.n, seed=args.seed, c=c)
         how = {
@@ -290,6 +310,13 @@ def datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_table(path: Path, names: list[str], values: np.ndarray) -> None:
+    from ...data.io import write_text
+
+    rows = "\n".join(",".join(f"{v:.7g}" for v in row) for row in values)
+    write_text(path, ",".join(names) + "\n" + rows + "\n")
+
+
 def read_codes(path: Path) -> np.ndarray:
     if not path.is_file():
         raise AekitError(f"no such file: {path}")
@@ -297,6 +324,8 @@ def read_codes(path: Path) -> np.ndarray:
 
     try:
         if path.suffix.lower() == ".csv":
+            if len(path.read_text(errors="replace").strip().splitlines()) < 2:
+                raise AekitError(f"{path}: no codes (an empty file or a header only)")
             codes = np.loadtxt(
                 path, delimiter=",", skiprows=1, ndmin=2, dtype=np.float32
             )

@@ -36,7 +36,7 @@ class AutoencoderClusterer(
         n_clusters: int | None = 8,
         *,
         method: str = "kmeans",
-        latent_dim: int = 10,
+        n_components: int = 10,
         model: str = "mlp",
         hidden: tuple[int, ...] = (64,),
         activation: str = "relu",
@@ -49,7 +49,7 @@ class AutoencoderClusterer(
     ):
         self.n_clusters = n_clusters
         self.method = method
-        self.latent_dim = latent_dim  # the code size
+        self.n_components = n_components  # the code size, as PCA names it
         self.model = model
         self.hidden = hidden
         self.activation = activation
@@ -59,8 +59,6 @@ class AutoencoderClusterer(
         self.random_state = random_state
         self.device = device
         self.n_jobs = n_jobs
-
-    _code_size_name = "latent_dim"
 
     def fit(self, X: Any, y: Any = None) -> AutoencoderClusterer:
         from ...analysis.clustering import cluster_codes
@@ -76,7 +74,7 @@ class AutoencoderClusterer(
         if n is not None and n < (k or 3):
             raise ValueError(f"n_samples={n} should be >= n_clusters={k or 3}")
         self._fit(X)
-        self._n_features_out = int(self.latent_dim)
+        self._n_features_out = int(self.n_components)
         codes = self._model_call("encode", self._standardise(_validate_in(self, X)))
         seed = 0 if self.random_state is None else _seed(self.random_state)
         if k == 1:  # one cluster, as KMeans(1) allows: every sample in it
@@ -91,7 +89,7 @@ class AutoencoderClusterer(
         return self
 
     def transform(self, X: Any) -> np.ndarray:
-        """The codes (n_samples, latent_dim)."""
+        """The codes (n_samples, n_components)."""
         check_is_fitted(self)
         return self._model_call("encode", self._standardise(_validate_in(self, X)))
 
