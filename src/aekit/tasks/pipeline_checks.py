@@ -18,9 +18,9 @@ from ..models.base import Model
 from ..models.choice import choose_model
 from ..training import distributed, hardware
 from ..training.budget import budget
-from ..training.optim import resolve_schedule
 from ..training.config import TrainConfig
 from ..training.hardware import resolve_device, resolve_precision
+from ..training.optim import resolve_schedule
 
 log = logging.getLogger(__name__)
 

@@ -70,17 +70,6 @@ class _AutoencoderBase(BaseEstimator):
 
     _code_size_name = "n_components"  # the parameter that holds the code size
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> _AutoencoderBase:
-        # scikit-learn names the code size n_components; the torch-side name is
-        # refused in one line rather than as a TypeError about an unexpected keyword
-        if "latent_dim" in kwargs:
-            raise AekitError(
-                f"{cls.__name__} takes n_components (scikit-learn's name for the "
-                f"code size), not latent_dim: {cls.__name__}("
-                f"n_components={kwargs['latent_dim']!r}, ...)"
-            )
-        return super().__new__(cls)
-
     def __init__(
         self,
         n_components: int = 2,
