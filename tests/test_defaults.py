@@ -31,6 +31,15 @@ def cli(*args):
     return main([*map(str, args), "--threads", "1"])
 
 
+def train(data, out, *options, pictures=False, report=False):
+    """`aekit train --data DATA --out OUT OPTIONS`, quiet about outputs unless asked."""
+    quiet = [
+        *([] if pictures else ["--no-pictures"]),
+        *([] if report else ["--no-report"]),
+    ]
+    return cli("train", "--data", data, "--out", out, *options, *quiet)
+
+
 def table_csv(path, n=120, d=12, seed=0):
     rng = np.random.default_rng(seed)
     z = rng.normal(size=(n, 3))
@@ -64,20 +73,7 @@ def test_the_model_follows_the_kind_of_data(tmp_path):
 
 def test_train_without_a_model_records_the_choice_and_why(tmp_path, capsys):
     out = tmp_path / "run"
-    assert (
-        cli(
-            "train",
-            "--data",
-            series_csv(tmp_path / "s.csv"),
-            "--out",
-            out,
-            "--epochs",
-            "1",
-            "--no-pictures",
-            "--no-report",
-        )
-        == 0
-    )
+    assert train(series_csv(tmp_path / "s.csv"), out, "--epochs", "1") == 0
     said = capsys.readouterr().out
     chosen = json.loads((out / "config.json").read_text())["data"]["chosen"]
     assert chosen["model"]["name"] == "conv1d" and "series" in chosen["model"]["reason"]
@@ -132,20 +128,7 @@ def test_the_window_is_the_dominant_period_and_the_stride_one_step(tmp_path):
 def test_a_run_records_the_window_it_chose_and_detect_uses_it(tmp_path):
     src = series_csv(tmp_path / "s.csv", n=500, labels=True)
     out = tmp_path / "run"
-    assert (
-        cli(
-            "train",
-            "--data",
-            src,
-            "--out",
-            out,
-            "--epochs",
-            "1",
-            "--no-pictures",
-            "--no-report",
-        )
-        == 0
-    )
+    assert train(src, out, "--epochs", "1") == 0
     options = json.loads((out / "config.json").read_text())["data"]["options"]
     assert options["window"] == 25 and options["stride"] == 1
     assert cli("detect", out, src, "--out", tmp_path / "d.csv") == 0
@@ -230,17 +213,14 @@ def test_the_pca_start_is_pca_and_training_keeps_it_or_improves(tmp_path):
 def test_a_run_worse_than_pca_says_so(tmp_path, capsys):
     out = tmp_path / "run"
     assert (
-        cli(
-            "train",
-            "--data",
+        train(
             table_csv(tmp_path / "t.csv"),
-            "--out",
             out,
             "--start",
             "random",
             "--epochs",
             "1",
-            "--no-pictures",
+            report=True,
         )
         == 0
     )
@@ -253,20 +233,7 @@ def test_a_run_worse_than_pca_says_so(tmp_path, capsys):
 
 def test_the_default_table_model_is_not_worse_than_pca(tmp_path):
     out = tmp_path / "run"
-    assert (
-        cli(
-            "train",
-            "--data",
-            table_csv(tmp_path / "t.csv"),
-            "--out",
-            out,
-            "--epochs",
-            "3",
-            "--no-pictures",
-            "--no-report",
-        )
-        == 0
-    )
+    assert train(table_csv(tmp_path / "t.csv"), out, "--epochs", "3") == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["mse_ratio_to_pca"] <= 1.0 + 1e-6
     record = json.loads((out / "config.json").read_text())
@@ -282,10 +249,9 @@ def test_the_linear_autoencoder_is_linear_and_lands_on_pca(tmp_path):
 
     out = tmp_path / "run"
     assert (
-        cli(
-            "train",
-            "--data",
+        train(
             "digits",
+            out,
             "--model",
             "mlp",
             "--activation",
@@ -294,18 +260,16 @@ def test_the_linear_autoencoder_is_linear_and_lands_on_pca(tmp_path):
             "",
             "--latent-dim",
             "8",
-            "--out",
-            out,
-            "--no-pictures",
-            "--no-report",
         )
         == 0
     )
     run = load_run(out)
     assert run.model.config.output == "identity" and run.model.config.hidden == ()
-    train, val = run_splits(run)
+    fitted, val = run_splits(run)
     with torch.no_grad():
-        ratio = mse(val.x, run.model(val.x)) / pca_reconstruction_mse(train.x, val.x, 8)
+        ratio = mse(val.x, run.model(val.x)) / pca_reconstruction_mse(
+            fitted.x, val.x, 8
+        )
     assert 0.99 <= ratio <= 1.01
 
 
