@@ -63,6 +63,7 @@ class StreamDataset:
     classes: tuple[str, ...] | None = None
     transpose: bool = False  # EMNIST stores images column by column
     target = None  # autoencoders reconstruct x; paired targets are not streamed
+    series = None  # windows of a series are cut in memory, never streamed
 
     def __len__(self) -> int:
         return len(self.index)
