@@ -214,3 +214,74 @@ def test_fit_prior_refuses_runs_without_a_learned_prior(tmp_path):
     )  # fmt: skip
     with pytest.raises(AekitError, match="not a learned prior"):
         api.fit_prior(run.path)
+
+
+def _reference_nearest(z: torch.Tensor, book: torch.Tensor) -> torch.Tensor:
+    """The textbook assignment: for each row, the code at the least distance."""
+    return torch.tensor(
+        [
+            min(range(len(book)), key=lambda k: float((row - book[k]).pow(2).sum()))
+            for row in z.double()
+        ]
+    )
+
+
+def _reference_ema(vq: VectorQuantizer, z: torch.Tensor, index: torch.Tensor):
+    """One EMA step written code by code (Razavi et al. 2019, appendix)."""
+    decay, eps = vq.decay, 1e-5
+    size = vq.cluster_size.double().clone()
+    sums = vq.embed_sum.double().clone()
+    for k in range(vq.size):
+        rows = z.double()[index == k]
+        size[k] = decay * size[k] + (1 - decay) * len(rows)
+        sums[k] = decay * sums[k] + (1 - decay) * rows.sum(0)
+    n = size.sum()
+    book = sums / ((size + eps) / (n + vq.size * eps) * n)[:, None]
+    return size, sums, book
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_vectorised_quantiser_equals_a_row_by_row_reference(seed):
+    """The batched distances, assignments, EMA step and restarts agree with a
+    straightforward loop over rows and codes on random data."""
+    g = torch.Generator().manual_seed(seed)
+    vq = VectorQuantizer(size=12, dim=5, decay=0.9, dead_after=2)
+    vq.codebook.copy_(torch.randn(12, 5, generator=g))
+    vq.codebook[-3:] += 40.0  # three far codes: unused, so they die and restart
+    vq.embed_sum.copy_(vq.codebook * 1.5)
+    vq.cluster_size.copy_(torch.rand(12, generator=g) + 0.5)
+    vq.unused_steps.copy_(torch.tensor([0.0] * 9 + [1.0] * 3))
+    vq.initialised.fill_(1)
+    z = torch.randn(200, 5, generator=g)
+
+    index = vq.nearest(z)
+    assert torch.equal(index, _reference_nearest(z, vq.codebook))
+    assert not bool(torch.isin(torch.arange(9, 12), index).any())
+
+    size, sums, book = _reference_ema(vq, z, index)
+    counts = vq.update(z, index)
+    assert torch.equal(counts, torch.bincount(index, minlength=12).float())
+    live = torch.arange(12) < 9
+    close = {"atol": 1e-5, "rtol": 1e-5}  # float32 against a float64 reference
+    torch.testing.assert_close(vq.cluster_size[live].double(), size[live], **close)
+    torch.testing.assert_close(vq.embed_sum[live].double(), sums[live], **close)
+    torch.testing.assert_close(vq.codebook[live].double(), book[live], **close)
+    # the three dead codes restarted at rows of z, with fresh statistics
+    for k in range(9, 12):
+        assert any(torch.equal(vq.codebook[k], row) for row in z)
+        assert torch.equal(vq.embed_sum[k], vq.codebook[k])
+    assert vq.cluster_size[~live].tolist() == [1.0] * 3
+    assert (vq.unused_steps == 0).all()
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_loss_terms_count_codes_as_the_indices_do(training):
+    """perplexity and dead_codes in the loss come from the batch's assignments."""
+    model = small_vqvae(codebook_size=32).train(training)
+    seen = []
+    model.quantizer.register_forward_hook(lambda m, i, out: seen.append(out[1]))
+    x = torch.rand(10, 1, 8, 8)
+    terms = model.loss(x, x)
+    (index,) = seen
+    assert float(terms["dead_codes"]) == 32 - len(torch.unique(index))
+    assert float(terms["perplexity"]) == pytest.approx(float(perplexity(index, 32)))

@@ -40,12 +40,23 @@ def perplexity(indices: torch.Tensor, codebook_size: int) -> torch.Tensor:
     """exp of the entropy of the code usage: K when all codes are used equally,
     1 when one code takes everything."""
     counts = torch.bincount(indices.reshape(-1), minlength=codebook_size).float()
+    return perplexity_of_counts(counts)
+
+
+def perplexity_of_counts(counts: torch.Tensor) -> torch.Tensor:
+    """`perplexity` from the per-code counts (K,) of a batch."""
     p = counts / counts.sum().clamp(min=1)
     return torch.exp(-(p * torch.log(p.clamp(min=1e-10))).sum())
 
 
 class VectorQuantizer(nn.Module):
-    """Nearest-code quantisation with an EMA codebook and dead-code restarts."""
+    """Nearest-code quantisation with an EMA codebook and dead-code restarts.
+
+    A training step is a fixed set of whole-batch tensor operations: one matmul for
+    the distances, a bincount and an index_add for the EMA statistics, a masked
+    select for the restarts. Nothing loops over rows or codes, and nothing reads a
+    value back to the host once the codebook is initialised (no sync per step on
+    an accelerator)."""
 
     def __init__(self, size: int, dim: int, decay: float, dead_after: int):
         super().__init__()
@@ -55,24 +66,33 @@ class VectorQuantizer(nn.Module):
         self.register_buffer("embed_sum", self.codebook.clone())
         self.register_buffer("unused_steps", torch.zeros(size))
         self.register_buffer("initialised", torch.zeros(()))
+        self._ready = False  # host copy of `initialised` once it is set
+        self.last_counts: torch.Tensor | None = None  # codes' use in the last batch
+
+    def _load_from_state_dict(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self._ready = False  # read `initialised` again after a load
+        super()._load_from_state_dict(*args, **kwargs)
 
     def nearest(self, z: torch.Tensor) -> torch.Tensor:
-        """Index of the nearest code of each row of z (N, D)."""
+        """Index of the nearest code of each row of z (N, D): argmin over k of
+        ||c_k||^2 - 2 z.c_k (the ||z||^2 term is the same for every k), one addmm."""
         z, book = z.float(), self.codebook.float()
-        distance = (
-            z.pow(2).sum(1, keepdim=True) - 2 * z @ book.T + book.pow(2).sum(1)[None]
-        )
+        distance = torch.addmm(book.pow(2).sum(1)[None], z, book.T, alpha=-2.0)
         return distance.argmin(1)  # (N,)
 
     def forward(self, z_e: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, D, h, w) -> (codes looked up (B, D, h, w), indices (B, h, w))."""
         b, d, h, w = z_e.shape
         flat = z_e.permute(0, 2, 3, 1).reshape(-1, d)
-        if self.training and not bool(self.initialised):
-            self._initialise(flat.detach())
+        if self.training and not self._ready:
+            self._ready = bool(self.initialised)
+            if not self._ready:
+                self._initialise(flat.detach())
         index = self.nearest(flat)
         if self.training:
-            self.update(flat.detach(), index)
+            self.last_counts = self.update(flat.detach(), index)
+        else:
+            self.last_counts = torch.bincount(index, minlength=self.size).float()
         return self.lookup(index.view(b, h, w)).to(z_e.dtype), index.view(b, h, w)
 
     def lookup(self, index: torch.Tensor) -> torch.Tensor:
@@ -80,14 +100,15 @@ class VectorQuantizer(nn.Module):
         return self.codebook[index].permute(0, 3, 1, 2).contiguous()
 
     @torch.no_grad()
-    def update(self, z: torch.Tensor, index: torch.Tensor) -> None:
+    def update(self, z: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
         """EMA step towards the mean of the rows assigned to each code (with
-        Laplace smoothing of the counts), then restart codes unused too long."""
+        Laplace smoothing of the counts), then restart codes unused too long.
+        Returns the batch's count of rows per code (K,)."""
         z = z.float()
-        onehot = F.one_hot(index, self.size).float()  # (N, K)
-        counts = onehot.sum(0)
+        counts = torch.bincount(index, minlength=self.size).to(z.dtype)  # (K,)
+        sums = torch.zeros_like(self.embed_sum).index_add_(0, index, z)  # (K, D)
         self.cluster_size.mul_(self.decay).add_(counts, alpha=1 - self.decay)
-        self.embed_sum.mul_(self.decay).add_(onehot.T @ z, alpha=1 - self.decay)
+        self.embed_sum.mul_(self.decay).add_(sums, alpha=1 - self.decay)
         n = self.cluster_size.sum()
         eps = 1e-5
         smoothed = (self.cluster_size + eps) / (n + self.size * eps) * n
@@ -95,19 +116,19 @@ class VectorQuantizer(nn.Module):
         self.unused_steps.add_(1).masked_fill_(counts > 0, 0)
         if self.dead_after > 0:
             self.restart(z, self.unused_steps >= self.dead_after)
+        return counts
 
     @torch.no_grad()
-    def restart(self, z: torch.Tensor, dead: torch.Tensor) -> int:
-        """Move the `dead` codes to random rows of z; returns how many moved."""
-        k = int(dead.sum())
-        if k == 0:
-            return 0
-        pick = torch.randint(len(z), (k,), device=z.device)
-        self.codebook[dead] = z[pick]
-        self.embed_sum[dead] = z[pick]
-        self.cluster_size[dead] = 1.0
-        self.unused_steps[dead] = 0
-        return k
+    def restart(self, z: torch.Tensor, dead: torch.Tensor) -> None:
+        """Move the `dead` codes (a (K,) mask) to random rows of z, in place and
+        without reading the mask back to the host: every code draws a row, only
+        the dead ones take it."""
+        pick = z[torch.randint(len(z), (self.size,), device=z.device)]  # (K, D)
+        mask = dead[:, None]
+        self.codebook.copy_(torch.where(mask, pick, self.codebook))
+        self.embed_sum.copy_(torch.where(mask, pick, self.embed_sum))
+        self.cluster_size.masked_fill_(dead, 1.0)
+        self.unused_steps.masked_fill_(dead, 0)
 
     @torch.no_grad()
     def _initialise(self, z: torch.Tensor) -> None:
@@ -117,6 +138,7 @@ class VectorQuantizer(nn.Module):
         self.embed_sum.copy_(self.codebook)
         self.cluster_size.fill_(1.0)
         self.initialised.fill_(1.0)
+        self._ready = True
 
 
 class VQVAE(Model):
@@ -191,13 +213,14 @@ class VQVAE(Model):
             objective = F.binary_cross_entropy_with_logits(logits, target.float())
         else:
             objective = recon
-        used = torch.unique(index).numel()
+        counts = self.quantizer.last_counts  # (K,) rows per code in this batch
+        assert counts is not None
         return {
             "loss": objective + self.config.commitment * commitment,
             "recon": recon,
             "commitment": commitment,
-            "perplexity": perplexity(index, self.config.codebook_size),
-            "dead_codes": torch.tensor(float(self.config.codebook_size - used)),
+            "perplexity": perplexity_of_counts(counts),
+            "dead_codes": (counts == 0).sum().float(),  # stays on the device
         }
 
     # -- pieces --------------------------------------------------------------------
