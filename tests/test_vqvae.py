@@ -285,3 +285,27 @@ def test_loss_terms_count_codes_as_the_indices_do(training):
     (index,) = seen
     assert float(terms["dead_codes"]) == 32 - len(torch.unique(index))
     assert float(terms["perplexity"]) == pytest.approx(float(perplexity(index, 32)))
+
+
+def test_same_seed_gives_the_same_weights_with_restarts_drawing_rows(tmp_path):
+    """The quantiser's restarts draw random rows every step: the same seed must still
+    give the same weights, and another seed other weights."""
+    from safetensors.torch import load_file
+
+    def weights(name: str, seed: int) -> dict[str, torch.Tensor]:
+        out = tmp_path / name
+        code = main(
+            [
+                "train", "--data", "digits", "--model", "vq-vae", "--out", str(out),
+                "--epochs", "1", "--channels", "8,16", "--codebook-size", "32",
+                "--code-dim", "4", "--dead-after", "2", "--seed", str(seed),
+                "--no-prior", "--no-pictures", "--no-report", "--quiet",
+            ]
+        )  # fmt: skip
+        assert code == 0
+        return load_file(out / "model.safetensors")
+
+    first, again, other = weights("a", 3), weights("b", 3), weights("c", 4)
+    assert first.keys() == again.keys()
+    assert all(torch.equal(first[k], again[k]) for k in first)
+    assert not torch.equal(first["quantizer.codebook"], other["quantizer.codebook"])
