@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 import torch
@@ -71,7 +73,7 @@ def test_more_clusters_than_samples():
 
 def test_code_size_is_n_components_everywhere():
     """scikit-learn's name for the code size, on the clusterer as on the others;
-    the torch-side name is refused."""
+    the torch-side name is refused in one line that gives the right one."""
     from aekit.interfaces.sklearn import AutoencoderTransformer
 
     est = AutoencoderClusterer(3, n_components=2, epochs=1, random_state=0)
@@ -80,5 +82,7 @@ def test_code_size_is_n_components_everywhere():
     x = np.random.default_rng(0).random((30, 4))
     assert est.fit(x).transform(x).shape == (30, 2)
     for cls in (AutoencoderClusterer, AutoencoderTransformer):
-        with pytest.raises(TypeError, match="latent_dim"):
+        with pytest.raises(AekitError, match="takes n_components .* not latent_dim"):
             cls(latent_dim=2)
+        # what scikit-learn's common checks read: __init__'s real parameters only
+        assert set(inspect.signature(cls).parameters) == set(cls().get_params())

@@ -11,6 +11,7 @@ an aekit model through `aekit.training.loop.fit`, and follow scikit-learn's conv
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Iterator
 from typing import Any
 
@@ -65,7 +66,33 @@ def _torch_threads(n_jobs: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-class _AutoencoderBase(BaseEstimator):
+class _RefusesTorchNames(type(BaseEstimator)):  # type: ignore[misc]
+    """The estimators' metaclass: `latent_dim=` (aekit's torch-side name for the code
+    size) is refused in one line naming scikit-learn's `n_components`, where
+    `__init__` alone would give Python's bare TypeError.
+
+    The check sits in the metaclass's `__call__` so that `__init__` keeps only real
+    parameters, as scikit-learn requires. A custom `__call__` (or `__new__`) would
+    make `inspect.signature(cls)` read `(*args, **kwargs)`, which scikit-learn's
+    check_do_not_raise_errors_in_init_or_set_params uses to build its calls, so
+    `__signature__` gives it `__init__`'s parameters back."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if "latent_dim" in kwargs:
+            raise AekitError(
+                f"{cls.__name__} takes n_components (scikit-learn's name for the code "
+                f"size), not latent_dim: {cls.__name__}("
+                f"n_components={kwargs['latent_dim']!r}, ...)"
+            )
+        return super().__call__(*args, **kwargs)
+
+    @property
+    def __signature__(cls) -> inspect.Signature:
+        init = inspect.signature(cls.__init__)  # type: ignore[misc]
+        return init.replace(parameters=list(init.parameters.values())[1:])
+
+
+class _AutoencoderBase(BaseEstimator, metaclass=_RefusesTorchNames):
     """What the estimators share: parameters, scaling, training, reconstruction."""
 
     _code_size_name = "n_components"  # the parameter that holds the code size
