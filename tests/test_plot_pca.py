@@ -60,3 +60,21 @@ def test_plot_checkerboard_shows_uneven_overlap(linear_run, tmp_path):
     assert np.asarray(Image.open(out).convert("RGB")).std() > 10
     assert applicable(linear_run, "checkerboard")  # images: decoders that upsample
     assert "checkerboard" not in AFTER_TRAINING
+
+
+def test_a_wide_picture_above_two_maps_leaves_no_gap_between_the_maps():
+    """The PCA picture's layout: one wide figure above two narrow ones. The wide one
+    used to set the first column's width, pushing the second map far right."""
+    from matplotlib.figure import Figure
+
+    from aekit.analysis.plots.compose import DPI, GAP, compose, figure_pixels
+
+    def block(width_px: int) -> Figure:
+        return Figure(figsize=(width_px / DPI, 1.0), facecolor="black")
+
+    out = figure_pixels(compose([[block(900)], [block(300), block(300)]], title=""))
+    row = out[-20].min(axis=1) < 128  # dark pixels along a row of the two maps
+    edges = np.flatnonzero(np.diff(np.r_[0, row.astype(int), 0]))  # dark runs
+    assert len(edges) == 4, edges
+    gap_between = edges[2] - edges[1]
+    assert abs(gap_between - GAP) <= 2, (gap_between, edges)

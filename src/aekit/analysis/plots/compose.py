@@ -29,21 +29,27 @@ def figure_png(fig: Figure, dpi: int = DPI) -> bytes:
 
 
 def compose(rows: Sequence[Sequence[Figure]], *, title: str) -> Figure:
-    """Figures in rows (columns aligned), under one title, kept at 1:1 pixels."""
+    """Figures in rows under one title, kept at 1:1 pixels, each row centred.
+
+    The rows with the most figures align their columns; a row with fewer figures
+    (one wide picture above two maps) sets no column's width, else the wide picture
+    would push the second map off to the right and leave a gap between the maps."""
     cells = [[figure_pixels(f) for f in row] for row in rows]
     ncol = max(len(r) for r in cells)
-    widths = [max(r[k].shape[1] for r in cells if k < len(r)) for k in range(ncol)]
+    full = [r for r in cells if len(r) == ncol]
+    widths = [max(r[k].shape[1] for r in full) for k in range(ncol)]
     strips = []
     for row in cells:
         height = max(a.shape[0] for a in row)
         parts = []
         for k, a in enumerate(row):
-            parts += [_pad(a, height, widths[k]), _blank(height, GAP)]
+            width = widths[k] if len(row) == ncol else a.shape[1]
+            parts += [_pad(a, height, width), _blank(height, GAP)]
         strips += [np.concatenate(parts[:-1], axis=1)]
     width = max(s.shape[1] for s in strips)
     parts = []
     for s in strips:
-        parts += [_pad(s, s.shape[0], width), _blank(GAP, width)]
+        parts += [_centre(s, width), _blank(GAP, width)]
     canvas = np.concatenate(parts[:-1])
     h, w = canvas.shape[:2]
     fig = Figure(figsize=(w / DPI, (h + TITLE_PX) / DPI), dpi=DPI)
@@ -58,6 +64,13 @@ def compose(rows: Sequence[Sequence[Figure]], *, title: str) -> Figure:
 def _pad(a: np.ndarray, height: int, width: int) -> np.ndarray:
     out = np.full((height, width, 3), 255, np.uint8)
     out[: a.shape[0], : a.shape[1]] = a
+    return out
+
+
+def _centre(a: np.ndarray, width: int) -> np.ndarray:
+    out = np.full((a.shape[0], width, 3), 255, np.uint8)
+    left = (width - a.shape[1]) // 2
+    out[:, left : left + a.shape[1]] = a
     return out
 
 
