@@ -203,3 +203,30 @@ def test_bad_plot_requests(vae, tmp_path, capsys, args, needle):
     args = [str(tmp_path / a) if a.startswith(("x.", "nope")) else a for a in args]
     assert main(["plot", str(vae.path), *args]) == 2
     assert needle in capsys.readouterr().err
+
+
+def _all_text(fig) -> str:
+    texts = [t.get_text() for t in fig.texts]
+    texts += [ax.get_title() for ax in fig.axes]
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize(
+    ("prior", "named"),
+    [("standard", "the prior N(0, I)"), ("mog:3", "a mixture of 3 Gaussians")],
+)
+def test_samples_title_says_how_many_and_from_which_prior(prior, named, tmp_path):
+
+    run = aekit.train(
+        "digits",
+        "vae",
+        latent_dim=2,
+        hidden=(16,),
+        prior=prior,
+        epochs=1,
+        out=tmp_path / "run",
+        pictures=False,
+        report=False,
+    )
+    title = _all_text(aekit.analysis.plots.plot(run, "samples"))
+    assert "36 samples: codes drawn from" in title and named in title, title

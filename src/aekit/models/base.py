@@ -49,6 +49,10 @@ class Model(nn.Module):
         N(0, I) as it is; richer priors (mixtures) transform it."""
         return eps
 
+    def prior_name(self) -> str:
+        """The prior in words, for titles: what a sample's code is drawn from."""
+        return "the prior N(0, I)"
+
     def prior_moments(
         self, c: Condition = None
     ) -> tuple[torch.Tensor, torch.Tensor] | None:

@@ -84,6 +84,11 @@ class CVAE(VAE):
         mean, logvar = self.prior_of(c, len(eps))
         return mean + torch.exp(0.5 * logvar) * eps.to(mean.dtype)
 
+    def prior_name(self) -> str:
+        if self.prior_net is None:
+            return super().prior_name()
+        return "the learned prior N(m_c, s_c^2) of each condition"
+
     def prior_moments(
         self, c: Condition = None
     ) -> tuple[torch.Tensor, torch.Tensor] | None:

@@ -26,7 +26,7 @@ from torch import nn
 
 from .base import Condition, Model
 from .bodies import Switches, make_body
-from .configs import VAEConfig, parse_objective
+from .configs import VAEConfig, parse_objective, parse_prior
 from .layers import init_weights, output_activation
 from .priors import log_normal, make_prior, standard_log_prob
 
@@ -103,6 +103,14 @@ class VAE(Model):
         if self.prior is None:
             return eps
         return self.prior.sample(eps, self._pseudo_posterior)
+
+    def prior_name(self) -> str:
+        kind, k = parse_prior(self.config.prior)
+        if kind == "mog":
+            return f"the learned prior, a mixture of {k} Gaussians"
+        if kind == "vamp":
+            return f"the VampPrior (a mixture of the posteriors at {k} pseudo-inputs)"
+        return super().prior_name()
 
     def prior_moments(
         self, c: Condition = None

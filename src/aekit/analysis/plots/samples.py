@@ -24,15 +24,30 @@ def samples(run: Run, data: Dataset, o: PictureOptions) -> Figure:
     run); a plain autoencoder also shows N(0, I) and a Gaussian mixture beside its
     fitted Gaussian, to show why the fit matters."""
     caps = run.capabilities
-    title = f"{run_label(run)}\nnew data: codes drawn from each distribution, decoded"
     if caps.conditional:
+        per = _per_condition(run, data, o)
+        title = (
+            f"{run_label(run)}\n{per} samples per row: codes drawn from "
+            f"{run.model.prior_name()}, decoded with the row's condition"
+        )
         return _samples_by_class(run, data, o, title)
     own = inference.draw_codes(run, o.samples, seed=o.seed)
     if caps.sampler == "prior":
-        panels = {"the prior": own}
+        source = run.model.prior_name()
     elif caps.sampler == "learned":
-        panels = {"the learned prior over codes": own}
+        source = "the prior learned over the codes after training"
     else:
+        source = None
+    if source is not None:
+        title = (
+            f"{run_label(run)}\n{o.samples} samples: codes drawn from {source}, decoded"
+        )
+        panels = {"": own}
+    else:
+        title = (
+            f"{run_label(run)}\n{o.samples} samples from each distribution named "
+            "above it: codes drawn, then decoded"
+        )
         g = torch.Generator().manual_seed(o.seed)
         fit = latent.subsample(o.fit or data, 5000, seed=o.seed)
         codes = latent.encode_tensor(run, fit.x)
@@ -68,7 +83,7 @@ def _samples_by_class(run: Run, data: Dataset, o: PictureOptions, title: str) ->
     else:
         conditions = torch.arange(run.n_classes)
         names = [run.classes[k] if run.classes else str(k) for k in conditions]
-    per = max(1, min(o.samples // max(len(conditions), 1), 10))
+    per = _per_condition(run, data, o)
     rows = []
     for k, condition in enumerate(conditions):
         c = condition.expand(per, *condition.shape)
@@ -76,6 +91,14 @@ def _samples_by_class(run: Run, data: Dataset, o: PictureOptions, title: str) ->
     if len(run.sample_shape) == 3:
         return plot_image_rows([display(run, x) for x in rows], names, title=title)
     return plot_vector_strips(rows, names, title=title, row_label="draw")
+
+
+def _per_condition(run: Run, data: Dataset, o: PictureOptions) -> int:
+    """Samples drawn per row of a conditional run's picture."""
+    n = CONDITION_ROWS if run.condition_columns else run.n_classes
+    if run.condition_columns and data.c is not None:
+        n = len(_first_distinct(data.c, CONDITION_ROWS))
+    return max(1, min(o.samples // max(n, 1), 10))
 
 
 def _first_distinct(rows: torch.Tensor, n: int) -> torch.Tensor:
