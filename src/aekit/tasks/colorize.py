@@ -53,6 +53,10 @@ class Colorize(PatchTask):
             "out_channels": 2 if space == "lab" else 3,
             "output": "identity" if space == "lab" else "sigmoid",
             "loss": loss,
+            # segmentation's settings of the shared models, fixed so that
+            # --class-weights or --ignore-index on a colorize run is refused
+            "class_weights": None,
+            "ignore_index": 255,
         }
 
     def patches(self, part, size, opts, *, seed):

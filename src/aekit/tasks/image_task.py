@@ -86,6 +86,11 @@ class ImageTask(Task):
         """How to read data named for evaluating a run (its masks, ...)."""
         return dict(options)
 
+    def accepts_model(self, spec: Any) -> bool:
+        """Whether a registered model (its ModelSpec) can learn this task: the
+        models declare the tasks they serve."""
+        return self.name in spec.capabilities.tasks
+
     # -- shared --------------------------------------------------------------------
     def read_pairs(
         self, data: Any, opts: dict[str, Any], split: str = "train"

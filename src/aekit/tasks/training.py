@@ -47,7 +47,7 @@ def prepare_task(
     """(model name, seeded model, (train, val) patches, data record, settings) for
     `model` (unet, encoder-decoder, segnet) to learn `task` on `data`."""
     model = model or task.default_model
-    if task.name not in spec_of(model).capabilities.tasks:
+    if not task.accepts_model(spec_of(model)):
         raise AekitError(
             f"--task {task.name} needs an image-to-image model "
             f"({', '.join(models_for(task.name))}), not {model!r}"

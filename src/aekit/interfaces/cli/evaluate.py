@@ -154,7 +154,8 @@ def evaluate(args: argparse.Namespace) -> int:
     accepted = task.evaluate_options
     refused = [f"--{k}" for k in ("masks", "classes") if given[k] and k not in accepted]
     if refused:  # the autoencoder options have defaults; a task run reads none
-        raise AekitError(f"{' and '.join(refused)} are not for {task.noun}")
+        verb = "is" if len(refused) == 1 else "are"
+        raise AekitError(f"{' and '.join(refused)} {verb} not for {task.noun}")
     options = {k: v for k, v in given.items() if k in task.evaluate_options}
     report = task.evaluate(run, args.data, **options)
     out = args.out or run.path / "evaluation.json"
