@@ -4,8 +4,6 @@ the same figures computed in one go, and the commands write what they promise.""
 from __future__ import annotations
 
 import json
-import sys
-import types
 
 import numpy as np
 import pytest
@@ -177,16 +175,40 @@ def test_a_run_on_in_memory_data_needs_data_and_has_no_baseline(tmp_path):
 
 
 def test_other_tasks_go_to_their_own_evaluation(conv_run, monkeypatch):
+    import aekit
+    from aekit.tasks import TASKS
+
     calls = []
-    fake = types.ModuleType("aekit.tasks")
-    fake.evaluate_task = lambda run, data, **options: (
-        calls.append(options) or {"pixel_accuracy": 0.5}
-    )
-    monkeypatch.setitem(sys.modules, "aekit.tasks", fake)
+
+    class Scored(type(TASKS["segment"])):
+        def evaluate(self, run, data=None, **options):
+            calls.append(options)
+            return {"pixel_accuracy": 0.5}
+
+    monkeypatch.setitem(TASKS, "segment", Scored())
     run = load_run(conv_run)
     run.record["task"] = "segment"
-    assert evaluate(run, None, threshold=0.5) == {"pixel_accuracy": 0.5}
+    assert aekit.evaluate(run, None, threshold=0.5) == {"pixel_accuracy": 0.5}
     assert calls == [{"threshold": 0.5}]
+
+
+def test_the_autoencoder_suite_refuses_a_run_without_a_code(tmp_path):
+    from aekit.data.demo import shape_pairs
+
+    run = train(
+        shape_pairs("test", n=4),
+        task="segment",
+        channels=(4, 8),
+        epochs=1,
+        batch_size=8,
+        patch_size=16,
+        patches_per_image=2,
+        out=tmp_path / "s",
+        pictures=False,
+        report=False,
+    )
+    with pytest.raises(AekitError, match="segment run: its task scores it"):
+        evaluate(run)
 
 
 # -- the command line -----------------------------------------------------------------

@@ -20,7 +20,7 @@ LAYERS = [
     "run",
     "inference",
     "analysis",
-    "workflows",
+    "tasks",
     "interfaces",
 ]
 # module (or package prefix) -> layer; the longest matching prefix wins
@@ -48,7 +48,6 @@ LAYER_OF = {
     "aekit.training.stages": "training",
     "aekit.run": "run",
     "aekit.run.records": "run",
-    "aekit.tasks.training": "run",
     "aekit.inference": "inference",
     "aekit.inference.images": "inference",
     "aekit.analysis": "analysis",
@@ -69,12 +68,7 @@ LAYER_OF = {
     "aekit.analysis.diagnostics": "analysis",
     "aekit.analysis.outputs": "analysis",
     "aekit.analysis.sample_quality": "analysis",
-    "aekit.tasks": "analysis",  # the package (lazy evaluate_task), apply, outputs
-    "aekit.tasks.report": "analysis",
-    "aekit.tasks.pipeline": "workflows",
-    "aekit.tasks.pipeline_checks": "workflows",
-    "aekit.tasks.learned_prior": "workflows",
-    "aekit.tasks.clustering_run": "workflows",
+    "aekit.tasks": "tasks",
     "aekit.interfaces": "interfaces",
     "aekit.interfaces.cli": "interfaces",
     "aekit.interfaces.api": "interfaces",

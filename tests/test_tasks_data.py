@@ -252,12 +252,12 @@ def test_whole_image_inference_pads_and_crops_back():
 
 
 def test_colorization_training_skips_gray_images_and_needs_colour(tmp_path):
-    from aekit.data.pair_sources import read_task_pairs
+    from aekit.tasks import TASKS
 
     Image.fromarray(np.full((6, 7), 80, np.uint8)).save(tmp_path / "gray.png")
     with pytest.raises(AekitError, match="every image is grayscale"):
-        read_task_pairs("colorize", str(tmp_path), {})
+        TASKS["colorize"].read_pairs(str(tmp_path), {})
     colour = RNG.integers(0, 256, (6, 7, 3), dtype=np.uint8)
     Image.fromarray(colour).save(tmp_path / "colour.png")
-    pairs = read_task_pairs("colorize", str(tmp_path), {})
+    pairs = TASKS["colorize"].read_pairs(str(tmp_path), {})
     assert pairs.names == ["colour"]

@@ -44,10 +44,10 @@ _EXPORTS = {
     "edit": "analysis.attributes",
     "latent_arithmetic": "analysis.attributes",
     "redraw_as": "analysis.attributes",
-    "evaluate": "analysis.evaluation",
+    "evaluate": "tasks",
     "detect": "analysis.anomaly",
-    "colorize": "tasks.apply",
-    "segment": "tasks.apply",
+    "colorize": "tasks.colorize",
+    "segment": "tasks.segment",
 }
 
 __all__ = ["__version__", *_EXPORTS]

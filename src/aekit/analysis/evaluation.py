@@ -60,15 +60,16 @@ def evaluate(
     `factors` (a CSV with a column per factor, a row per evaluated input, or an array)
     scores the codes' disentanglement by MIG; without it the data's labels are the one
     factor.
-    Runs of other tasks go to aekit.tasks.evaluate_task(run, data, **options).
+    Runs of other tasks are scored by their task (aekit.tasks.evaluate).
     """
     from ..run import as_run
 
     run = as_run(run)
-    if run.task != "reconstruct":  # colorize, segment: scored by their task
-        from ..tasks import evaluate_task
-
-        return evaluate_task(run, data, **options)
+    if not run.capabilities.has_code:
+        raise AekitError(
+            f"{run.path} is a {run.task} run: its task scores it "
+            "(aekit.evaluate, or the CLI's `aekit evaluate`)"
+        )
     if options:
         raise AekitError(f"unknown evaluation option(s): {', '.join(sorted(options))}")
     train, test, described = _evaluation_data(run, data)

@@ -60,8 +60,8 @@ def write_report(
     run = as_run(run)
     if not run.capabilities.has_code:
         raise AekitError(
-            f"{run.path} is a {run.task} run: its report is drawn by "
-            "aekit.tasks.report.write_task_report (the CLI's `aekit report` does)"
+            f"{run.path} is a {run.task} run: its task draws its report "
+            "(aekit.tasks.TASKS[task].write_report; the CLI's `aekit report` does)"
         )
     shown = fit = None
     pngs: dict[str, bytes | str] = {}

@@ -145,3 +145,13 @@ def _contrasting(rng: np.random.Generator, background: np.ndarray) -> np.ndarray
         if np.linalg.norm(colour - background) >= 0.35:
             return colour
     return 1.0 - background
+
+
+IMAGE_DEMOS = ("photos", "shapes")  # the built-in sets of whole images
+
+
+def demo_pairs(name: str, split: str) -> ImagePairs:
+    """A built-in image set's whole images (and masks) of a split."""
+    if name not in IMAGE_DEMOS:
+        raise AekitError(f"no demo image set {name!r}; choose {', '.join(IMAGE_DEMOS)}")
+    return photo_pairs(split) if name == "photos" else shape_pairs(split)

@@ -1,9 +1,7 @@
-"""Where a task's whole images come from: a demo name, a folder, files, two folders.
-
-Colorization keeps colour images only; segmentation pairs each image with its mask
-(--masks MASKS, or one folder holding images/ and masks/). Whole images are split
-into training and validation images (seeded), so no validation patch overlaps a
-training one.
+"""Whole images for image-to-image tasks: colour images only, image and mask folders,
+and the seeded split of whole images into training and validation images (so no
+validation patch overlaps a training one). Which a task uses is the task's own
+choice (aekit.tasks).
 """
 
 from __future__ import annotations
@@ -16,38 +14,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import AekitError
-from .paired import ImagePairs, is_gray, read_images, read_pairs
+from .paired import ImagePairs, is_gray
 
 log = logging.getLogger(__name__)
-
-
-def read_task_pairs(
-    task: str, data: Any, opts: dict[str, Any], split: str = "train"
-) -> ImagePairs:
-    """Whole images (and masks) of a task's data: a demo name, a folder, files."""
-    from .demo import photo_pairs, shape_pairs
-
-    if task not in ("colorize", "segment"):
-        raise AekitError(f"unknown task {task!r}; choose colorize or segment")
-    if isinstance(data, ImagePairs):
-        pairs = data
-    elif data == "photos":
-        pairs = photo_pairs(split)
-    elif data == "shapes":
-        pairs = shape_pairs(split)
-    elif task == "segment":
-        images, masks = _image_and_mask_folders(data, opts.get("masks"))
-        pairs = read_pairs(
-            images,
-            masks,
-            classes=opts.get("classes"),
-            ignore_index=int(opts.get("ignore_index", 255)),
-        )
-    else:
-        pairs = read_images(data)
-    if task == "segment" and pairs.masks is None:
-        raise AekitError(f"{pairs.source} has no masks; segmentation needs them")
-    return colour_only(pairs) if task == "colorize" else pairs
 
 
 def colour_only(pairs: ImagePairs) -> ImagePairs:
@@ -93,7 +62,7 @@ def _take(pairs: ImagePairs, index: np.ndarray) -> ImagePairs:
     )
 
 
-def _image_and_mask_folders(data: Any, masks: Any) -> tuple[Any, Any]:
+def image_and_mask_folders(data: Any, masks: Any) -> tuple[Any, Any]:
     """--data IMAGES --masks MASKS, or one folder holding images/ and masks/."""
     if masks:
         return data, masks

@@ -1,27 +1,44 @@
-"""Image-to-image tasks beside reconstruction: colorization and semantic segmentation.
+"""Tasks: what a run learns. Reconstruction (the autoencoders' own), colorization and
+semantic segmentation, each one module implementing aekit.tasks.task.Task.
 
-A task decides what the model's input and target are, how a run is scored and what
-it writes; the models (U-Net, plain encoder-decoder, SegNet) and fit() are shared.
-aekit.tasks.pipeline trains them as it trains autoencoders; `aekit evaluate` calls
-`evaluate_task` for runs whose task is not "reconstruct".
+`TASKS` maps the name config.json records as "task" to its Task; every caller looks
+a run's task up here (`task_named`) instead of branching on its name. A new task is
+one module plus one line here. Importable without torch.
 """
 
 from __future__ import annotations
 
-# name -> what the model learns; "reconstruct" is the autoencoders' own task
-TASKS: dict[str, str] = {
-    "reconstruct": "autoencoders: reproduce the input through a code",
-    "colorize": "grayscale (L) image -> its colour (Lab a/b or RGB)",
-    "segment": "image -> one class id per pixel",
+from typing import Any
+
+from ..errors import AekitError
+from .colorize import COLORIZE
+from .reconstruct import RECONSTRUCT
+from .segment import SEGMENT
+from .task import Task
+
+TASKS: dict[str, Task] = {
+    "reconstruct": RECONSTRUCT,
+    "colorize": COLORIZE,
+    "segment": SEGMENT,
 }
 
 
-def __getattr__(name: str):  # aekit.tasks.evaluate_task, as before, loaded lazily
-    if name == "evaluate_task":
-        from .apply import evaluate_task
+def task_named(name: str) -> Task:
+    """The registered task called `name` (as config.json records it)."""
+    if name not in TASKS:
+        raise AekitError(f"unknown task {name!r}; choose from {', '.join(TASKS)}")
+    return TASKS[name]
 
-        return evaluate_task
-    raise AttributeError(f"module 'aekit.tasks' has no attribute {name!r}")
+
+def evaluate(run: Any, data: Any = None, **options: Any) -> dict[str, Any]:
+    """A run's evaluation by its task: the autoencoder suite
+    (aekit.analysis.evaluation), or a task's own scores on whole images."""
+    from ..run import as_run
+
+    run = as_run(run)
+    return task_named(run.task).evaluate(run, data, **options)
 
 
-__all__ = ["TASKS", "evaluate_task"]
+evaluate_task = evaluate  # its name before the Task registry
+
+__all__ = ["TASKS", "Task", "evaluate", "evaluate_task", "task_named"]

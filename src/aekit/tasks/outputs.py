@@ -1,24 +1,23 @@
-"""What a finished task training leaves in its run: metrics.json, its pictures
-(history, predictions, IoU per class) and report.html."""
+"""What a finished image-to-image training leaves in its run: metrics.json, and the
+pieces its pictures are drawn from (predictions, class colours, IoU per class)."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from ..analysis.colorization import color_scores
-from ..analysis.plots import plot_image_rows
-from ..analysis.segmentation import confusion_matrix, segmentation_scores
 from ..data import Dataset
-from ..data.color import to_rgb
 from ..data.io import write_json
 from ..inference import batched
 from ..run import Run
+
+if TYPE_CHECKING:
+    from .image_task import ImageTask
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +39,7 @@ def task_settings(run: Run) -> dict[str, Any]:
 
 
 def write_task_outputs(
-    run: Run, train: Dataset, val: Dataset, history: Any
+    task: ImageTask, run: Run, train: Dataset, val: Dataset, history: Any
 ) -> dict[str, Path]:
     """metrics.json: loss terms and task scores on the validation patches
     (aekit.tasks.report draws the pictures and the report)."""
@@ -55,34 +54,28 @@ def write_task_outputs(
         "parameters": sum(p.numel() for p in run.model.parameters()),
         **{k: v for k, v in best.items() if k.startswith("val_")},
     }
-    scores = (
-        _color_patch_scores(run, val, out)
-        if run.task == "colorize"
-        else _segment_patch_scores(run, val, out)
-    )
+    scores = task.patch_scores(run, val, out)
     metrics |= {f"val_{k}": v for k, v in scores.items()}
-    if run.task == "segment":
-        warning = dominant_class_warning(out.argmax(1).numpy(), run.classes)
-        if warning is not None:
-            log.warning("%s", warning)
-            metrics["warnings"] = [warning]
+    warnings = task.warnings(run, out)
+    for warning in warnings:
+        log.warning("%s", warning)
+    if warnings:
+        metrics["warnings"] = warnings
     return {"metrics": write_json(run.path / "metrics.json", metrics)}
 
 
-def task_pictures(run: Run, val: Dataset, out: torch.Tensor) -> dict[str, Figure]:
+def task_pictures(
+    task: ImageTask, run: Run, val: Dataset, out: torch.Tensor
+) -> dict[str, Figure]:
     """A task run's own pictures: training curves, predictions beside the truth
-    and, for segmentation, each class's IoU on the held-out patches."""
+    and the task's own (segment: each class's IoU on the held-out patches)."""
     from ..analysis.plots.kinds import PictureOptions, history
 
-    figures = {
+    return {
         "history": history(run, None, PictureOptions()),
-        "predictions": predictions_figure(run, val, out),
+        "predictions": task.predictions_figure(run, val, out),
+        **task.extra_figures(run, val, out),
     }
-    if run.task == "segment":
-        figures["class_iou"] = class_iou_figure(
-            run, _segment_patch_scores(run, val, out)
-        )
-    return figures
 
 
 def class_iou_figure(run: Run, scores: dict[str, Any]) -> Figure:
@@ -146,50 +139,7 @@ def add_class_legend(
     return fig
 
 
-def _color_patch_scores(run: Run, val: Dataset, out: torch.Tensor) -> dict[str, Any]:
-    space = task_settings(run)["color_space"]
-    truth = [to_rgb(x, t, space) for x, t in zip(val.x, val.target, strict=True)]
-    pred = [to_rgb(x, o, space) for x, o in zip(val.x, out, strict=True)]
-    return color_scores(truth, pred)
-
-
-def _segment_patch_scores(run: Run, val: Dataset, out: torch.Tensor) -> dict[str, Any]:
-    n = out.shape[1]
-    conf = confusion_matrix(
-        out.argmax(1).numpy(), val.target.numpy(), n, task_settings(run)["ignore_index"]
-    )
-    return segmentation_scores(conf, run.classes)
-
-
-def predictions_figure(run: Run, val: Dataset, out: torch.Tensor):
-    """Held-out patches: input, prediction and truth, one row each."""
-    index = torch.arange(min(N_SHOWN, len(val)))
-    x, target, y = val.x[index], val.target[index], out[index]
-    settings = task_settings(run)
-    if run.task == "colorize":
-        space = settings["color_space"]
-        rows = [
-            x.repeat(1, 3, 1, 1),
-            _chw([to_rgb(a, b, space) for a, b in zip(x, y, strict=True)]),
-            _chw([to_rgb(a, b, space) for a, b in zip(x, target, strict=True)]),
-        ]
-        labels = ["input (L)", "colorized", "true colour"]
-        title = f"{run.model_name} colorization ({space}) on held-out patches"
-    else:
-        palette = np.asarray(settings["palette"], dtype=np.float32) / 255.0
-        rows = [
-            x.repeat(1, 3 // x.shape[1], 1, 1),
-            _chw([_colours(m, palette) for m in y.argmax(1).numpy()]),
-            _chw([_colours(m, palette) for m in target.numpy()]),
-        ]
-        labels = ["image", "predicted", "true"]
-        title = f"{run.model_name} segmentation on held-out patches"
-        fig = plot_image_rows(rows, labels, title=title)
-        return add_class_legend(fig, palette, run.classes, y.shape[1])
-    return plot_image_rows(rows, labels, title=title)
-
-
-def _colours(ids: np.ndarray, palette: np.ndarray) -> np.ndarray:
+def class_colours(ids: np.ndarray, palette: np.ndarray) -> np.ndarray:
     """(H, W) class ids -> (H, W, 3) palette colours; ignored pixels white."""
     known = ids < len(palette)
     out = np.ones((*ids.shape, 3), np.float32)
@@ -197,5 +147,5 @@ def _colours(ids: np.ndarray, palette: np.ndarray) -> np.ndarray:
     return out
 
 
-def _chw(images: list[np.ndarray]) -> torch.Tensor:
+def as_chw(images: list[np.ndarray]) -> torch.Tensor:
     return torch.from_numpy(np.stack(images).transpose(0, 3, 1, 2).astype(np.float32))

@@ -11,90 +11,41 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from ..data import Dataset
-from ..data.io import read_json, remove_stale_temps, write_json
-from ..data.memory import allocation_guard
+from ..data.io import remove_stale_temps, write_json
 from ..errors import AekitError
-from ..models import build_model, spec_of
-from ..models.base import Model
 from ..run import (
     Run,
-    build_run_model,
     create_run_dir,
-    dataset_from,
     default_run_dir,
     discard_replaced,
-    in_memory,
     load_run,
     read_run_config,
     release_run_dir,
     restore_replaced,
-    run_data,
-    seeded,
     write_run_config,
 )
-from ..run.conditions import n_classes
 from ..training import distributed
 from ..training.budget import describe as describe_budget
 from ..training.checkpoint import check_checkpoint
 from ..training.config import TrainConfig
 from ..training.hardware import resolve_device
 from ..training.loop import CHECKPOINT, Progress, fit
-from .model_options import data_model_options, model_defaults
-from .pipeline_checks import (
-    check_input_kind,
-    chosen,
-    epochs_done,
-    kind_of,
-    read_class_names,
-    recorded_config,
-    resolved,
-    reuse_threads,
-    scaling,
-)
+from . import task_named
+from .autoencoding import DATA_OPTIONS, OUTPUT_ROWS
+from .pipeline_checks import epochs_done, recorded_config, resolved, reuse_threads
+from .task import Prepared
 
 log = logging.getLogger(__name__)
 
-# api.train's data options -> load_dataset's keywords ("channels" is the conv widths)
-DATA_OPTIONS = {
-    "image_size": "image_size",
-    "image_channels": "channels",
-    "label_column": "label_column",
-    "split": "split",
-    "stream": "stream",
-    "window": "window",
-    "stride": "stride",
-    "steps_per_beat": "steps_per_beat",
-    "bars": "bars",
-    "beats_per_bar": "beats_per_bar",
-    "pitch_range": "pitch_range",
-    "columns": "columns",
-    "missing": "missing",
-}
 TRAIN_OPTIONS = tuple(f.name for f in dataclasses.fields(TrainConfig))
 RESUMABLE = ("epochs", "patience")  # what a resumed run may change
-OUTPUT_ROWS = 5_000  # rows of a streamed data set that metrics and pictures use
-
-
-@dataclass
-class Prepared:
-    """A model and its data, ready to train; nothing written yet."""
-
-    task: str
-    model_name: str
-    model: Model
-    train: Any  # Dataset or StreamDataset
-    val: Any
-    data_spec: dict[str, Any]  # how to read the data again: source, options, ...
-    settings: dict[str, Any] | None = None  # what a task's inference needs
 
 
 def train(
@@ -163,53 +114,7 @@ def prepare(
     config: TrainConfig,
 ) -> Prepared:
     """The seeded model and its data for a task; raises on any bad option."""
-    if task != "reconstruct":
-        from .training import prepare_task
-
-        name, net, split, spec, settings = prepare_task(
-            task, data, model, options, config
-        )
-        return Prepared(task, name, net, *split, spec, settings)
-    if model is not None and task not in spec_of(model).capabilities.tasks:
-        raise AekitError(f"model {model!r} does not reconstruct; use --task")
-    data_opts = {
-        DATA_OPTIONS[k]: options.pop(k)
-        for k in list(DATA_OPTIONS)
-        if options.get(k) is not None
-    }
-    class_names = options.pop("class_names", None)
-    condition = options.pop("condition", None)
-    dataset, data_spec = dataset_from(data, data_opts, condition=condition)
-    name, data_spec["chosen"] = chosen(model, dataset)
-    if class_names is not None:
-        dataset.classes = read_class_names(class_names, dataset)
-    check_input_kind(name, dataset)
-    train_set, val_set = dataset.split(config.val_fraction, seed=config.seed)
-    options = {
-        **data_model_options(name, dataset, len(train_set), condition),
-        **options,
-    }
-    model_options = model_defaults(name, dataset, options)
-
-    def build() -> Model:
-        return build_model(name, dataset.sample_shape, **model_options)
-
-    # weights, gradients and two Adam moments, counted on the meta device first,
-    # and a batch's codes and outputs through forward and backward (a few copies)
-    with torch.device("meta"):
-        meta = build()
-        size = 16 * sum(p.numel() for p in meta.parameters())
-        size += 4 * sum(b.numel() for b in meta.buffers())
-    width = meta.latent_dim + math.prod(dataset.sample_shape)
-    size += 4 * 16 * config.batch_size * width
-    with allocation_guard("build and train the model", nbytes=size):
-        net = seeded(config.seed, build)
-        seeded(config.seed, lambda: net.init_from_data(in_memory(train_set, 20_000).x))
-    data_spec["kind"] = getattr(dataset, "kind", None) or kind_of(dataset)
-    if spec_of(name).capabilities.conditional:
-        data_spec.setdefault("condition", "label")
-        data_spec["n_classes"] = n_classes(dataset)
-    return Prepared(task, name, net, train_set, val_set, data_spec)
+    return task_named(task).prepare(data, model, options, config)
 
 
 def resume(
@@ -294,31 +199,10 @@ def finish(
     run.history = history
     if not distributed.main_process():
         return run
-    train, val = prepared.train, prepared.val
-    if prepared.task != "reconstruct":
-        from .outputs import write_task_outputs
-        from .report import write_task_pictures
-
-        write_task_outputs(run, train, val, history)
-        write_task_pictures(run, val, pictures=pictures, report=report)
-        return run
-    from ..analysis.outputs import write_outputs
-
-    prior = _fit_learned_prior(run, train, val) if fit_prior else None
-    train, val = in_memory(train, OUTPUT_ROWS), in_memory(val, OUTPUT_ROWS)
-    write_outputs(run, train, val, history, pictures=pictures, report=report)
-    if prior is not None:  # metrics.json says how the prior was fitted
-        write_json(out / "metrics.json", {**read_json(out / "metrics.json"), **prior})
+    task_named(prepared.task).write_outputs(
+        run, prepared, history, pictures=pictures, report=report, fit_prior=fit_prior
+    )
     return run
-
-
-def _fit_learned_prior(run: Run, train: Any, val: Any) -> dict[str, Any] | None:
-    """A VQ-VAE's PixelCNN prior, fitted right after it, so the run samples."""
-    from .learned_prior import fit_prior, needs_prior, prior_summary
-
-    if not needs_prior(run):
-        return None
-    return {"prior": prior_summary(fit_prior(run, data=(train, val)))}
 
 
 def _reprepare(
@@ -326,20 +210,8 @@ def _reprepare(
 ) -> Prepared:
     """A recorded run's model (initial weights from its seed; `start`: from the
     data too, as at the first start) and data again."""
-    task = record.get("task", "reconstruct")
-    net = seeded(config.seed, lambda: build_run_model(record, path))
-    name = record["model"]["name"]
-    if task != "reconstruct":
-        from .training import task_data
-
-        spec = record["data"]
-        prepared = task_data(task, spec["source"], spec["options"], net, config)
-        return Prepared(task, name, net, prepared.train, prepared.val, spec)
-    run = Run(path, net, name, scaling(record), config, record)
-    train, val = run_data(run).split(config.val_fraction, seed=config.seed)
-    if start:
-        seeded(config.seed, lambda: net.init_from_data(in_memory(train, 20_000).x))
-    return Prepared(task, name, net, train, val, record["data"])
+    task = task_named(record.get("task", "reconstruct"))
+    return task.reprepare(path, record, config, start=start)
 
 
 def _fit_replacing(
@@ -385,4 +257,13 @@ def _fit_replacing(
     return history
 
 
-__all__ = ["Dataset", "Prepared", "finish", "prepare", "resume", "train"]
+__all__ = [
+    "DATA_OPTIONS",
+    "OUTPUT_ROWS",
+    "Dataset",
+    "Prepared",
+    "finish",
+    "prepare",
+    "resume",
+    "train",
+]

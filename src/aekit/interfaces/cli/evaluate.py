@@ -135,29 +135,29 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=bench)
 
 
+EVALUATE_OPTIONS = (
+    *("masks", "classes", "normal_classes", "anomaly_labels", "k", "nll_examples"),
+    *("probe", "compress", "samples", "seed", "factors"),
+)
+
+
 def evaluate(args: argparse.Namespace) -> int:
-    from ...analysis.evaluation import evaluate as evaluate_run
     from ...data.io import write_json
+    from ...tasks import task_named
     from ..api import as_run
     from .common import print_json
 
     run = as_run(args.run)
-    options: dict[str, Any] = {"masks": args.masks, "classes": args.classes}
-    if run.task == "reconstruct":
-        if args.masks or args.classes:
-            raise AekitError("--masks and --classes are for segmentation runs")
-        options = {
-            "normal_classes": args.normal_classes,
-            "anomaly_labels": args.anomaly_labels,
-            "k": args.k,
-            "nll_examples": args.nll_examples,
-            "probe": args.probe,
-            "compress": args.compress,
-            "samples": args.samples,
-            "seed": args.seed,
-            "factors": args.factors,
-        }
-    report = evaluate_run(run, args.data, **options)
+    # the options of every task's evaluation; the run's task takes its own
+    given: dict[str, Any] = {k: getattr(args, k) for k in EVALUATE_OPTIONS}
+    task = task_named(run.task)
+    accepted = task.evaluate_options
+    refused = [f"--{k}" for k in ("masks", "classes") if given[k] and k not in accepted]
+    if refused:  # the autoencoder options have defaults; a task run reads none
+        verb = "is" if len(refused) == 1 else "are"
+        raise AekitError(f"{' and '.join(refused)} {verb} not for {task.noun}")
+    options = {k: v for k, v in given.items() if k in task.evaluate_options}
+    report = task.evaluate(run, args.data, **options)
     out = args.out or run.path / "evaluation.json"
     write_json(out, report)
     if args.json:

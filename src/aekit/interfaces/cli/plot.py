@@ -200,18 +200,15 @@ def _interpolation_midi(args: argparse.Namespace) -> None:
 
 
 def report(args: argparse.Namespace) -> int:
-    from ...analysis.report import REPORT, write_report
+    from ...analysis.report import REPORT
     from ...run import as_run
+    from ...tasks import task_named
 
     if args.out is not None:
         check_output(args.out, (".html", ".htm"), "a report")
     run = as_run(args.run)
-    if run.capabilities.has_code:
-        path = write_report(run, data=args.data, out=args.out, **_options(args))
-    else:  # colorize, segment: the task's own pictures on its held-out patches
-        from ...tasks.report import write_task_report
-
-        path = write_task_report(run, args.out or run.path / REPORT)
+    out = args.out or run.path / REPORT
+    path = task_named(run.task).write_report(run, out, data=args.data, **_options(args))
     say(f"wrote {path}")
     return 0
 

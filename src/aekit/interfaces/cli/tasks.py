@@ -1,4 +1,5 @@
-"""`aekit colorize` and `aekit segment`, and the `aekit train` options for them."""
+"""The commands of the tasks that have one (`aekit colorize`, `aekit segment`), and
+the `aekit train` options of the image-to-image tasks."""
 
 from __future__ import annotations
 
@@ -20,58 +21,46 @@ from .common import (
 
 
 def register(subparsers: Any) -> None:
-    p = add_command(
-        subparsers, "colorize", "colour grayscale images with a --task colorize run"
-    )
-    p.add_argument("run", type=Path, metavar="RUN")
-    p.add_argument(
-        "inputs",
-        nargs="+",
-        metavar="INPUTS",
-        help="image files or a folder (any size; colour images are read as their "
-        "lightness), or 'photos' for the held-out demo photos",
-    )
-    p.add_argument("--out", type=Path, required=True, metavar="DIR")
-    add_force(p)
-    p.set_defaults(func=colorize)
+    """One command per task that has one (`aekit colorize`, `aekit segment`)."""
+    from ...tasks import TASKS
 
-    p = add_command(
-        subparsers, "segment", "label every pixel of images with a --task segment run"
-    )
-    p.add_argument("run", type=Path, metavar="RUN")
-    p.add_argument(
-        "inputs",
-        nargs="+",
-        metavar="INPUTS",
-        help="image files or a folder (any size), or 'shapes' for the demo test set",
-    )
-    p.add_argument(
-        "--out",
-        type=Path,
-        required=True,
-        metavar="DIR",
-        help="writes DIR/masks/NAME.png (palette PNGs of class ids, and "
-        "classes.txt) and DIR/overlays/NAME.png",
-    )
-    p.add_argument(
-        "--alpha",
-        type=finite_float,
-        default=0.5,
-        help="opacity of the class colours in the overlays (default 0.5)",
-    )
-    p.add_argument(
-        "--no-overlay", dest="overlay", action="store_false", help="masks only"
-    )
-    add_force(p)
-    p.set_defaults(func=segment)
+    for task in TASKS.values():
+        if task.command is None:
+            continue
+        p = add_command(subparsers, task.command, task.command_help)
+        p.add_argument("run", type=Path, metavar="RUN")
+        p.add_argument("inputs", nargs="+", metavar="INPUTS", help=task.inputs_help)
+        p.add_argument(
+            "--out", type=Path, required=True, metavar="DIR", help=task.out_help
+        )
+        for option in task.apply_options:
+            if option.is_switch:
+                p.add_argument(
+                    option.flag,
+                    dest=option.dest,
+                    action="store_false",
+                    help=option.help,
+                )
+            else:
+                p.add_argument(
+                    option.flag,
+                    dest=option.dest,
+                    type=finite_float,
+                    default=option.default,
+                    help=option.help,
+                )
+        add_force(p)
+        p.set_defaults(func=apply_task, applied_task=task.name)
 
 
 def add_train_task_options(parser: argparse.ArgumentParser) -> None:
     """The `aekit train` options for --task colorize and --task segment."""
+    from ...tasks import TASKS
+
     g = parser.add_argument_group("image-to-image tasks")
     g.add_argument(
         "--task",
-        choices=["reconstruct", "colorize", "segment"],
+        choices=list(TASKS),
         help="reconstruct (autoencoders, default); colorize: L -> colour; segment: "
         "image -> class per pixel (models unet, encoder-decoder, segnet)",
     )
@@ -122,9 +111,10 @@ def add_train_task_options(parser: argparse.ArgumentParser) -> None:
 def train_task_options(args: argparse.Namespace) -> dict[str, Any]:
     """The `aekit train` options of the image-to-image tasks (dest names are the
     API's option names)."""
-    from ...tasks.training import TASK_OPTIONS
+    from ...tasks import TASKS
 
-    options = {k: getattr(args, k, None) for k in (*TASK_OPTIONS, "task")}
+    names = {k for task in TASKS.values() for k in task.train_options}
+    options = {k: getattr(args, k, None) for k in (*sorted(names), "task")}
     return {k: v for k, v in options.items() if v is not None}
 
 
@@ -139,43 +129,17 @@ def class_weights(text: str) -> str | tuple[float, ...]:
         ) from None
 
 
-def colorize(args: argparse.Namespace) -> int:
-    from ...data.pixels import save_png
-    from ...tasks.apply import as_task_run, colorize_pairs, input_images
+def apply_task(args: argparse.Namespace) -> int:
+    """`aekit colorize`, `aekit segment`, ...: the task writes its outputs."""
+    from ...tasks import task_named
+    from ...tasks.apply import as_task_run, input_images
 
+    task = task_named(args.applied_task)
     out = _out_dir(args.out, args.force)
-    run = as_task_run(args.run, "colorize")
+    run = as_task_run(args.run, task)
     pairs = input_images(inputs_arg(args.inputs))
-    for name, rgb in zip(_unique(pairs.names), colorize_pairs(run, pairs), strict=True):
-        save_png(out / f"{name}.png", rgb)
-    say(f"wrote {len(pairs.names)} colour image(s) to {out}")
-    return 0
-
-
-def segment(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from ...analysis.segmentation import mask_png_bytes, overlay
-    from ...data.io import write_bytes, write_text
-    from ...data.pixels import save_png
-    from ...tasks.apply import as_task_run, input_images, segment_pairs
-
-    out = _out_dir(args.out, args.force)
-    run = as_task_run(args.run, "segment")
-    palette = np.asarray(run.data_spec["task"]["palette"], dtype=np.uint8)
-    pairs = input_images(inputs_arg(args.inputs))
-    names = _unique(pairs.names)
-    for name, image, ids in zip(
-        names, pairs.images, segment_pairs(run, pairs), strict=True
-    ):
-        write_bytes(out / "masks" / f"{name}.png", mask_png_bytes(ids, palette))
-        if args.overlay:
-            tinted = overlay(image, ids, palette, alpha=args.alpha)
-            save_png(out / "overlays" / f"{name}.png", tinted / 255.0)
-    if run.classes:
-        write_text(out / "masks" / "classes.txt", "\n".join(run.classes) + "\n")
-    what = "masks and overlays" if args.overlay else "masks"
-    say(f"wrote {what} of {len(names)} image(s) to {out}")
+    options = {o.dest: getattr(args, o.dest) for o in task.apply_options}
+    say(task.write_applied(run, pairs, out, _unique(pairs.names), **options))
     return 0
 
 
