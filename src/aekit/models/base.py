@@ -29,6 +29,9 @@ class Model(nn.Module):
     # True once init_from_data made the initial weights a solution (a PCA start):
     # the trainer then scores them too, so training can only keep or improve them
     starts_at_solution: bool = False
+    # the validation term that picks the best checkpoint: reconstruction or ELBO,
+    # never an adversarial term (the loop reads it)
+    selection_metric: str = "loss"
 
     def encode(self, x: torch.Tensor, c: Condition = None) -> torch.Tensor:
         raise NotImplementedError  # (B, *shape) -> (B, latent)

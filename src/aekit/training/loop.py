@@ -304,10 +304,12 @@ class _Loop:
     def end_epoch(self, history: History, row: dict[str, float]) -> None:
         """Record the epoch, keep the best weights, checkpoint."""
         history.rows.append(row)
-        if row["val_loss"] < history.best_val_loss - TOLERANCE * abs(
+        # the metric the model selects its best checkpoint on ("loss" unless stated)
+        score = row[f"val_{getattr(self.model, 'selection_metric', 'loss')}"]
+        if score < history.best_val_loss - TOLERANCE * abs(
             history.best_val_loss if math.isfinite(history.best_val_loss) else 0.0
         ):
-            history.best_val_loss, history.best_epoch = row["val_loss"], row["epoch"]
+            history.best_val_loss, history.best_epoch = score, row["epoch"]
             if self.out is not None:
                 save_weights(self.out / WEIGHTS, self.model)
         if self.out is not None:
