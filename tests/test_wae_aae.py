@@ -62,3 +62,12 @@ def test_the_sklearn_wrapper_fits_every_vector_family(name):
     est = AutoencoderTransformer(model=name, n_components=2, hidden=(8,), epochs=1)
     codes = est.fit(x).transform(x)
     assert codes.shape == (64, 2) and np.isfinite(codes).all()
+
+
+@pytest.mark.parametrize("name", ["mlp", "vae", "wae", "aae"])
+@pytest.mark.parametrize("option", [{"norm": "batch"}, {"channels": (8, 16)}])
+def test_a_conv_option_on_an_mlp_body_is_refused(name, option):
+    from aekit.errors import AekitError
+
+    with pytest.raises(AekitError, match="MLP body, which takes no --"):
+        build_model(name, (12,), latent_dim=2, **option)

@@ -26,6 +26,17 @@ ABSENT_MEANS: dict[str, Any] = {
 }
 
 
+# options only a convolutional body reads
+CONV_ONLY = {
+    "channels",
+    "upsample",
+    "norm",
+    "transpose_kernel",
+    "transpose_stride",
+    "transpose_padding",
+}
+
+
 def build_model(name: str, input_shape: tuple[int, ...], **options: Any) -> Any:
     """Build a registered model for samples of `input_shape`; unknown options fail."""
     spec = spec_of(name)
@@ -39,6 +50,11 @@ def build_model(name: str, input_shape: tuple[int, ...], **options: Any) -> Any:
     for key, value in spec.fixed.items():
         if key in options and options[key] != value:
             raise AekitError(f"model {name!r} always has {key}={value!r}")
+    body = {**options, **spec.fixed}.get("body")
+    unused = sorted(set(options) & CONV_ONLY) if body == "mlp" else []
+    if unused:  # an option the body ignores is an error, never silently dropped
+        flags = ", ".join("--" + u.replace("_", "-") for u in unused)
+        raise AekitError(f"model {name!r} has an MLP body, which takes no {flags}")
     shape = (
         {"input_shape": tuple(input_shape)} if "input_shape" in _fields(spec) else {}
     )
