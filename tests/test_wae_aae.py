@@ -65,7 +65,7 @@ def test_the_sklearn_wrapper_fits_every_vector_family(name):
 
 
 @pytest.mark.parametrize("name", ["mlp", "vae", "wae", "aae"])
-@pytest.mark.parametrize("option", [{"norm": "batch"}, {"channels": (8, 16)}])
+@pytest.mark.parametrize("option", [{"upsample": "nearest"}, {"channels": (8, 16)}])
 def test_a_conv_option_on_an_mlp_body_is_refused(name, option):
     from aekit.errors import AekitError
 

@@ -37,6 +37,14 @@ CONV_ONLY = {
 }
 
 
+def options_for(name: str) -> set[str]:
+    """The options model `name` reads: its config's fields, less the fixed ones and
+    those its body ignores (an MLP body reads no conv option)."""
+    spec = spec_of(name)
+    unused = CONV_ONLY if spec.fixed.get("body") == "mlp" else set()
+    return spec.options() - unused
+
+
 def build_model(name: str, input_shape: tuple[int, ...], **options: Any) -> Any:
     """Build a registered model for samples of `input_shape`; unknown options fail."""
     spec = spec_of(name)
@@ -140,5 +148,6 @@ __all__ = [
     "model_from_record",
     "model_record",
     "models_for",
+    "options_for",
     "spec_of",
 ]
