@@ -3,7 +3,6 @@ here that goes through the same training, sampling, loading and export paths."""
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.util
 from dataclasses import dataclass
 
