@@ -8,6 +8,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from .optimisation import Phase
+
 Condition = torch.Tensor | None  # (B,) class indices or (B, K) attribute vectors
 
 
@@ -77,6 +79,17 @@ class Model(nn.Module):
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
         """One optimiser per group, in order; the first group minimises "loss"."""
         return {"model": [p for p in self.parameters() if p.requires_grad]}
+
+    def optimisation(self) -> tuple[Phase, ...]:
+        """The optimisers this model trains with, one Phase per parameter group, in
+        the order each batch steps them (aekit.models.optimisation). The default:
+        one AdamW on "loss"; a model with more groups steps them together, each on
+        its own "<group>_loss", on one forward pass."""
+        names = list(self.parameter_groups())
+        return tuple(
+            Phase(name, "loss" if i == 0 else f"{name}_loss", with_previous=i > 0)
+            for i, name in enumerate(names)
+        )
 
     @property
     def latent_dim(self) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...errors import AekitError
 from ..configs import ACTIVATION_NAMES, UPSAMPLE_MODES
 from ..options import option
 
@@ -24,3 +25,16 @@ class AAEConfig:
     discriminator_width: int = option(
         256, "hidden width of the code discriminator", metavar="W"
     )
+    # k discriminator steps per generator step, as in Goodfellow et al. 2014, alg. 1
+    discriminator_steps: int = option(
+        1, "discriminator steps per autoencoder step (k)", metavar="K"
+    )
+    discriminator_lr: float = option(
+        1.0, "the discriminator's learning rate, as a multiple of --lr", metavar="X"
+    )
+
+    def __post_init__(self) -> None:
+        if self.discriminator_steps < 1:
+            raise AekitError("discriminator_steps must be at least 1")
+        if not self.discriminator_lr > 0:
+            raise AekitError("discriminator_lr must be positive")

@@ -18,6 +18,7 @@ from torch import nn
 from ..base import Condition, Model
 from ..bodies import make_body
 from ..layers import init_weights, output_activation
+from ..optimisation import Phase
 from .config import AAEConfig
 
 
@@ -55,6 +56,20 @@ class AAE(Model):
             "model": [p for p in self.parameters() if id(p) not in critic],
             "discriminator": list(self.discriminator.parameters()),
         }
+
+    def optimisation(self) -> tuple[Phase, ...]:
+        """k discriminator steps (its own learning rate), then one autoencoder step
+        on a fresh forward pass: the regularisation phase of section 2."""
+        c = self.config
+        return (
+            Phase(
+                "discriminator",
+                "discriminator_loss",
+                steps=c.discriminator_steps,
+                lr_scale=c.discriminator_lr,
+            ),
+            Phase("model"),
+        )
 
     def encode(self, x: torch.Tensor, c: Condition = None) -> torch.Tensor:
         return self.to_code(self.body.encode(x)[0])  # (B, latent)
