@@ -87,6 +87,10 @@ def evaluate(
     report.update(stream.report())
     if posterior_of_run(run).is_distribution:
         report["vae"] = stream.vae_report(k=k, nll_examples=nll_examples, seed=seed)
+    prior_fit = getattr(run.model, "prior_fit", None)  # models outside aekit: none
+    fit = prior_fit(torch.cat(stream.codes), seed=seed) if prior_fit else None
+    if fit is not None:  # the family's own measure of its codes against its prior
+        report["prior_fit"] = fit
     if probe and _two_classes(train) and _two_classes(test):
         report["codes"] = stream.probe_report(seed=seed)
     if compress:

@@ -69,6 +69,12 @@ class Model(nn.Module):
         it)."""
         return -0.5 * (z.pow(2) + math.log(2 * math.pi)).sum(-1)
 
+    def prior_fit(self, codes: torch.Tensor, *, seed: int = 0) -> dict[str, Any] | None:
+        """How well codes (N, latent) of the evaluation data match the prior, by the
+        family's own measure (a WAE's MMD, an AAE's discriminator accuracy), for
+        `aekit evaluate`; None where a family has none."""
+        return None
+
     def init_from_data(self, x: torch.Tensor) -> None:
         """Called once with (a sample of) the training data before the first step,
         never on resume; models that start from the data (PCA) override it."""

@@ -275,6 +275,7 @@ def format_report(r: dict[str, Any]) -> list[str]:
         "anomaly": _anomaly,
         "anomaly_steps": _anomaly_steps,
         "samples": _samples,
+        "prior_fit": _prior_fit,
         "disentanglement": _disentanglement,
     }
     for name, describe in sections.items():
@@ -382,6 +383,12 @@ def _table(title: str, columns: dict[str, str], rows: dict[str, dict]) -> list[s
         cells = "".join(f"{_cell(row.get(c)):>12}" for c in shown)
         out.append(f"  {name[:10]:<10}{cells}")
     return out
+
+
+def _prior_fit(f: dict[str, Any]) -> list[str]:
+    """The family's own measure of its codes against its prior (WAE, AAE)."""
+    cells = [f"{k} {_cell(v)}" for k, v in f.items() if isinstance(v, int | float)]
+    return ["codes against the prior: " + ", ".join(cells)]
 
 
 def _cell(value: Any) -> str:

@@ -11,6 +11,8 @@ reconstruction alone (`selection_metric`), never on the adversarial terms.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -55,6 +57,24 @@ class AAE(Model):
         return {
             "model": [p for p in self.parameters() if id(p) not in critic],
             "discriminator": list(self.discriminator.parameters()),
+        }
+
+    def prior_fit(self, codes: torch.Tensor, *, seed: int = 0) -> dict[str, Any]:
+        """The discriminator's accuracy at telling the codes from as many prior
+        draws: 0.5 when it cannot (the codes follow N(0, I) as far as it sees), and
+        the mean probability it gives the codes of being prior draws."""
+        g = torch.Generator().manual_seed(seed)
+        z = codes.detach().float().cpu()
+        p = torch.randn(z.shape, generator=g)
+        device = next(self.discriminator.parameters()).device
+        with torch.no_grad():
+            fake = self.discriminator(z.to(device)).float().squeeze(1).cpu()
+            real = self.discriminator(p.to(device)).float().squeeze(1).cpu()
+        accuracy = 0.5 * ((real > 0).float().mean() + (fake < 0).float().mean())
+        return {
+            "discriminator_accuracy": float(accuracy),
+            "p_prior_of_codes": float(torch.sigmoid(fake).mean()),
+            "n": len(z),
         }
 
     def optimisation(self) -> tuple[Phase, ...]:
