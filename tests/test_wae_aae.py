@@ -71,3 +71,16 @@ def test_a_conv_option_on_an_mlp_body_is_refused(name, option):
 
     with pytest.raises(AekitError, match="MLP body, which takes no --"):
         build_model(name, (12,), latent_dim=2, **option)
+
+
+def test_prior_fit_measures_codes_against_the_prior():
+    g = torch.Generator().manual_seed(3)
+    wae = build_model("wae", (12,), latent_dim=3, hidden=(16,))
+    near = wae.prior_fit(torch.randn(500, 3, generator=g), seed=1)["mmd"]
+    far = wae.prior_fit(torch.randn(500, 3, generator=g) + 1.5, seed=1)["mmd"]
+    assert abs(near) < 0.05 and far > 10 * abs(near)
+    aae = build_model("aae", (12,), latent_dim=3, hidden=(16,))
+    # codes drawn as the prior is: whatever D says, it cannot beat a coin
+    same = aae.prior_fit(torch.randn(4000, 3, generator=g), seed=1)
+    assert abs(same["discriminator_accuracy"] - 0.5) < 0.03
+    assert 0 <= same["p_prior_of_codes"] <= 1
