@@ -3,7 +3,6 @@ here that goes through the same training, sampling, loading and export paths."""
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.util
 from dataclasses import dataclass
 
@@ -14,7 +13,13 @@ import torch.nn.functional as F
 from torch import nn
 
 import aekit
-from aekit.models import MODELS, build_model, model_from_record, model_record
+from aekit.models import (
+    MODELS,
+    build_model,
+    model_from_record,
+    model_record,
+    options_for,
+)
 from aekit.models.base import Model
 from aekit.models.options import option
 from aekit.models.registry import Capabilities, ModelSpec
@@ -31,8 +36,8 @@ SMALL = {  # small sizes for whichever of these fields a config has
 
 def small(name: str, kind: str) -> Model:
     spec = MODELS[name]
-    fields = {f.name for f in dataclasses.fields(spec.config)}
-    options = {k: v for k, v in SMALL.items() if k in fields and k not in spec.fixed}
+    fields = options_for(name)  # only the options its body reads
+    options = {k: v for k, v in SMALL.items() if k in fields}
     if not spec.capabilities.has_code:  # image-to-image: any size, own channels
         options["channels"] = (4, 8, 8)
         return build_model(name, (), **options)

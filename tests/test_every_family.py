@@ -26,7 +26,10 @@ FAMILIES = {
     "beta-tc-vae": ["--hidden", "32", *CODE],
     "vae": ["--hidden", "32", "--prior", "vamp:3", "--objective", "iwae:2", *CODE],
     "conv-vae": ["--channels", "4,8", "--prior", "mog:3", *CODE],
+    "wae": ["--hidden", "32", *CODE],
+    "aae": ["--hidden", "32", "--discriminator-steps", "2", *CODE],
 }
+PRIOR_FIT = {"wae": "mmd", "aae": "discriminator_accuracy"}  # evaluate's measure
 
 
 @pytest.fixture(autouse=True)
@@ -82,7 +85,7 @@ def test_every_command_that_applies(name, tmp_path, capsys):
     _runs(capsys, ["sample", run, "-n", "8", "--out", str(samples)], True)
     for kind in ("samples", "reconstructions", "history"):
         _runs(capsys, ["plot", run, kind, "--out", str(tmp_path / f"{kind}.png")], True)
-    for kind in ("latent", "manifold", "interpolate"):
+    for kind in ("latent", "manifold", "interpolate", "traverse"):
         out = str(tmp_path / f"{kind}.png")
         _runs(capsys, ["plot", run, kind, "--out", out], continuous)
     _runs(capsys, ["report", run], True)
@@ -94,6 +97,11 @@ def test_every_command_that_applies(name, tmp_path, capsys):
     assert np.isfinite(report["samples"]["frechet"])
     if posterior:
         assert np.isfinite(report["vae"]["nll"]["nats"])
+    if name in PRIOR_FIT:  # the family's own measure of its codes against N(0, I)
+        assert np.isfinite(report["prior_fit"][PRIOR_FIT[name]])
+        capsys.readouterr()
+        assert main(["evaluate", run, "--no-probes", "--no-samples"]) == 0
+        assert "codes against the prior: " + PRIOR_FIT[name] in capsys.readouterr().out
     if caps.conditional:
         assert 0 <= report["samples"]["label_accuracy"] <= 1
     if caps.exports:

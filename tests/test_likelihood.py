@@ -68,6 +68,10 @@ class LinearGaussian(torch.nn.Module):
     def kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
         return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(1)
 
+    @staticmethod
+    def log_prior(z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return Normal(0.0, 1.0).log_prob(z).sum(-1)  # the declared interface's N(0, I)
+
 
 @pytest.mark.parametrize("k, max_rows", [(1, 8192), (13, 10), (50, 8192)])
 def test_exact_posterior_gives_the_exact_likelihood_for_any_k(k, max_rows):
@@ -156,3 +160,11 @@ def test_latent_stats_kl_and_active_units():
     variance_active = int((mu.double().var(0) > 0.01).sum())
     assert summary["active_units_variance"] == variance_active == 2
     assert summary["active_units"] == int((expected > 0.01).sum())
+
+
+def test_a_model_without_the_declared_variational_interface_is_refused():
+    from aekit.analysis.likelihood import elbo_terms
+
+    plain = build_model("mlp", input_shape=(6,), latent_dim=2)
+    with pytest.raises(AekitError, match="no posterior distribution"):
+        elbo_terms(plain, torch.rand(4, 6))

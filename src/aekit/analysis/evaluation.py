@@ -25,6 +25,7 @@ import torch
 from ..data import Dataset
 from ..errors import AekitError
 from ..inference import BATCH, data_conditions
+from ..inference.distributions import posterior_of_run
 from ..run import Run, run_splits  # noqa: F401  (aekit.analysis.evaluation.run_splits)
 from ..training.noise import Noise
 from . import anomaly, compression, likelihood, metrics, probes
@@ -85,8 +86,12 @@ def evaluate(
     stream = Stream(run, train, test, seed=seed, compress=compress)
     stream.consume(progress)
     report.update(stream.report())
-    if run.is_variational:
+    if posterior_of_run(run).is_distribution:
         report["vae"] = stream.vae_report(k=k, nll_examples=nll_examples, seed=seed)
+    prior_fit = getattr(run.model, "prior_fit", None)  # models outside aekit: none
+    fit = prior_fit(torch.cat(stream.codes), seed=seed) if prior_fit else None
+    if fit is not None:  # the family's own measure of its codes against its prior
+        report["prior_fit"] = fit
     if probe and _two_classes(train) and _two_classes(test):
         report["codes"] = stream.probe_report(seed=seed)
     if compress:
@@ -196,7 +201,7 @@ class Stream:
         with torch.no_grad():
             x_hat, z = self.model(x, *given), self.model.encode(x, *given)
         terms = self._reconstruction_terms(x, x_hat)
-        if self.run.is_variational:
+        if posterior_of_run(self.run).is_distribution:
             recon, kl, mu, logvar = likelihood.elbo_terms(
                 self.model, x, generator=self.generator, c=c
             )

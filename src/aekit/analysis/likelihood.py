@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from ..errors import AekitError
+from ..models.distributions import as_variational
 
 MAX_ROWS = 8192  # decoder rows per forward pass: examples x samples
 ACTIVE_THRESHOLD = 0.01  # Burda et al.'s threshold for an active unit
@@ -96,14 +97,10 @@ def log_weights(
             cc = None if c is None else c.repeat_interleave(s, 0)
             logits = _decode_logits(model, z.reshape(-1, mu.shape[1]), cc)
             ll = model.log_likelihood(x.repeat_interleave(s, 0), logits).reshape(-1, s)
-            # the model's own prior (a mixture, a VampPrior), N(0, I) by default
-            prior_of = getattr(model, "log_prior", None)  # any module with the API
+            # the model's own prior (a mixture, a VampPrior, p(z|c)), N(0, I) by default
             given = () if cc is None else (cc,)  # a conditional prior p(z|c)
-            log_prior = (
-                prior_of(z.reshape(-1, mu.shape[1]), *given).reshape(z.shape[:2])
-                if prior_of is not None
-                else -0.5 * (z.pow(2) + LOG_2PI).sum(-1)
-            )
+            log_prior = model.log_prior(z.reshape(-1, mu.shape[1]), *given)
+            log_prior = log_prior.reshape(z.shape[:2])
             log_q = -0.5 * (eps.pow(2) + logvar[:, None] + LOG_2PI).sum(-1)
             log_w.append(ll + log_prior.to(ll.dtype) - log_q.to(ll.dtype))
             log_px_z.append(ll)
@@ -228,6 +225,7 @@ def _posterior(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """q(z|x) or, for a conditional model, q(z|x, c); unconditional modules are
     called as they always were."""
+    as_variational(model)  # the declared interface, or one clear error
     if c is None:
         return model.encode_distribution(x)
     return model.encode_distribution(x, c)

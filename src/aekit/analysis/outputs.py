@@ -11,6 +11,7 @@ import torch
 from .. import inference
 from ..data import Dataset
 from ..data.io import write_bytes, write_json
+from ..inference.distributions import walks_prior
 from ..run import Run, write_code_stats
 from .diagnostics import dead_code_units
 from .metrics import mae, mse, pca_reconstruction_mse, psnr
@@ -164,11 +165,9 @@ def _after_training(run: Run, kind: str) -> bool:
     if not applicable(run, kind):
         return False
     if kind == "manifold":
-        return applicable(run, kind) and (
-            run.model.latent_dim == 2 or run.is_variational
-        )
+        return applicable(run, kind) and (run.model.latent_dim == 2 or walks_prior(run))
     if kind == "samples" and run.input_kind == "sequence":  # series and music VAEs
-        return run.is_variational
+        return walks_prior(run)
     if kind in ("interpolate", "traverse", "samples"):
         return images
     return True

@@ -19,7 +19,7 @@ import torch
 from ..data import check_finite
 from ..data.memory import allocation_guard
 from ..errors import AekitError
-from ..run import Run, sample_codes
+from ..run import Run
 
 log = logging.getLogger(__name__)
 
@@ -86,21 +86,12 @@ def draw_codes(
 ) -> torch.Tensor:
     """n codes from the run's sampler: its prior, the fitted Gaussian or a learned
     prior over codes, as the model's registry entry declares."""
-    sampler = run.capabilities.sampler
-    g = torch.Generator().manual_seed(seed)
-    if sampler is None:
-        raise AekitError(f"{run.path}: a {run.model_name} run does not sample")
-    if sampler == "learned":
-        from ..training.stages import load_stage
+    from .distributions import prior_of
 
-        prior = load_stage(run.path, "prior")
-        with torch.no_grad():
-            return prior.sample(n, c, generator=g)
-    if sampler == "prior":
-        eps = torch.randn(n, run.model.latent_dim, generator=g)
-        with torch.no_grad():
-            return run.model.prior_codes(eps, c)
-    return sample_codes(run.path, run.model.latent_dim, n, g)
+    if run.capabilities.sampler is None:
+        raise AekitError(f"{run.path}: a {run.model_name} run does not sample")
+    g = torch.Generator().manual_seed(seed)
+    return prior_of(run).sample(n, c, generator=g)
 
 
 def sample(
@@ -265,7 +256,9 @@ def reconstruct_samples(
 
 
 def _check_posterior(run: Run) -> None:
-    if not run.capabilities.posterior:
+    from .distributions import posterior_of_run
+
+    if not posterior_of_run(run).is_distribution:
         raise AekitError(
             f"{run.path}: a {run.model_name} model has no posterior distribution; "
             "--stats and --samples need a VAE"

@@ -25,6 +25,7 @@ from torch import nn
 
 from ..data.io import write_bytes, write_json
 from ..errors import AekitError
+from ..inference.distributions import posterior_of_run
 from ..run import Run
 
 log = logging.getLogger(__name__)
@@ -215,7 +216,7 @@ def _metadata(run: Run) -> dict[str, Any]:
     from ..version import __version__
 
     notes = ["inputs and outputs are in model units; see scaling"]
-    if run.is_variational:
+    if posterior_of_run(run).is_distribution:
         notes.append("the encoder gives the posterior mean")
     config = run.record["model"]["config"]
     if config.get("upsample") == "max-unpool":

@@ -26,6 +26,25 @@ ABSENT_MEANS: dict[str, Any] = {
 }
 
 
+# options only a convolutional body reads
+CONV_ONLY = {
+    "channels",
+    "upsample",
+    "norm",
+    "transpose_kernel",
+    "transpose_stride",
+    "transpose_padding",
+}
+
+
+def options_for(name: str) -> set[str]:
+    """The options model `name` reads: its config's fields, less the fixed ones and
+    those its body ignores (an MLP body reads no conv option)."""
+    spec = spec_of(name)
+    unused = CONV_ONLY if spec.fixed.get("body") == "mlp" else set()
+    return spec.options() - unused
+
+
 def build_model(name: str, input_shape: tuple[int, ...], **options: Any) -> Any:
     """Build a registered model for samples of `input_shape`; unknown options fail."""
     spec = spec_of(name)
@@ -39,6 +58,11 @@ def build_model(name: str, input_shape: tuple[int, ...], **options: Any) -> Any:
     for key, value in spec.fixed.items():
         if key in options and options[key] != value:
             raise AekitError(f"model {name!r} always has {key}={value!r}")
+    body = {**options, **spec.fixed}.get("body")
+    unused = sorted(set(options) & CONV_ONLY) if body == "mlp" else []
+    if unused:  # an option the body ignores is an error, never silently dropped
+        flags = ", ".join("--" + u.replace("_", "-") for u in unused)
+        raise AekitError(f"model {name!r} has an MLP body, which takes no {flags}")
     shape = (
         {"input_shape": tuple(input_shape)} if "input_shape" in _fields(spec) else {}
     )
@@ -124,5 +148,6 @@ __all__ = [
     "model_from_record",
     "model_record",
     "models_for",
+    "options_for",
     "spec_of",
 ]

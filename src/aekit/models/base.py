@@ -8,6 +8,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from .optimisation import Phase
+
 Condition = torch.Tensor | None  # (B,) class indices or (B, K) attribute vectors
 
 
@@ -29,6 +31,9 @@ class Model(nn.Module):
     # True once init_from_data made the initial weights a solution (a PCA start):
     # the trainer then scores them too, so training can only keep or improve them
     starts_at_solution: bool = False
+    # the validation term that picks the best checkpoint: reconstruction or ELBO,
+    # never an adversarial term (the loop reads it)
+    selection_metric: str = "loss"
 
     def encode(self, x: torch.Tensor, c: Condition = None) -> torch.Tensor:
         raise NotImplementedError  # (B, *shape) -> (B, latent)
@@ -68,6 +73,12 @@ class Model(nn.Module):
         it)."""
         return -0.5 * (z.pow(2) + math.log(2 * math.pi)).sum(-1)
 
+    def prior_fit(self, codes: torch.Tensor, *, seed: int = 0) -> dict[str, Any] | None:
+        """How well codes (N, latent) of the evaluation data match the prior, by the
+        family's own measure (a WAE's MMD, an AAE's discriminator accuracy), for
+        `aekit evaluate`; None where a family has none."""
+        return None
+
     def init_from_data(self, x: torch.Tensor) -> None:
         """Called once with (a sample of) the training data before the first step,
         never on resume; models that start from the data (PCA) override it."""
@@ -78,6 +89,17 @@ class Model(nn.Module):
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
         """One optimiser per group, in order; the first group minimises "loss"."""
         return {"model": [p for p in self.parameters() if p.requires_grad]}
+
+    def optimisation(self) -> tuple[Phase, ...]:
+        """The optimisers this model trains with, one Phase per parameter group, in
+        the order each batch steps them (aekit.models.optimisation). The default:
+        one AdamW on "loss"; a model with more groups steps them together, each on
+        its own "<group>_loss", on one forward pass."""
+        names = list(self.parameter_groups())
+        return tuple(
+            Phase(name, "loss" if i == 0 else f"{name}_loss", with_previous=i > 0)
+            for i, name in enumerate(names)
+        )
 
     @property
     def latent_dim(self) -> int:

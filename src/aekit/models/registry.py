@@ -15,6 +15,7 @@ from importlib import import_module
 from typing import Any
 
 from ..errors import AekitError
+from .aae.config import AAEConfig as _AAEConfig
 from .configs import (
     AutoencoderConfig,
     BetaTCVAEConfig,
@@ -29,6 +30,7 @@ from .sequence_configs import (
     LSTMConfig,
     LSTMVAEConfig,
 )
+from .wae.config import WAEConfig as _WAEConfig
 
 INPUT_KINDS = ("vector", "image", "sequence")
 SAMPLERS = ("prior", "fitted", "learned")  # how new examples are drawn
@@ -228,6 +230,20 @@ MODELS: dict[str, ModelSpec] = {
         Capabilities(posterior=True, sampler="prior"),
         "beta-TC-VAE: KL split into MI, total correlation and dim-wise KL",
     ),
+    "wae": ModelSpec(
+        "aekit.models.wae.model:WAE",
+        _WAEConfig,
+        {"body": "mlp"},
+        Capabilities(sampler="prior"),
+        "Wasserstein AE (MMD, IMQ kernel), codes pulled to N(0, I)",
+    ),  # noqa: E501
+    "aae": ModelSpec(
+        "aekit.models.aae.model:AAE",
+        _AAEConfig,
+        {"body": "mlp"},
+        Capabilities(sampler="prior", optimisers=2),
+        "adversarial autoencoder: a code discriminator against N(0, I)",
+    ),  # noqa: E501
 }
 
 

@@ -48,7 +48,11 @@ class Discriminator(nn.Module):
 
 
 class VAEGAN(VAE):
-    """A VAE plus a discriminator whose features measure reconstruction."""
+    """A VAE plus a discriminator whose features measure reconstruction. Both
+    groups step together on one forward pass (Model.optimisation's default); the
+    best checkpoint is the one with the lowest negative ELBO, never a GAN term."""
+
+    selection_metric = "nelbo"
 
     def __init__(self, config: VAEGANConfig):
         super().__init__(config)
@@ -96,6 +100,7 @@ class VAEGAN(VAE):
             "recon": recon,
             "feature_recon": feature,
             "kl": kl,
+            "nelbo": (recon + kl).detach(),  # what selects the best checkpoint
             "generator": generator,
             "d_real": torch.sigmoid(d_real.float()).mean().detach(),
         }

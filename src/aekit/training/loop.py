@@ -1,11 +1,12 @@
 """One training loop for every aekit model, on one process or many.
 
 Batches come from tensors held in memory or from a file read in chunks
-(aekit.training.batching), the optimiser is AdamW (fused) with a cosine, cosine-floor or
-constant learning rate, validation drives early stopping, and every completed epoch
-leaves a checkpoint that `resume` continues exactly: each epoch's randomness is
-derived from (seed, epoch), so a resumed run draws the same batches and noise as one
-that never stopped.
+(aekit.training.batching), the optimisers are those the model states
+(aekit.training.phases; one fused AdamW unless it states more) with a cosine,
+cosine-floor or constant learning rate, validation drives early stopping, and every
+completed epoch leaves a checkpoint that `resume` continues exactly (every
+optimiser's moments too): each epoch's randomness is derived from (seed, epoch), so
+a resumed run draws the same batches and noise as one that never stopped.
 Started by torchrun, the same loop runs under DistributedDataParallel: each rank
 takes its share of every batch, validation sums are added up over ranks, and rank 0
 alone writes.
@@ -23,13 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
 
 from ..data.io import write_csv
 from ..errors import AekitError
 from ..models import is_conditional
 from ..models.base import Model
-from . import distributed
+from . import distributed, phases
 from .batching import Batches, Data
 from .budget import TOLERANCE, budget
 from .checkpoint import load_training_state, save_training_state, save_weights
@@ -43,7 +43,13 @@ from .hardware import (
     resolve_precision,
 )
 from .noise import Noise
-from .optim import make_optimizer, make_scheduler, resolve_schedule
+from .optim import (
+    Optimisers,
+    Schedulers,
+    make_optimizer,
+    make_scheduler,
+    resolve_schedule,
+)
 from .validation import epoch_seed, evaluate_loss, mean_over_ranks
 
 log = logging.getLogger(__name__)
@@ -152,24 +158,22 @@ def _prepare(
         if len(val) < ranks.size:
             raise AekitError(f"{len(val)} validation samples for {ranks.size} ranks")
         val = val.subset(torch.arange(len(val))[ranks.share(len(val))])
-    groups = (
-        model.parameter_groups()
-        if isinstance(model, Model)  # any nn.Module with a loss() trains
-        else {"model": [p for p in model.parameters() if p.requires_grad]}
-    )
-    if len(groups) > 1 and ranks.distributed:
+    stages = phases.build(model, config, make_optimizer)
+    if len(stages) + len(stages[0]) > 2 and ranks.distributed:
         raise AekitError(
-            f"{model.name or type(model).__name__} steps {len(groups)} parameter "
-            "groups on their own losses and trains in one process; drop --nproc"
+            f"{model.name or type(model).__name__} steps several parameter groups "
+            "on their own losses and trains in one process; drop --nproc"
         )
-    optimizer = make_optimizer(model, config)
+    optimizers = [stage.optimizer for round_ in stages for stage in round_]
+    optimizer = optimizers[0] if len(optimizers) == 1 else Optimisers(optimizers)
+    schedulers = [make_scheduler(o, config, len(batches)) for o in optimizers]
     out = Path(out) if out is not None else None
     loop = _Loop(
         model,
         distributed.objective(model, device, ranks),
-        list(groups.items()),
+        stages,
         optimizer,
-        make_scheduler(optimizer, config, len(batches)),
+        schedulers[0] if len(schedulers) == 1 else Schedulers(schedulers),
         config,
         out,
         noise=Noise.parse(config.noise) if config.noise else None,
@@ -188,9 +192,9 @@ class _Loop:
 
     model: Model
     objective: Callable[..., dict[str, torch.Tensor]]  # (x, target, c) -> terms
-    groups: list[tuple[str, list[nn.Parameter]]]  # each steps on its own loss
-    optimizer: torch.optim.Optimizer
-    scheduler: torch.optim.lr_scheduler.LambdaLR
+    stages: list[list[phases.Stage]]  # the model's optimisers, in rounds
+    optimizer: torch.optim.Optimizer | Optimisers  # all of them, as the file has them
+    scheduler: torch.optim.lr_scheduler.LambdaLR | Schedulers
     config: TrainConfig
     out_path: Path | None  # the run directory; only rank 0 writes there
     noise: Noise | None
@@ -255,37 +259,23 @@ class _Loop:
         for step, (x, target, c, weight) in enumerate(batches.epoch(seed)):
             if self.noise is not None:
                 x = self.noise(x, bounds=self.bounds)
-            with autocast(x.device, config.precision):
-                terms = self.objective(x, target, *(() if c is None else (c,)))
+
+            def forward(x=x, target=target, c=c) -> dict[str, torch.Tensor]:
+                with autocast(x.device, config.precision):
+                    return self.objective(x, target, *(() if c is None else (c,)))
+
+            terms = forward()
             loss = terms["loss"]
             pending.append(loss.detach())
             if len(pending) == self.sync_every or step == len(batches) - 1:
                 self._look(pending, epoch, step, history)  # NaN check, progress
-            self.optimizer.zero_grad(set_to_none=True)
-            self.backward(terms, weight)
-            if config.grad_clip > 0:
-                nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            self.optimizer.step()
+            phases.step(self.stages, terms, forward, weight, config.grad_clip)
             self.scheduler.step()
             rows = len(x) if weight > 0 else 0  # a stand-in row adds nothing
             for key, value in terms.items():
                 sums[key] = sums.get(key, 0.0) + value.detach().float() * rows
             seen += rows
         return {f"train_{k}": v for k, v in mean_over_ranks(sums, seen).items()}
-
-    def backward(self, terms: dict[str, torch.Tensor], weight: float) -> None:
-        """Gradients of each parameter group from its own loss: "loss" for the
-        first, "<group>_loss" for the others (a discriminator beside the model).
-        One AdamW holds every group: Adam's state is per parameter, so this steps
-        as separate optimisers would."""
-        if len(self.groups) == 1:
-            loss = terms["loss"]
-            (loss * weight if weight != 1.0 else loss).backward()
-            return
-        for i, (name, params) in enumerate(self.groups):
-            loss = terms["loss"] if i == 0 else terms[f"{name}_loss"]
-            last = i == len(self.groups) - 1
-            (loss * weight).backward(inputs=params, retain_graph=not last)
 
     def _look(
         self, pending: list[torch.Tensor], epoch: int, step: int, history: History
@@ -304,10 +294,12 @@ class _Loop:
     def end_epoch(self, history: History, row: dict[str, float]) -> None:
         """Record the epoch, keep the best weights, checkpoint."""
         history.rows.append(row)
-        if row["val_loss"] < history.best_val_loss - TOLERANCE * abs(
+        # the metric the model selects its best checkpoint on ("loss" unless stated)
+        score = row[f"val_{getattr(self.model, 'selection_metric', 'loss')}"]
+        if score < history.best_val_loss - TOLERANCE * abs(
             history.best_val_loss if math.isfinite(history.best_val_loss) else 0.0
         ):
-            history.best_val_loss, history.best_epoch = row["val_loss"], row["epoch"]
+            history.best_val_loss, history.best_epoch = score, row["epoch"]
             if self.out is not None:
                 save_weights(self.out / WEIGHTS, self.model)
         if self.out is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any
 
 import torch
 from torch import nn
@@ -12,10 +13,14 @@ from torch import nn
 from .config import COSINE_FLOOR, TrainConfig
 
 
-def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
+def make_optimizer(
+    model: nn.Module, config: TrainConfig, params: list[nn.Parameter] | None = None
+) -> torch.optim.AdamW:
+    """AdamW over `params` (every trainable parameter of `model` by default)."""
     # weight decay on matrices and kernels only, as in nanoGPT: decaying biases,
     # norms and a learned noise scale only pulls them off their optimum
-    params = [p for p in model.parameters() if p.requires_grad]
+    if params is None:
+        params = [p for p in model.parameters() if p.requires_grad]
     groups = [
         {
             "params": [p for p in params if p.ndim >= 2],
@@ -65,3 +70,80 @@ def make_scheduler(
         return cosine
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+class Optimisers:
+    """Several optimisers read and written as one: the checkpoint stores their
+    states side by side (parameter indices run on from one optimiser to the next),
+    so a resumed run restores every one of them exactly."""
+
+    def __init__(self, optimizers: list[torch.optim.Optimizer]):
+        self.optimizers = optimizers
+
+    @property
+    def param_groups(self) -> list[dict[str, Any]]:
+        return [g for o in self.optimizers for g in o.param_groups]
+
+    @property
+    def state(self) -> dict[Any, Any]:
+        return {p: s for o in self.optimizers for p, s in o.state.items()}
+
+    def state_dict(self) -> dict[str, Any]:
+        state: dict[int, Any] = {}
+        groups: list[dict[str, Any]] = []
+        offset = 0
+        for opt in self.optimizers:
+            sd = opt.state_dict()
+            state |= {offset + int(i): v for i, v in sd["state"].items()}
+            for g in sd["param_groups"]:
+                groups.append({**g, "params": [offset + i for i in g["params"]]})
+            offset += sum(len(g["params"]) for g in opt.param_groups)
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
+        groups = list(sd["param_groups"])
+        if len(groups) != len(self.param_groups):
+            raise ValueError(
+                f"{len(groups)} parameter groups saved, {len(self.param_groups)} here"
+            )
+        offset = 0
+        for opt in self.optimizers:
+            mine, groups = (
+                groups[: len(opt.param_groups)],
+                groups[len(opt.param_groups) :],
+            )
+            n = sum(len(g["params"]) for g in opt.param_groups)
+            state = {
+                int(i) - offset: v
+                for i, v in sd["state"].items()
+                if offset <= int(i) < offset + n
+            }
+            shifted = [
+                {**g, "params": [int(i) - offset for i in g["params"]]} for g in mine
+            ]
+            opt.load_state_dict({"state": state, "param_groups": shifted})
+            offset += n
+
+
+class Schedulers:
+    """One learning-rate schedule per optimiser, stepped and stored together."""
+
+    def __init__(self, schedulers: list[torch.optim.lr_scheduler.LRScheduler]):
+        self.schedulers = schedulers
+
+    def step(self) -> None:
+        for s in self.schedulers:
+            s.step()
+
+    def get_last_lr(self) -> list[float]:
+        return [lr for s in self.schedulers for lr in s.get_last_lr()]
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"schedulers": [s.state_dict() for s in self.schedulers]}
+
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
+        saved = sd["schedulers"]
+        if len(saved) != len(self.schedulers):
+            raise KeyError(f"{len(saved)} schedules saved, {len(self.schedulers)} here")
+        for s, state in zip(self.schedulers, saved, strict=True):
+            s.load_state_dict(state)

@@ -16,6 +16,7 @@ import torch
 
 from ...errors import AekitError
 from ...inference import data_conditions
+from ...inference.distributions import prior_of, walks_prior
 from ...run import CODE_STATS, Run, as_run, load_inputs, read_code_stats
 from .codes import decode_tensor, encode_tensor
 from .planes import check_dim_list
@@ -155,7 +156,7 @@ def traverse(
         codes,
         dims,
         steps,
-        variational=run.is_variational,
+        variational=walks_prior(run),
         prior=prior_moments(run, c),
     )
     rows = traversal_codes(encode_tensor(run, data.x[:1], c)[0], dims, values)
@@ -169,6 +170,6 @@ def prior_moments(
 ) -> tuple[torch.Tensor, torch.Tensor] | None:
     """A VAE's Gaussian prior under the condition c[0] as (mean, std); None for
     other runs and for mixture priors (whose pictures walk N(0, I))."""
-    if not run.is_variational:
+    if not walks_prior(run):
         return None
-    return run.model.prior_moments(None if c is None else c[0])
+    return prior_of(run).moments(None if c is None else c[0])

@@ -19,6 +19,7 @@ from ...data import Dataset
 from ...data.memory import allocation_guard
 from ...data.music import DEFAULT_PITCH_RANGE
 from ...errors import AekitError
+from ...inference.distributions import posterior_of_run, walks_prior
 from ...run import Run, records
 from ...training.noise import Noise
 from .. import latent
@@ -173,7 +174,7 @@ def latent_scatter(run: Run, data: Dataset, o: PictureOptions) -> Figure:
     how = f"{p.method} of the {d}-D code"
     if p.method == "code":
         how = f"the {d}-D code as it is"
-    what = "posterior means" if run.is_variational else "codes"
+    what = "posterior means" if posterior_of_run(run).is_distribution else "codes"
     return plot_latent_scatter(
         p.points,
         None if shown.y is None else shown.y.numpy(),
@@ -194,7 +195,7 @@ def manifold(run: Run, data: Dataset, o: PictureOptions) -> Figure:
         plane = latent.code_plane(
             codes,
             o.grid,
-            variational=run.is_variational,
+            variational=walks_prior(run),
             dims=dims,
             prior=latent.prior_moments(run, first),
         )
@@ -280,7 +281,7 @@ def traverse(run: Run, data: Dataset, o: PictureOptions) -> Figure:
         dims = latent.check_dim_list(list(o.dims), d)
     else:
         dims = latent.active_dims(codes, min(d, MAX_TRAVERSED))
-    vae = run.is_variational
+    vae = walks_prior(run)
     first = shown_examples(data, 1)[:1]
     prior = latent.prior_moments(run, _condition(run, data, first))
     values = latent.traversal_values(codes, dims, o.steps, variational=vae, prior=prior)
@@ -289,7 +290,7 @@ def traverse(run: Run, data: Dataset, o: PictureOptions) -> Figure:
     c = _repeat(_condition(run, data, first), len(dims) * o.steps)
     x = latent.decode_tensor(run, rows.flatten(0, 1), c)
     strips = list(x.reshape(len(dims), o.steps, *x.shape[1:]))
-    sweep = "the prior's σ" if run.is_variational else "σ of each dimension's codes"
+    sweep = "the prior's σ" if vae else "σ of each dimension's codes"
     s = np.linspace(-latent.paths.SPAN, latent.paths.SPAN, o.steps)
     return _strips(
         run,
@@ -304,7 +305,7 @@ def traverse(run: Run, data: Dataset, o: PictureOptions) -> Figure:
 
 def history(run: Run, data: Any, o: PictureOptions) -> Figure:
     columns = read_history(run)
-    vae = run.is_variational
+    vae = posterior_of_run(run).is_distribution
     names = {
         "loss": "total (negative ELBO)" if vae else "total loss",
         "recon": "reconstruction",

@@ -49,7 +49,9 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> Parser:
+def build_parser(model: str | None = None) -> Parser:
+    """The whole parser; with `model`, `aekit train` offers only that model's
+    options (what `aekit train --model M --help` shows)."""
     from ...version import __version__
 
     parser = Parser(
@@ -63,7 +65,11 @@ def build_parser() -> Parser:
     )
     subparsers.required = True
     for name in COMMANDS:
-        import_module(f".{name}", __name__).register(subparsers)
+        module = import_module(f".{name}", __name__)
+        if name == "train" and model is not None:
+            module.register(subparsers, model=model)
+        else:
+            module.register(subparsers)
     parser.epilog = _grouped(subparsers)
     subparsers._choices_actions.clear()  # listed by group in the epilog instead
     return parser
@@ -88,8 +94,26 @@ def _grouped(subparsers: argparse._SubParsersAction) -> str:
     return "\n".join(lines) + "\n\nrun `aekit COMMAND --help` for a command's options"
 
 
+def _help_for_model(argv: list[str]) -> str | None:
+    """M in `aekit train ... --model M ... --help`, when M is a registered model."""
+    from ...models.registry import MODELS
+
+    if not argv or argv[0] != "train" or not {"-h", "--help"} & set(argv):
+        return None
+    for i, arg in enumerate(argv):
+        if arg.startswith("--model="):
+            name = arg.partition("=")[2]
+        elif arg == "--model" and i + 1 < len(argv):
+            name = argv[i + 1]
+        else:
+            continue
+        return name if name in MODELS else None
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(_help_for_model(argv)).parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="aekit: %(message)s",

@@ -364,3 +364,14 @@ def _defaults(owned: list[tuple[str, dataclasses.Field]]) -> str:
     if len(owners) == 1:
         return f"default {next(iter(owners))}"
     return "default " + "; ".join(f"{v} for {', '.join(o)}" for v, o in owners.items())
+
+
+def flat_items(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested dict items as ("a.b.c", value) pairs, in order."""
+    items: list[tuple[str, Any]] = []
+    for key, value in d.items():
+        if isinstance(value, dict):
+            items += flat_items(value, f"{prefix}{key}.")
+        else:
+            items.append((f"{prefix}{key}", value))
+    return items

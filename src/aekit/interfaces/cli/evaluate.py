@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import AekitError
+from . import common
 from .common import add_command, finite_float, inputs_arg, positive_int, say, seed
 
 DEFAULT_CONFIGS = Path("benchmarks/configs")
@@ -261,7 +262,7 @@ CODEC |= {"jpeg_psnr": "JPEG PSNR"}
 
 def format_report(r: dict[str, Any]) -> list[str]:
     if "reconstruction" not in r:  # another task's figures: print them as they come
-        return [f"{key:<28}{_cell(value)}" for key, value in _flat(r)]
+        return [f"{key:<28}{_cell(value)}" for key, value in common.flat_items(r)]
     d, rec = r["data"], r["reconstruction"]
     lines = [
         f"{r['run']}: {r['model']}, code size {r['latent_dim']}; "
@@ -275,6 +276,10 @@ def format_report(r: dict[str, Any]) -> list[str]:
         "anomaly": _anomaly,
         "anomaly_steps": _anomaly_steps,
         "samples": _samples,
+        "prior_fit": lambda f: [  # the family's own measure (WAE, AAE)
+            "codes against the prior: "
+            + ", ".join(f"{k} {_cell(v)}" for k, v in f.items())
+        ],
         "disentanglement": _disentanglement,
     }
     for name, describe in sections.items():
@@ -388,13 +393,3 @@ def _cell(value: Any) -> str:
     if value is None:
         return "-"
     return f"{value:.5g}" if isinstance(value, float) else str(value)
-
-
-def _flat(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    items: list[tuple[str, Any]] = []
-    for key, value in d.items():
-        if isinstance(value, dict):
-            items += _flat(value, f"{prefix}{key}.")
-        else:
-            items.append((f"{prefix}{key}", value))
-    return items

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ from .common import (
 SEPARATE = ()  # TrainConfig fields the command line sets in its own way
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, model: str | None = None) -> None:
+    """`aekit train`; with `model`, only the options that model reads."""
+    from ...models import options_for
     from ...models.registry import MODELS
     from ...training.config import TrainConfig
     from .tasks import add_train_task_options
@@ -71,13 +74,15 @@ def register(subparsers: Any) -> None:
         help="skip report.html (the pictures, configuration and metrics in one page)",
     )
 
-    p.add_argument(
-        "--no-prior",
-        dest="fit_prior",
-        action="store_false",
-        help="VQ-VAE: skip fitting the PixelCNN prior after training "
-        "(`aekit fit-prior RUN` fits it later; until then the run cannot sample)",
-    )
+    p.set_defaults(fit_prior=True)
+    if model is None or MODELS[model].capabilities.sampler == "learned":
+        p.add_argument(
+            "--no-prior",
+            dest="fit_prior",
+            action="store_false",
+            help="VQ-VAE: skip fitting the PixelCNN prior after training "
+            "(`aekit fit-prior RUN` fits it later; until then the run cannot sample)",
+        )
 
     m = p.add_argument_group("model")
     m.add_argument(
@@ -88,8 +93,14 @@ def register(subparsers: Any) -> None:
         "colorize|segment): "
         + "; ".join(f"{name}: {spec.description}" for name, spec in MODELS.items()),
     )
-    configs = {name: spec.config for name, spec in MODELS.items()}
-    p.set_defaults(config_options=add_config_options(m, configs))
+    if model is None:
+        configs = {name: spec.config for name, spec in MODELS.items()}
+        ignored: tuple[str, ...] = ()
+    else:  # its config's fields, less those its body ignores
+        configs = {model: MODELS[model].config}
+        fields = {f.name for f in dataclasses.fields(configs[model])}
+        ignored = tuple(fields - options_for(model))
+    p.set_defaults(config_options=add_config_options(m, configs, skip=ignored))
     t = p.add_argument_group("training")
     p.set_defaults(
         train_options=add_config_options(t, {"training": TrainConfig}, skip=SEPARATE)

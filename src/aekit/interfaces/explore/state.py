@@ -21,6 +21,7 @@ import torch
 from ...data import Dataset
 from ...errors import AekitError
 from ...inference import batched, data_conditions
+from ...inference.distributions import posterior_of_run, prior_kind, walks_prior
 from ...run import Run, as_run, run_data
 
 MAX_POINTS = 5000  # points on the map by default; a seeded subset of larger data
@@ -114,7 +115,9 @@ class Explorer:
         return {
             "run": run.path.name,
             "model": run.model_name,
-            "variational": run.is_variational,
+            "variational": walks_prior(run),
+            "posterior": posterior_of_run(run).kind,
+            "prior": prior_kind(run),
             "latent_dim": self.latent_dim,
             "sample_shape": list(run.sample_shape),
             "kind": "image" if self.is_image else "vector",

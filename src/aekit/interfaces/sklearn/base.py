@@ -11,6 +11,7 @@ an aekit model through `aekit.training.loop.fit`, and follow scikit-learn's conv
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
 from collections.abc import Iterator
 from typing import Any
@@ -147,7 +148,10 @@ class _AutoencoderBase(BaseEstimator, metaclass=_RefusesTorchNames):
         from ...models import build_model
         from ...training.loop import TrainConfig, fit
 
-        options = {"likelihood": "gaussian"} if self.model == "vae" else {}
+        # every family with a likelihood option gets the Gaussian one: a table's
+        # columns are standardised, not in [0, 1] (vae, vae-gan, beta-tc-vae alike)
+        fields = {f.name for f in dataclasses.fields(MODELS[self.model].config)}
+        options = {"likelihood": "gaussian"} if "likelihood" in fields else {}
         with torch.random.fork_rng():  # seeded weights, the caller's RNG untouched
             torch.manual_seed(seed)
             net = build_model(

@@ -1,0 +1,1 @@
+"""The adversarial autoencoder (aekit.models.aae.model)."""

@@ -1,0 +1,40 @@
+"""AAEConfig: the adversarial autoencoder's options, beside its model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...errors import AekitError
+from ..configs import ACTIVATION_NAMES, UPSAMPLE_MODES
+from ..options import option
+
+
+@dataclass(frozen=True)
+class AAEConfig:
+    input_shape: tuple[int, ...] = option((), "(C, H, W) or (D,)", cli=False)
+    latent_dim: int = option(8, "code size", metavar="N")
+    body: str = option("mlp", "mlp or conv", cli=False)  # the registry name fixes it
+    hidden: tuple[int, ...] = option((512, 256), "MLP widths", metavar="W,W,...")
+    channels: tuple[int, ...] = option((32, 64), "conv widths", metavar="C,C,...")
+    upsample: str = option("transpose", "conv upsampling", choices=UPSAMPLE_MODES)
+    activation: str = option("relu", "hidden activation", choices=ACTIVATION_NAMES)
+    output: str = option("sigmoid", "set from the data's scaling", cli=False)
+    adversarial_weight: float = option(
+        1.0, "weight of the encoder's adversarial term", metavar="W"
+    )
+    discriminator_width: int = option(
+        256, "hidden width of the code discriminator", metavar="W"
+    )
+    # k discriminator steps per generator step, as in Goodfellow et al. 2014, alg. 1
+    discriminator_steps: int = option(
+        1, "discriminator steps per autoencoder step (k)", metavar="K"
+    )
+    discriminator_lr: float = option(
+        1.0, "the discriminator's learning rate, as a multiple of --lr", metavar="X"
+    )
+
+    def __post_init__(self) -> None:
+        if self.discriminator_steps < 1:
+            raise AekitError("discriminator_steps must be at least 1")
+        if not self.discriminator_lr > 0:
+            raise AekitError("discriminator_lr must be positive")

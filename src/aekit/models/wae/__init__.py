@@ -1,0 +1,1 @@
+"""The Wasserstein autoencoder, MMD variant (aekit.models.wae.model)."""
