@@ -31,9 +31,7 @@ class MusicVAEConfig:
     conductor_size: int = option(
         128, "conductor LSTM state size (one output per bar)", metavar="H"
     )
-    decoder_size: int = option(
-        192, "per-bar decoder LSTM state size", metavar="H"
-    )
+    decoder_size: int = option(192, "per-bar decoder LSTM state size", metavar="H")
     # set by `aekit train` from the data's --bars; 0 without data: one per 16 steps
     conductor_steps: int = option(
         0,
@@ -83,7 +81,7 @@ class MusicVAEConfig:
         steps = shape[1]
         bars = self.conductor_steps
         if isinstance(bars, bool) or not isinstance(bars, int) or bars < 0:
-            raise AekitError(f"conductor_steps must be a whole number >= 0, got {bars!r}")
+            raise AekitError(f"conductor_steps must be a whole number >= 0: {bars!r}")
         if bars == 0:
             bars = steps // BAR_STEPS if steps % BAR_STEPS == 0 else 1
         if steps % bars:
@@ -96,14 +94,14 @@ class MusicVAEConfig:
         checks = [
             (self.beta >= 0, f"beta must be >= 0, got {self.beta}"),
             (self.free_bits >= 0, f"free_bits must be >= 0, got {self.free_bits}"),
-            (self.temperature >= 0, f"temperature must be >= 0, got {self.temperature}"),
+            (self.temperature >= 0, f"temperature must be >= 0: {self.temperature}"),
         ]
         for ok, message in checks:
             if not ok:
                 raise AekitError(message)
         warmup = self.kl_warmup_epochs
         if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-            raise AekitError(f"kl_warmup_epochs must be a whole number >= 0, got {warmup}")
+            raise AekitError(f"kl_warmup_epochs must be a whole number >= 0: {warmup}")
 
     @property
     def likelihood(self) -> str:
