@@ -276,6 +276,7 @@ def format_report(r: dict[str, Any]) -> list[str]:
         "anomaly_steps": _anomaly_steps,
         "samples": _samples,
         "disentanglement": _disentanglement,
+        "music": _music,
     }
     for name, describe in sections.items():
         if name in r:
@@ -305,6 +306,12 @@ def _vae(v: dict[str, Any]) -> list[str]:
         f"{v['active_units_variance']}/{d} (variance of the posterior mean > "
         f"{v['threshold']})",
     ]
+
+
+def _music(m: dict[str, Any]) -> list[str]:
+    from ...analysis.music_metrics import music_lines
+
+    return music_lines(m)
 
 
 def _disentanglement(d: dict[str, Any]) -> list[str]:

@@ -119,10 +119,16 @@ class MusicVAE(Model):
     def sample(
         self, n: int, c: Condition = None, *, generator: torch.Generator | None = None
     ) -> torch.Tensor:
-        """n pieces from the prior, each step drawn at the config's temperature:
-        (n, P, T) rolls of 0 and 1."""
+        """n pieces from the prior N(0, I) (aekit.models.music.model.MusicVAE.draw)."""
         device = self.out.weight.device
         z = torch.randn(n, self.config.latent_dim, generator=generator).to(device)
+        return self.draw(z, generator=generator)
+
+    def draw(
+        self, z: torch.Tensor, *, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """(B, P, T) 0/1 rolls from codes, each step drawn at the config's
+        temperature given the steps drawn before it (aekit sample reads this)."""
         t = self.config.temperature
         if t == 0:
             return (self.generate(z, temperature=0.0) >= 0.5).float()
