@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from ..errors import AekitError
-from ..models.music.tokens import melody_tokens
+from ..models.music.tokens import melody_tokens, tokens_to_roll
 from ..run import Run
 from .latent.paths import slerp
 
@@ -154,6 +154,9 @@ def music_report(
             )
         _, lowest = music_settings(run)
         reference = (train if train is not None else test).x
+        if encoding == "melody":  # samples are melodies: compare with melodies
+            reference = tokens_to_roll(melody_tokens(reference), x.shape[1])
+            x = tokens_to_roll(melody_tokens(x), x.shape[1])
         if run.capabilities.sampler is not None:
             drawn = inference.sample(run, samples, seed=seed)
             shuffled = shuffled_notes(reference[:samples], seed=seed)
@@ -181,8 +184,6 @@ def _teacher_forced(
     model: Any, x: torch.Tensor, z: torch.Tensor, encoding: str
 ) -> torch.Tensor:
     """The likeliest step given the true steps before it, as a roll."""
-    from ..models.music.tokens import tokens_to_roll
-
     logits = model.teacher_forced_logits(x, z)  # (B, T, width)
     if encoding == "melody":
         return tokens_to_roll(logits.argmax(-1), x.shape[1])

@@ -1,0 +1,104 @@
+"""MusicVAE on held-out Bach chorales: note accuracy for 2- and 16-bar spans (issue 24).
+
+    python benchmarks/music_chorales.py --bars 2             # about 2 min
+    python benchmarks/music_chorales.py --bars 16            # the 15-minute budget
+    python benchmarks/music_chorales.py --bars 2 --encoding roll --quick
+
+All of music21's Bach chorales (bach/bwv*.mxl, sorted by name) are written once as
+MIDI (benchmarks/music.py's write_chorales) and split by piece: every tenth
+chorale is held out, so no bar of a test piece was trained on. aekit reads them as
+piano rolls, 4 steps per beat, pitches 36..83, cut into `--bars` bars of 4 beats.
+`music-vae` trains at its defaults (code 128, beta 0.2, 16 free nats per bar) and
+aekit's default budget, with --time-limit seconds at most (default 840: the issue's
+15 minutes with room for the scoring). `--encoding melody` models the top voice
+(the soprano) as one token per step, as MusicVAE's melody models do; `roll` the
+four voices as Bernoulli cells, where a step is right only with all its pitches.
+
+Printed, on the held-out chorales (aekit.analysis.music_metrics): note accuracy
+(free-running greedy decoding from the posterior mean, and teacher-forced), the
+pitch-class L1 distance of 128 prior samples to the training set beside a
+shuffled-note baseline and the held-out pieces, notes per step, and the share of
+interpolation steps that overlap both ends more than a random piece.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+import aekit
+from aekit.analysis.music_metrics import music_report
+from aekit.run import load_inputs, run_splits
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from music import write_chorales  # noqa: E402  (the sibling benchmark's writer)
+
+ALL_CHORALES = 408  # bach/bwv*.mxl in music21 10.x (every one)
+DATA = {"steps_per_beat": 4, "pitch_range": (36, 84), "beats_per_bar": 4.0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bars", type=int, default=2)
+    parser.add_argument("--encoding", choices=["melody", "roll"], default="melody")
+    parser.add_argument("--out", type=Path, default=Path("runs/bench-chorales"))
+    parser.add_argument("--cache", type=Path, default=Path("runs/chorales-midi"))
+    parser.add_argument("--time-limit", type=float, default=840.0)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="20 pieces, 2 epochs")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    pieces = 20 if args.quick else ALL_CHORALES
+    started = time.perf_counter()
+    cache = args.cache / f"chorales-{pieces}"
+    train_dir, test_dir = write_chorales(cache, pieces)
+    print(f"chorales as MIDI in {cache}: {time.perf_counter() - started:.0f} s")
+    t0 = time.perf_counter()
+    extra = {"epochs": 2} if args.quick else {}
+    run = aekit.train(
+        str(train_dir), "music-vae", out=args.out / f"{args.encoding}-{args.bars}bar",
+        overwrite=True, pictures=False, report=False, bars=args.bars,
+        encoding=args.encoding, time_limit=args.time_limit, seed=0,
+        **DATA, **extra,
+    )  # fmt: skip
+    seconds = time.perf_counter() - t0
+    train, _ = run_splits(run)
+    test = load_inputs(run, str(test_dir))
+    t1 = time.perf_counter()
+    m = music_report(run, train, test, seed=0)
+    scored = time.perf_counter() - t1
+    i = m["interpolation"]
+    n_params = sum(p.numel() for p in run.model.parameters())
+    epochs = len(run.history.rows)
+    print(
+        "| span | encoding | train / held-out segments | parameters | epochs | "
+        "train s | note accuracy | teacher-forced | pitch-class L1: samples | "
+        "shuffled | held-out | notes/step samples / data | interpolation |"
+    )
+    print(
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    )  # noqa: E501
+    print(
+        f"| {args.bars} bars | {args.encoding} | {len(train)} / {len(test)} | "
+        f"{n_params:,} | {epochs} | {seconds:.0f} | {m['note_accuracy']:.3f} | "
+        f"{m['note_accuracy_teacher_forced']:.3f} | "
+        f"{m['pitch_class_distance']:.3f} | "
+        f"{m['pitch_class_distance_shuffled']:.3f} | "
+        f"{m['pitch_class_distance_held_out']:.3f} | {m['note_density']:.2f} / "
+        f"{m['note_density_data']:.2f} | {i['smoothness']:.2f} |"
+    )
+    print(
+        f"scoring {scored:.0f} s; {time.perf_counter() - started:.0f} s in all; "
+        f"{platform.machine()}, {os.cpu_count()} cores (shared), torch "
+        f"{torch.__version__}, {torch.get_num_threads()} thread(s)"
+    )
+
+
+if __name__ == "__main__":
+    main()
