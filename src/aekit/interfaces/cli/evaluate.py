@@ -11,6 +11,7 @@ from typing import Any
 
 from ...errors import AekitError
 from .common import add_command, finite_float, inputs_arg, positive_int, say, seed
+from .music import music_section
 
 DEFAULT_CONFIGS = Path("benchmarks/configs")
 
@@ -271,13 +272,9 @@ def format_report(r: dict[str, Any]) -> list[str]:
     lines += _table("reconstruction", RECONSTRUCTION, rows)
     sections = {"baseline": _baseline, "vae": _vae, "codes": _codes}
     sections |= {"compression": _compression, "denoising": _denoising}
-    sections |= {
-        "anomaly": _anomaly,
-        "anomaly_steps": _anomaly_steps,
-        "samples": _samples,
-        "disentanglement": _disentanglement,
-        "music": _music,
-    }
+    sections |= {"anomaly": _anomaly, "anomaly_steps": _anomaly_steps}
+    sections |= {"samples": _samples, "disentanglement": _disentanglement}
+    sections |= {"music": music_section}
     for name, describe in sections.items():
         if name in r:
             lines += describe(r[name])
@@ -306,12 +303,6 @@ def _vae(v: dict[str, Any]) -> list[str]:
         f"{v['active_units_variance']}/{d} (variance of the posterior mean > "
         f"{v['threshold']})",
     ]
-
-
-def _music(m: dict[str, Any]) -> list[str]:
-    from ...analysis.music_metrics import music_lines
-
-    return music_lines(m)
 
 
 def _disentanglement(d: dict[str, Any]) -> list[str]:

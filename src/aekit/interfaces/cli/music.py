@@ -54,3 +54,10 @@ def interpolate(args: argparse.Namespace) -> int:
     )
     say(f"wrote {len(paths)} interpolation step(s) as MIDI to {args.out}")
     return 0
+
+
+def music_section(m: dict[str, Any]) -> list[str]:
+    """`aekit evaluate`'s lines for a music run's scores."""
+    from ...analysis.music_metrics import music_lines
+
+    return music_lines(m)
