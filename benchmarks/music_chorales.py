@@ -30,10 +30,12 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 import aekit
 from aekit.analysis.music_metrics import music_report
+from aekit.data.music import notes_to_roll, piano_roll_to_midi, read_midi_notes
 from aekit.run import load_inputs, run_splits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -41,6 +43,29 @@ from music import write_chorales  # noqa: E402  (the sibling benchmark's writer)
 
 ALL_CHORALES = 408  # bach/bwv*.mxl in music21 10.x (every one)
 DATA = {"steps_per_beat": 4, "pitch_range": (36, 84), "beats_per_bar": 4.0}
+BEATS = 4  # a bar
+
+
+def shifted_copies(train: Path, bars: int, copies: int) -> Path:
+    """The training pieces again, each also starting `bars * k / copies` bars
+    later (k = 1..copies - 1): segments cut at other bar lines, so a 16-bar model
+    sees each bar at several places of a segment. Training pieces only."""
+    if copies <= 1:
+        return train
+    folder = train.parent / f"train-{bars}bars-x{copies}"
+    if folder.is_dir() and any(folder.iterdir()):
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    lo, hi = DATA["pitch_range"]
+    for path in sorted(train.glob("*.mid")):
+        notes, _ = read_midi_notes(path)
+        for k in range(copies):
+            skip = BEATS * round(bars * k / copies)
+            kept = notes[notes[:, 1] >= skip] - np.array([0, skip, skip])
+            if len(kept):
+                roll = notes_to_roll(kept, DATA["steps_per_beat"], lo, hi)
+                piano_roll_to_midi(roll, folder / f"{path.stem}-{k}.mid", 4, lo)
+    return folder
 
 
 def main() -> None:
@@ -51,6 +76,13 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("runs/chorales-midi"))
     parser.add_argument("--time-limit", type=float, default=840.0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--copies",
+        type=int,
+        default=1,
+        help="train on each piece cut at this many bar offsets (1: as it is)",
+    )
+    parser.add_argument("--epochs", type=int, help="default: aekit's budget")
     parser.add_argument("--quick", action="store_true", help="20 pieces, 2 epochs")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -59,10 +91,14 @@ def main() -> None:
     cache = args.cache / f"chorales-{pieces}"
     train_dir, test_dir = write_chorales(cache, pieces)
     print(f"chorales as MIDI in {cache}: {time.perf_counter() - started:.0f} s")
+    train_dir = shifted_copies(train_dir, args.bars, args.copies)
     t0 = time.perf_counter()
     extra = {"epochs": 2} if args.quick else {}
+    if args.epochs:
+        extra["epochs"] = args.epochs
+    name = f"{args.encoding}-{args.bars}bar-x{args.copies}"
     run = aekit.train(
-        str(train_dir), "music-vae", out=args.out / f"{args.encoding}-{args.bars}bar",
+        str(train_dir), "music-vae", out=args.out / name,
         overwrite=True, pictures=False, report=False, bars=args.bars,
         encoding=args.encoding, time_limit=args.time_limit, seed=0,
         **DATA, **extra,
@@ -81,9 +117,7 @@ def main() -> None:
         "train s | note accuracy | teacher-forced | pitch-class L1: samples | "
         "shuffled | held-out | notes/step samples / data | interpolation |"
     )
-    print(
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-    )  # noqa: E501
+    print("| --- | --- |" + " ---: |" * 11)
     print(
         f"| {args.bars} bars | {args.encoding} | {len(train)} / {len(test)} | "
         f"{n_params:,} | {epochs} | {seconds:.0f} | {m['note_accuracy']:.3f} | "
