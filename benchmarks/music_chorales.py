@@ -47,9 +47,9 @@ BEATS = 4  # a bar
 
 
 def shifted_copies(train: Path, bars: int, copies: int) -> Path:
-    """The training pieces again, each also starting `bars * k / copies` bars
-    later (k = 1..copies - 1): segments cut at other bar lines, so a 16-bar model
-    sees each bar at several places of a segment. Training pieces only."""
+    """The training pieces again, each also starting `bars * 4 * k / copies` beats
+    later (k = 1..copies - 1, whole beats): segments cut at other places, so a
+    model sees each bar at several places of a segment. Training pieces only."""
     if copies <= 1:
         return train
     folder = train.parent / f"train-{bars}bars-x{copies}"
@@ -60,7 +60,7 @@ def shifted_copies(train: Path, bars: int, copies: int) -> Path:
     for path in sorted(train.glob("*.mid")):
         notes, _ = read_midi_notes(path)
         for k in range(copies):
-            skip = BEATS * round(bars * k / copies)
+            skip = round(BEATS * bars * k / copies)  # whole beats
             kept = notes[notes[:, 1] >= skip] - np.array([0, skip, skip])
             if len(kept):
                 roll = notes_to_roll(kept, DATA["steps_per_beat"], lo, hi)
@@ -80,7 +80,7 @@ def main() -> None:
         "--copies",
         type=int,
         default=1,
-        help="train on each piece cut at this many bar offsets (1: as it is)",
+        help="train on each piece cut at this many offsets (1: as it is)",
     )
     parser.add_argument("--epochs", type=int, help="default: aekit's budget")
     parser.add_argument("--quick", action="store_true", help="20 pieces, 2 epochs")
