@@ -83,6 +83,7 @@ def main() -> None:
         help="train on each piece cut at this many offsets (1: as it is)",
     )
     parser.add_argument("--epochs", type=int, help="default: aekit's budget")
+    parser.add_argument("--step-dropout", type=float, help="default: the model's")
     parser.add_argument("--quick", action="store_true", help="20 pieces, 2 epochs")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -96,7 +97,10 @@ def main() -> None:
     extra = {"epochs": 2} if args.quick else {}
     if args.epochs:
         extra["epochs"] = args.epochs
+    if args.step_dropout is not None:
+        extra["step_dropout"] = args.step_dropout
     name = f"{args.encoding}-{args.bars}bar-x{args.copies}"
+    name += "" if args.step_dropout is None else f"-drop{args.step_dropout:g}"
     run = aekit.train(
         str(train_dir), "music-vae", out=args.out / name,
         overwrite=True, pictures=False, report=False, bars=args.bars,

@@ -58,6 +58,12 @@ class MusicVAEConfig:
         flag="kl-warmup",
         metavar="EPOCHS",
     )
+    step_dropout: float = option(
+        0.0,
+        "share of decoder steps fed a blank instead of the true step before, in "
+        "training (word dropout), so the decoder leans on the code",
+        metavar="P",
+    )
     temperature: float = option(
         1.0,
         "sampling temperature of `aekit sample` (0: the most likely notes)",
@@ -95,6 +101,7 @@ class MusicVAEConfig:
             (self.beta >= 0, f"beta must be >= 0, got {self.beta}"),
             (self.free_bits >= 0, f"free_bits must be >= 0, got {self.free_bits}"),
             (self.temperature >= 0, f"temperature must be >= 0: {self.temperature}"),
+            (0 <= self.step_dropout < 1, "step_dropout must be in [0, 1)"),
         ]
         for ok, message in checks:
             if not ok:

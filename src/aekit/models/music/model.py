@@ -10,9 +10,12 @@ from the conductor, it cannot carry the whole piece in its state and must use th
 code: the paper's cure for posterior collapse on long sequences. The loss is the
 negative ELBO with free bits, -log p(x|z) + beta * max(KL - free_bits, 0)
 (Kingma et al. 2016, https://arxiv.org/abs/1606.04934, on the summed KL as
-MusicVAE does). A step is a roll's Bernoulli cells (polyphonic) or one melody
-token (categorical; aekit.models.music.tokens). Sampling draws each step at a
-temperature; decoding (reconstruction, interpolation) takes the likeliest.
+MusicVAE does). `step_dropout` blanks a share of the steps fed back in training
+(word dropout, Bowman et al. 2016, https://arxiv.org/abs/1511.06349), so that
+free running, which feeds back its own mistakes, leans on the code. A step is a
+roll's Bernoulli cells (polyphonic) or one melody token (categorical;
+aekit.models.music.tokens). Sampling draws each step at a temperature;
+decoding (reconstruction, interpolation) takes the likeliest.
 """
 
 from __future__ import annotations
@@ -141,6 +144,9 @@ class MusicVAE(Model):
         b = len(z)
         truth = self.steps(x)  # (B, T, width)
         before = torch.cat([torch.zeros_like(truth[:, :1]), truth[:, :-1]], dim=1)
+        if self.training and self.config.step_dropout > 0:  # word dropout
+            keep = torch.rand(b, self.length, 1, device=z.device)
+            before = before * (keep >= self.config.step_dropout).to(before.dtype)
         bars = self._conduct(z)  # (B, U, conductor)
         flat = bars.reshape(b * self.bars, -1)
         inputs = torch.cat(
