@@ -96,7 +96,7 @@ def test_training_records_the_bars_and_learns(melody_run):
     rows = (melody_run / "history.csv").read_text().splitlines()
     header, first, last = rows[0].split(","), rows[1].split(","), rows[-1].split(",")
     recon = header.index("train_recon")
-    assert float(last[recon]) < 0.5 * float(first[recon])
+    assert float(last[recon]) < 0.7 * float(first[recon])
 
 
 def test_evaluate_json_carries_note_accuracy(melody_run, pieces, capsys):
@@ -216,7 +216,13 @@ def test_the_likelihood_is_the_teacher_forced_loss(encoding):
     )  # fmt: skip
     x = (torch.rand(3, 12, 16) > 0.8).float()
     z = torch.randn(3, 4)
+    # step dropout blanks fed-back steps in training only: scoring is deterministic
+    assert not torch.equal(
+        model.teacher_forced_logits(x, z), model.teacher_forced_logits(x, z)
+    )
+    model.eval()
     ll = model.log_likelihood_of(x, z)
+    assert torch.equal(ll, model.log_likelihood_of(x, z))
     assert ll.shape == (3,) and (ll < 0).all()
     # a step's likelihood does not look ahead: changing the last step changes
     # only the last step's term, so the total moves by what that step scores
