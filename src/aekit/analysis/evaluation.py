@@ -30,6 +30,7 @@ from ..run import Run, run_splits  # noqa: F401  (aekit.analysis.evaluation.run_
 from ..training.noise import Noise
 from . import anomaly, compression, likelihood, metrics, probes
 from .disentanglement import factors_of, mutual_information_gap
+from .music_outputs import is_music_run
 from .series_anomaly import step_ranking
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,11 @@ def evaluate(
         from .sample_quality import sample_quality
 
         report["samples"] = sample_quality(run, train, test, seed=seed)
+    if is_music_run(run):  # MusicVAE's note accuracy, samples, interpolations
+        from .music_metrics import music_report
+
+        report["music"] = music_report(run, train, test, seed=seed)
+        report["note_accuracy"] = report["music"]["note_accuracy"]
     if truth is not None:
         scores = np.concatenate(stream.scores)
         report["anomaly"] = anomaly.ranking_report(scores, *truth)

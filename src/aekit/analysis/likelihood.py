@@ -95,8 +95,8 @@ def log_weights(
             eps = eps.to(device=mu.device, dtype=mu.dtype)  # (B, s, d)
             z = mu[:, None] + std[:, None] * eps
             cc = None if c is None else c.repeat_interleave(s, 0)
-            logits = _decode_logits(model, z.reshape(-1, mu.shape[1]), cc)
-            ll = model.log_likelihood(x.repeat_interleave(s, 0), logits).reshape(-1, s)
+            flat = z.reshape(-1, mu.shape[1])
+            ll = _log_px_z(model, x.repeat_interleave(s, 0), flat, cc).reshape(-1, s)
             # the model's own prior (a mixture, a VampPrior, p(z|c)), N(0, I) by default
             given = () if cc is None else (cc,)  # a conditional prior p(z|c)
             log_prior = model.log_prior(z.reshape(-1, mu.shape[1]), *given)
@@ -212,7 +212,7 @@ def elbo_terms(
         mu, logvar = _posterior(model, x, c)
         eps = torch.randn(mu.shape, generator=generator).to(mu.device, mu.dtype)
         z = mu + torch.exp(0.5 * logvar) * eps
-        recon = -model.log_likelihood(x, _decode_logits(model, z, c))
+        recon = -_log_px_z(model, x, z, c)
         # closed form for N(0, I); a richer prior's one-sample Monte Carlo estimate
         kl_of = getattr(model, "kl_divergence", None)
         given = () if c is None else (c,)
@@ -229,6 +229,16 @@ def _posterior(
     if c is None:
         return model.encode_distribution(x)
     return model.encode_distribution(x, c)
+
+
+def _log_px_z(
+    model: Any, x: torch.Tensor, z: torch.Tensor, c: torch.Tensor | None
+) -> torch.Tensor:
+    """log p(x|z) per row; an autoregressive decoder (aekit.models.music) scores x
+    teacher-forced, as it needs x itself and not logits from z alone."""
+    if getattr(model, "autoregressive", False):
+        return model.log_likelihood_of(x, z)
+    return model.log_likelihood(x, _decode_logits(model, z, c))
 
 
 def _decode_logits(model: Any, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:

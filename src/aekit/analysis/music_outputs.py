@@ -87,3 +87,51 @@ def interpolation_midi(
             name = folder / f"pair{k + 1}-{method}.mid"
             written.append(piano_roll_to_midi(roll, name, steps_per_beat, lowest))
     return written
+
+
+def interpolate_pieces(
+    run: Run,
+    start: Any,
+    end: Any,
+    folder: str | Path,
+    *,
+    steps: int = 5,
+    method: str = "spherical",
+) -> list[Path]:
+    """MusicVAE's interpolation between two pieces, one .mid per step in `folder`:
+    each piece is cut into the run's segments, segment i of `start` is paired with
+    segment i of `end` (as many as the shorter has), and step k plays every
+    pair's k-th code decoded, one after another. Step 0 and the last are the two
+    pieces' own decoded codes. Nothing is written when an input is refused."""
+    from .. import inference
+    from ..run import load_inputs
+    from .latent.paths import PATHS
+
+    if not is_music_run(run):
+        raise AekitError(f"{run.path} was not trained on music; MIDI needs piano rolls")
+    if method not in PATHS:
+        raise AekitError(f"unknown interpolation {method!r}: linear or spherical")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
+        raise AekitError(f"an interpolation needs at least 2 steps, got {steps!r}")
+    a, b = load_inputs(run, start).x, load_inputs(run, end).x
+    n = min(len(a), len(b))
+    with torch.no_grad():
+        za, zb = inference.encode(run, a[:n]), inference.encode(run, b[:n])
+        path = torch.stack(
+            [PATHS[method](p, q, steps) for p, q in zip(za, zb, strict=True)]
+        )  # (n, steps, latent)
+        rolls = inference.decode(run, path.transpose(0, 1).flatten(0, 1))
+    rolls = rolls.reshape(steps, n, *rolls.shape[1:])  # (steps, n, P, T)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    steps_per_beat, lowest = music_settings(run)
+    width = max(2, len(str(steps - 1)))
+    return [
+        piano_roll_to_midi(
+            torch.cat(list(rolls[k]), dim=-1),
+            folder / f"step{k:0{width}d}.mid",
+            steps_per_beat,
+            lowest,
+        )
+        for k in range(steps)
+    ]

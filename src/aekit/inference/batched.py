@@ -103,7 +103,12 @@ def sample(
     size = n * math.prod(run.sample_shape) * 4
     with allocation_guard(f"sample {n} examples", nbytes=size):
         c = _condition(run, c, n, sampling=True)
-        return decode(run, draw_codes(run, n, seed=seed, c=c), c)
+        z = draw_codes(run, n, seed=seed, c=c)
+        if getattr(run.model, "autoregressive", False):  # each step drawn in turn
+            g = torch.Generator().manual_seed(seed)
+            with torch.no_grad():
+                return batched(lambda zz: run.model.draw(zz, generator=g), z)
+        return decode(run, z, c)
 
 
 def sample_conditions(

@@ -23,6 +23,7 @@ from .configs import (
     VAEConfig,
 )
 from .generative_configs import PixelCNNConfig, VAEGANConfig, VQVAEConfig
+from .music.config import MusicVAEConfig
 from .pixel_configs import SegNetConfig, UNetConfig
 from .sequence_configs import (
     Conv1dConfig,
@@ -177,6 +178,13 @@ MODELS: dict[str, ModelSpec] = {
         {},
         _SEQUENCE_VAE,
         "variational LSTM encoder-decoder (series, music; MusicVAE-like)",
+    ),
+    "music-vae": ModelSpec(
+        "aekit.models.music.model:MusicVAE",
+        MusicVAEConfig,
+        {},
+        _SEQUENCE_VAE,
+        "MusicVAE: bi-LSTM encoder, conductor over bars, per-bar decoder (rolls)",
     ),
     "vq-vae": ModelSpec(
         "aekit.models.vqvae:VQVAE",

@@ -72,7 +72,9 @@ def prepare_reconstruction(
     check_input_kind(name, dataset)
     train_set, val_set = dataset.split(config.val_fraction, seed=config.seed)
     options = {
-        **data_model_options(name, dataset, len(train_set), condition),
+        **data_model_options(
+            name, dataset, len(train_set), condition, bars=data_opts.get("bars")
+        ),
         **options,
     }
     model_options = model_defaults(name, dataset, options)

@@ -26,13 +26,26 @@ def model_defaults(model: str, data: Any, options: dict[str, Any]) -> dict[str, 
     return options
 
 
+MUSIC_BARS = 2  # aekit.data.music.load_music's bars per sample
+
+
 def data_model_options(
-    model: str, data: Any, n_train: int, condition: Any = None
+    model: str,
+    data: Any,
+    n_train: int,
+    condition: Any = None,
+    *,
+    bars: int | None = None,
 ) -> dict[str, Any]:
     """Options only the data can tell: a conditional model's classes or attribute
-    width, the training-set size an estimator needs (beta-TC-VAE)."""
+    width, the training-set size an estimator needs (beta-TC-VAE), the bars of a
+    piano roll (music-vae's conductor steps; `bars` as the data was cut)."""
     options = condition_options(model, data, condition)
     fields = {f.name for f in dataclasses.fields(spec_of(model).config)}
     if "dataset_size" in fields:
         options["dataset_size"] = n_train
+    rolls = getattr(data, "series", None) is None and data.scaling.domain == "unit"
+    if "conductor_steps" in fields and getattr(data, "kind", None) == "sequence":
+        if rolls:
+            options["conductor_steps"] = bars or MUSIC_BARS
     return options

@@ -22,6 +22,7 @@ COMMANDS = [
     "ecosystem",
     "tasks",
     "prior",
+    "music",
 ]
 # how `aekit --help` groups the commands; a command in no group is listed last
 GROUPS = {
@@ -36,6 +37,7 @@ GROUPS = {
         "cluster",
         "colorize",
         "segment",
+        "interpolate",
     ),
     "inspect": ("info", "datasets", "evaluate", "plot", "report", "edit"),
     "deploy": ("export", "explore"),

@@ -12,6 +12,7 @@ from typing import Any
 from ...errors import AekitError
 from . import common
 from .common import add_command, finite_float, inputs_arg, positive_int, say, seed
+from .music import music_section
 
 DEFAULT_CONFIGS = Path("benchmarks/configs")
 
@@ -281,6 +282,7 @@ def format_report(r: dict[str, Any]) -> list[str]:
             + ", ".join(f"{k} {_cell(v)}" for k, v in f.items())
         ],
         "disentanglement": _disentanglement,
+        "music": music_section,
     }
     for name, describe in sections.items():
         if name in r:
