@@ -108,9 +108,8 @@ def register(subparsers: Any) -> None:
         "--score",
         choices=["mse", "encdec", "spe-t2"],
         default="mse",
-        help="series runs: a step's score, the mean squared error of the windows "
-        "covering it (default), EncDec-AD's Gaussian error score, or the error plus "
-        "the code's T^2 distance to normal codes (spe-t2)",
+        help="series runs: a step's score, the windows' mean squared error (default), "
+        "EncDec-AD's Gaussian error score, or the error plus the code's T^2 (spe-t2)",
     )
     p.add_argument("--json", action="store_true", help="series runs: print JSON")
     p.set_defaults(func=detect)
