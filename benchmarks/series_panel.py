@@ -18,7 +18,8 @@ Eleven series, all offline, each with one labelled anomaly:
 Detectors, all on the same windows (--window 64, aekit's default stride, the
 run's scaling) and all turned into step scores the same way (the mean over the
 windows covering a step): aekit conv1d, lstm and lstm-vae at their defaults
-(mean squared error; lstm also with EncDec-AD's Gaussian error score), PCA on the
+(mean squared error; lstm also with EncDec-AD's Gaussian error score; each also
+with `--score spe-t2`, the error plus the code's T^2 distance), PCA on the
 windows with the same code size (16), and the matrix-profile discord: a window's
 Euclidean distance to its nearest training window. Scores on the steps after the
 training part: the UCR rule (top-1 within 100 steps of the label), VUS-PR (buffers
@@ -40,13 +41,15 @@ import torch
 import aekit
 from aekit.analysis.encdec_score import fit_error_model, step_errors
 from aekit.analysis.series_anomaly import window_errors
+from aekit.analysis.series_code_score import code_scores, fit_code_score
 from aekit.analysis.series_scores import ucr_hit, vus_pr
 from aekit.models.pca_start import principal_directions
 from aekit.run import load_inputs, run_splits
 
 WINDOW, LATENT = 64, 16
 LEARNED = ("conv1d", "lstm", "lstm-vae")
-COLUMNS = (*LEARNED, "lstm encdec", "PCA", "discord")
+SPE_T2 = tuple(f"{m} spe-t2" for m in LEARNED)
+COLUMNS = (*LEARNED, "lstm encdec", *SPE_T2, "PCA", "discord")
 INJECTED = [  # (source, kind, seed)
     ("co2", "bump", 0), ("co2", "shift", 1), ("elnino", "noise", 2),
     ("elnino", "bump", 3), ("sunspots", "shift", 4), ("electric", "bump", 5),
@@ -183,6 +186,14 @@ def one_series(
             seconds,
         )
         runs[model] = run
+        started = time.perf_counter()
+        fitted, _ = fit_code_score(run)
+        scores = step_scores(data, code_scores(run, data.x, fitted), first)
+        results[f"{model} spe-t2"] = (
+            ucr_hit(scores, truth),
+            vus_pr(scores, truth, WINDOW),
+            seconds + time.perf_counter() - started,
+        )
     started = time.perf_counter()
     gaussian, _ = fit_error_model(runs["lstm"])
     encdec = gaussian.score(step_errors(runs["lstm"], data.x))

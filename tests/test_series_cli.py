@@ -195,7 +195,7 @@ def test_image_run_refuses_series(tmp_path, capsys):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("score", ["mse", "encdec"])
+@pytest.mark.parametrize("score", ["mse", "encdec", "spe-t2"])
 def test_detect_json_carries_the_series_scores(series_run, capsys, score):
     root, run, test = series_run
     out = root / f"{score}.csv"

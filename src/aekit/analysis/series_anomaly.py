@@ -26,6 +26,7 @@ from ..run import Run, as_run, load_inputs
 from .anomaly import threshold, training_threshold
 from .encdec_score import fit_error_model, step_errors
 from .metrics import auprc, auroc
+from .series_code_score import code_scores, fit_code_score
 from .series_scores import UCR_SLACK, series_scores, ucr_hit  # noqa: F401
 
 if TYPE_CHECKING:
@@ -35,6 +36,9 @@ SCORES = {  # name -> what a step's score is
     "mse": "mean squared reconstruction error of the windows covering a step",
     "encdec": "EncDec-AD: squared Mahalanobis distance of the step's error vector "
     "under a Gaussian fitted on normal windows, mean over the windows covering it",
+    "spe-t2": "reconstruction error plus the code's Hotelling T^2 distance to the "
+    "training windows' codes, each over its training median, mean over the windows "
+    "covering a step",
 }
 STEP_COLUMNS = ["series", "step", "time", "label", "score", "anomaly"]
 MAX_DRAWN = 4  # series drawn in one picture
@@ -65,7 +69,8 @@ def detect_series(
     """Score every time step of `inputs` (series files) with a window-trained run and
     flag the steps above a threshold set on the run's training windows. `score`:
     "mse", each window's mean squared error; "encdec", EncDec-AD's per-step
-    Gaussian error score (aekit.analysis.encdec_score).
+    Gaussian error score (aekit.analysis.encdec_score); "spe-t2", the error plus the
+    code's distance to normal codes (aekit.analysis.series_code_score).
 
     Returns {"rows" (one per step, for write_step_scores), "scores" and "anomaly"
     (per series), "threshold", "series" and "reconstructions" ((T, C) per series,
@@ -86,6 +91,13 @@ def detect_series(
     if score == "encdec":
         gaussian, train_scores = fit_error_model(run)
         errors = gaussian.score(step_errors(run, data.x))  # (N, W)
+        limit = threshold(
+            train_scores, method=method, contamination=contamination, sigmas=sigmas
+        )
+        n_train = len(train_scores)
+    elif score == "spe-t2":
+        fitted, train_scores = fit_code_score(run)
+        errors = code_scores(run, data.x, fitted)
         limit = threshold(
             train_scores, method=method, contamination=contamination, sigmas=sigmas
         )

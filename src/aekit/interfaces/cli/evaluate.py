@@ -108,10 +108,10 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument(
         "--score",
-        choices=["mse", "encdec"],
+        choices=["mse", "encdec", "spe-t2"],
         default="mse",
-        help="series runs: a step's score, the mean squared error of the windows "
-        "covering it (default) or EncDec-AD's Gaussian error score",
+        help="series runs: a step's score, the windows' mean squared error (default), "
+        "EncDec-AD's Gaussian error score, or the error plus the code's T^2 (spe-t2)",
     )
     p.add_argument("--json", action="store_true", help="series runs: print JSON")
     p.set_defaults(func=detect)
