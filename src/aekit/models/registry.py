@@ -23,6 +23,7 @@ from .configs import (
 )
 from .generative_configs import PixelCNNConfig, VAEGANConfig, VQVAEConfig
 from .pixel_configs import SegNetConfig, UNetConfig
+from .sae.config import SAEConfig
 from .sequence_configs import (
     Conv1dConfig,
     Conv1dVAEConfig,
@@ -227,6 +228,13 @@ MODELS: dict[str, ModelSpec] = {
         {"body": "mlp", "prior": "standard", "objective": "elbo"},
         Capabilities(posterior=True, sampler="prior"),
         "beta-TC-VAE: KL split into MI, total correlation and dim-wise KL",
+    ),
+    "sae": ModelSpec(
+        "aekit.models.sae.model:SAE",
+        SAEConfig,
+        {},
+        Capabilities(sampler=None, inputs=("vector", "image", "sequence")),
+        "sparse autoencoder: a dictionary of features (TopK, JumpReLU, L1)",
     ),
 }
 
