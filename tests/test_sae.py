@@ -148,7 +148,9 @@ def test_topk_recovers_toy_features_in_superposition():
 
 
 @pytest.mark.parametrize("family", ["relu-l1", "topk", "batch-topk", "jumprelu"])
-def test_aekit_train_runs_each_family_and_writes_sparsity_metrics(tmp_path, family):
+def test_aekit_train_runs_each_family_and_writes_sparsity_metrics(
+    tmp_path, capsys, family
+):
     x, _ = superposition(600, n_features=32, dim=8, density=0.05)
     np.save(tmp_path / "acts.npy", x)
     out = tmp_path / "run"
@@ -161,6 +163,12 @@ def test_aekit_train_runs_each_family_and_writes_sparsity_metrics(tmp_path, fami
     assert not any(k.startswith("pca") for k in m)  # no PCA ratio: overcomplete
     if family == "topk":
         assert m["sae"]["l0"] <= 4.0
+        capsys.readouterr()
+        assert main(["evaluate", str(out)]) == 0
+        printed = capsys.readouterr().out
+        assert "sparse code: L0" in printed and "dead (never active)" in printed
+        report = json.loads((out / "evaluation.json").read_text())
+        assert report["sparsity"]["l0"] <= 4.0 and "baseline" not in report
 
 
 def test_bad_sae_options_are_refused_in_one_line(tmp_path, capsys):
