@@ -179,3 +179,29 @@ def test_bad_sae_options_are_refused_in_one_line(tmp_path, capsys):
     assert main([*base, "--latent-dim", "8", "--k", "9", "--out", str(out)]) == 2
     assert "k must be in 1..8" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_activations_from_safetensors_in_memory_and_streamed(tmp_path, capsys):
+    from safetensors.numpy import save_file
+
+    x, _ = superposition(500, n_features=24, dim=6, density=0.1)
+    save_file({"activations": x, "labels": np.zeros(3, np.float32)}, tmp_path / "a.st")
+    (tmp_path / "a.st").rename(tmp_path / "acts.safetensors")
+    save_file({"a": x, "b": x}, tmp_path / "two.safetensors")
+    base = ["--model", "sae", "--latent-dim", "24", "--k", "2", "--epochs", "1"]
+    base += ["--no-pictures", "--no-report", "--quiet"]
+    for i, extra in enumerate(([], ["--stream"])):
+        out = tmp_path / f"run{i}"
+        src = str(tmp_path / "acts.safetensors")
+        assert main(["train", "--data", src, *base, *extra, "--out", str(out)]) == 0
+        m = json.loads((out / "metrics.json").read_text())
+        assert m["sae"]["l0"] <= 2.0
+    from aekit.data.arrayfile import array_file
+
+    f = array_file(tmp_path / "acts.safetensors")
+    assert np.array_equal(f.read(10, 20), x[10:20])  # the tensor named activations
+    out = tmp_path / "bad"
+    src = str(tmp_path / "two.safetensors")
+    assert main(["train", "--data", src, *base, "--out", str(out)]) == 2
+    assert "none named 'activations'" in capsys.readouterr().err
+    assert not out.exists()

@@ -55,6 +55,7 @@ def feature_recovery(
     """For true unit features (m, D) and a dictionary (D, n): the mean over true
     features of the best cosine any dictionary column reaches, and the fraction
     of true features some column matches at cosine >= threshold."""
+    dictionary = dictionary.detach()
     d = dictionary / dictionary.norm(dim=0, keepdim=True).clamp_min(1e-12)
     f = features / features.norm(dim=1, keepdim=True).clamp_min(1e-12)
     best = (f.double() @ d.double()).max(dim=1).values

@@ -89,6 +89,11 @@ class StreamDataset:
     def is_image(self) -> bool:
         return len(self.sample_shape) == 3
 
+    @property
+    def series(self) -> None:
+        """A stream is rows, never windows of a series (Dataset.series)."""
+        return None
+
     def rows(self, positions: np.ndarray) -> torch.Tensor:
         """Rows at `positions` (any order) in model units, float32."""
         return self.scale(self.file.take(self.index[positions]), positions)
@@ -213,7 +218,7 @@ def open_stream(
             f"no such file: {source} (streaming reads an .npy or raw IDX file)"
         )
     file = array_file(path)
-    is_idx = file.path.suffix.lower() != ".npy"
+    is_idx = file.path.suffix.lower() not in (".npy", ".safetensors")
     layout = (
         "hw" if is_idx and len(file.shape) == 3 else infer_layout(file.shape, str(path))
     )
