@@ -87,7 +87,7 @@ def test_auxk_trains_dead_latents_and_resampling_revives_them():
     resampler.train()
     resampler.load_state_dict(model.state_dict())
     resampler.loss(x, x)  # step 2: resampled before the forward pass
-    moved = (resampler.W_dec.detach() - before).abs().sum(0) > 0
+    moved = (resampler.W_dec.detach() - before).abs().sum(1) > 0
     assert torch.equal(moved.nonzero().flatten(), dead)  # the dead, and only they
     inputs = x - resampler.b_dec.detach()
     inputs = inputs / inputs.norm(dim=1, keepdim=True)

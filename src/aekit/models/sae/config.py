@@ -28,7 +28,12 @@ class SAEConfig:
         shown="16, 8x the input width for sae",
     )
     sae: str = option("topk", "SAE: the sparse family", choices=FAMILIES)
-    k: int = option(32, "SAE: active latents per input (topk, batch-topk)")
+    k: int = option(
+        0,
+        "SAE: active latents per input (topk, batch-topk; 0: 32, or the "
+        "dictionary's size if smaller)",
+        shown="0",
+    )
     l1: float = option(
         5.0,
         "SAE: weight of the L1 penalty, sum |f_i| ||d_i|| (relu-l1)",
@@ -78,6 +83,8 @@ class SAEConfig:
             raise AekitError("an SAE reconstructs with a linear output (identity)")
         if not isinstance(self.latent_dim, int) or self.latent_dim < 1:
             raise AekitError(f"latent_dim must be at least 1, got {self.latent_dim}")
+        if self.k == 0:
+            set_(self, "k", min(32, self.latent_dim))
         if self.k < 1 or ("topk" in self.sae and self.k > self.latent_dim):
             raise AekitError(f"k must be in 1..{self.latent_dim}, got {self.k}")
         if self.aux_k == 0:

@@ -39,10 +39,10 @@ class SAE(Model):
         super().__init__()
         self.config = c = config
         width, n = math.prod(c.input_shape), c.latent_dim
-        direction = torch.randn(width, n)
-        direction /= direction.norm(dim=0, keepdim=True)
-        self.W_dec = nn.Parameter(direction)  # (D, n): column i is latent i's direction
-        self.W_enc = nn.Parameter(direction.t().clone())  # tied start (Gao et al.)
+        direction = torch.randn(n, width)
+        direction /= direction.norm(dim=1, keepdim=True)
+        self.W_dec = nn.Parameter(direction)  # (n, D): row i is latent i's direction
+        self.W_enc = nn.Parameter(direction.clone())  # tied start (Gao et al.)
         self.b_enc = nn.Parameter(torch.zeros(n))
         self.b_dec = nn.Parameter(torch.zeros(width))
         if c.sae == "jumprelu":
@@ -52,9 +52,14 @@ class SAE(Model):
         self.register_buffer("floor", torch.zeros(()))  # batch-topk's threshold
 
     # -- the dictionary ---------------------------------------------------------------
+    def directions(self) -> torch.Tensor:
+        """(n, D) unit-norm latent directions, the rows of the decoder."""
+        norms = self.W_dec.pow(2).sum(1, keepdim=True).sqrt()
+        return self.W_dec / norms.clamp_min(1e-8)
+
     def dictionary(self) -> torch.Tensor:
-        """(D, n) unit-norm decoder columns."""
-        return self.W_dec / self.W_dec.norm(dim=0, keepdim=True).clamp_min(1e-8)
+        """(D, n): the unit-norm decoder columns, one per latent."""
+        return self.directions().t()
 
     def pre_activations(self, x: torch.Tensor) -> torch.Tensor:
         flat = x.reshape(len(x), -1)
@@ -84,7 +89,7 @@ class SAE(Model):
         return self.sparse(self.pre_activations(x))
 
     def decode(self, z: torch.Tensor, c: Condition = None) -> torch.Tensor:
-        out = z @ self.dictionary().t() + self.b_dec
+        out = z @ self.directions() + self.b_dec
         return out.view(len(z), *self.config.input_shape)
 
     def init_from_data(self, x: torch.Tensor) -> None:
@@ -101,8 +106,8 @@ class SAE(Model):
             self._maybe_resample(x.reshape(len(x), -1), flat_t)
         pre = self.pre_activations(x)
         f = self.sparse(pre)
-        dictionary = self.dictionary()
-        x_hat = f @ dictionary.t() + self.b_dec
+        rows = self.directions()
+        x_hat = f @ rows + self.b_dec
         error = (x_hat - flat_t).pow(2).sum(-1)
         mse = error.mean()
         centred = (flat_t - flat_t.mean(0)).pow(2).sum()
@@ -114,7 +119,7 @@ class SAE(Model):
         }
         loss = mse
         if cfg.sae == "relu-l1":
-            terms["l1"] = (f * dictionary.norm(dim=0)).sum(-1).mean()
+            terms["l1"] = (f * rows.norm(dim=1)).sum(-1).mean()
             loss = loss + cfg.l1 * terms["l1"]
         elif cfg.sae == "jumprelu":
             theta = self.log_threshold.exp()
@@ -125,7 +130,7 @@ class SAE(Model):
             terms["dead"] = dead.float().mean()
             if cfg.aux_k > 0 and cfg.aux_weight > 0 and bool(dead.any()):
                 residual = (flat_t - x_hat).detach()
-                aux = topk(pre * dead - (~dead) * 1e4, cfg.aux_k) @ dictionary.t()
+                aux = topk(pre * dead - (~dead) * 1e4, cfg.aux_k) @ rows
                 terms["aux"] = (aux - residual).pow(2).sum(-1).mean()
                 loss = loss + cfg.aux_weight * terms["aux"]
         terms["loss"] = loss
@@ -159,7 +164,7 @@ class SAE(Model):
         direction /= direction.norm(dim=1, keepdim=True).clamp_min(1e-8)
         alive = self.silent < cfg.dead_steps
         scale = self.W_enc[alive].norm(dim=1).mean() if alive.any() else 1.0
-        self.W_dec[:, dead] = direction.t()
+        self.W_dec[dead] = direction
         self.W_enc[dead] = direction * 0.2 * scale
         self.b_enc[dead] = 0.0
         self.silent[dead] = 0
