@@ -89,11 +89,6 @@ class StreamDataset:
     def is_image(self) -> bool:
         return len(self.sample_shape) == 3
 
-    @property
-    def series(self) -> None:
-        """A stream is rows, never windows of a series (Dataset.series)."""
-        return None
-
     def rows(self, positions: np.ndarray) -> torch.Tensor:
         """Rows at `positions` (any order) in model units, float32."""
         return self.scale(self.file.take(self.index[positions]), positions)
