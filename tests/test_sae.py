@@ -27,7 +27,7 @@ def sae(family="topk", width=8, **kw):
 
 @pytest.mark.parametrize("family", ["relu-l1", "topk", "batch-topk", "jumprelu"])
 def test_each_family_codes_are_sparse_and_the_dictionary_unit_norm(family):
-    model = sae(family, latent_dim=32, k=3)
+    model = sae(family, latent_dim=32, **({"k": 3} if "topk" in family else {}))
     x = torch.randn(16, 8)
     model.train()
     terms = model.loss(x, x)
@@ -156,7 +156,8 @@ def test_aekit_train_runs_each_family_and_writes_sparsity_metrics(
     out = tmp_path / "run"
     args = ["train", "--data", str(tmp_path / "acts.npy"), "--model", "sae"]
     args += ["--sae", family, "--latent-dim", "32", "--epochs", "2", "--out", str(out)]
-    args += ["--no-pictures", "--no-report", "--quiet", "--k", "4"]
+    args += ["--no-pictures", "--no-report", "--quiet"]
+    args += ["--k", "4"] if "topk" in family else []
     assert main(args) == 0
     m = json.loads((out / "metrics.json").read_text())
     assert 0 <= m["sae"]["fvu"] and m["sae"]["latents"] == 32
@@ -179,6 +180,14 @@ def test_bad_sae_options_are_refused_in_one_line(tmp_path, capsys):
     assert main([*base, "--latent-dim", "8", "--k", "9", "--out", str(out)]) == 2
     assert "k must be in 1..8" in capsys.readouterr().err
     assert not out.exists()
+    for family, option in [("relu-l1", "--k"), ("jumprelu", "--k"), ("topk", "--l1")]:
+        args = [*base, "--sae", family, option, "3", "--out", str(out)]
+        assert main(args) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and f"{option} is an option of sae" in err
+        assert not out.exists()
+    assert main([*base, "--sae", "topk", "--threshold", "0.2", "--out", str(out)]) == 2
+    assert "--threshold is an option of sae jumprelu" in capsys.readouterr().err
 
 
 def test_activations_from_safetensors_in_memory_and_streamed(tmp_path, capsys):

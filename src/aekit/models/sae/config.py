@@ -16,6 +16,15 @@ from ..options import option
 
 FAMILIES = ("relu-l1", "topk", "batch-topk", "jumprelu")
 EXPANSION = 8  # the dictionary's default size: this many times the input width
+# each family's own options, and what 0 (unset) stands for; another family refuses them
+USES = {
+    "k": ("topk", "batch-topk"),
+    "l1": ("relu-l1",),
+    "threshold": ("jumprelu",),
+    "bandwidth": ("jumprelu",),
+    "l0_weight": ("jumprelu",),
+}
+DEFAULTS = {"l1": 5.0, "threshold": 0.1, "bandwidth": 0.05, "l0_weight": 0.5}
 
 
 @dataclass(frozen=True)
@@ -35,20 +44,27 @@ class SAEConfig:
         shown="0",
     )
     l1: float = option(
-        5.0,
-        "SAE: weight of the L1 penalty, sum |f_i| ||d_i|| (relu-l1)",
+        0.0,
+        "SAE: weight of the L1 penalty, sum |f_i| ||d_i|| (relu-l1; 0: "
+        f"{DEFAULTS['l1']:g})",
         metavar="W",
     )
     threshold: float = option(
-        0.001, "SAE: initial JumpReLU threshold (jumprelu)", metavar="T"
+        0.0,
+        "SAE: initial JumpReLU threshold, for inputs of unit RMS per entry "
+        f"(jumprelu; 0: {DEFAULTS['threshold']:g})",
+        metavar="T",
     )
     bandwidth: float = option(
-        0.001,
-        "SAE: width of the straight-through kernel of the JumpReLU threshold",
+        0.0,
+        "SAE: width of the straight-through kernel of the JumpReLU threshold "
+        f"(jumprelu; 0: {DEFAULTS['bandwidth']:g})",
         metavar="EPS",
     )
     l0_weight: float = option(
-        0.5, "SAE: weight of the L0 penalty of JumpReLU (jumprelu)", metavar="W"
+        0.0,
+        f"SAE: weight of the L0 penalty (jumprelu; 0: {DEFAULTS['l0_weight']:g})",
+        metavar="W",
     )
     aux_k: int = option(
         0,
@@ -83,19 +99,28 @@ class SAEConfig:
             raise AekitError("an SAE reconstructs with a linear output (identity)")
         if not isinstance(self.latent_dim, int) or self.latent_dim < 1:
             raise AekitError(f"latent_dim must be at least 1, got {self.latent_dim}")
-        if self.k == 0:
-            set_(self, "k", min(32, self.latent_dim))
-        if self.k < 1 or ("topk" in self.sae and self.k > self.latent_dim):
+        for name, families in USES.items():
+            value = getattr(self, name)
+            if self.sae not in families:
+                if value != 0:
+                    raise AekitError(
+                        f"--{name.replace('_', '-')} is an option of sae "
+                        f"{' and '.join(families)}, not {self.sae}"
+                    )
+                continue
+            if value < 0:
+                raise AekitError(f"{name} must not be negative, got {value}")
+            if value == 0:
+                set_(self, name, DEFAULTS.get(name, min(32, self.latent_dim)))
+        if "topk" in self.sae and self.k > self.latent_dim:
             raise AekitError(f"k must be in 1..{self.latent_dim}, got {self.k}")
+        if not isinstance(self.k, int):
+            raise AekitError(f"k must be a whole number, got {self.k}")
         if self.aux_k == 0:
             set_(self, "aux_k", max(1, min(self.latent_dim, width // 2)))
         if self.aux_k < -1 or self.aux_k > self.latent_dim:
             raise AekitError(f"aux_k must be -1, 0 or 1..{self.latent_dim}")
-        for name in ("l1", "l0_weight", "aux_weight"):
-            if getattr(self, name) < 0:
-                raise AekitError(f"{name} must not be negative")
-        for name in ("threshold", "bandwidth"):
-            if getattr(self, name) <= 0:
-                raise AekitError(f"{name} must be positive")
+        if self.aux_weight < 0:
+            raise AekitError("aux_weight must not be negative")
         if self.dead_steps < 1 or self.resample_every < 0:
             raise AekitError("dead_steps must be positive, resample_every >= 0")
