@@ -11,7 +11,9 @@ from typing import Any
 import numpy as np
 import torch
 
-DENSE = 0.1  # a latent active on more than this fraction of inputs counts as dense
+from .sae_text import DENSE, sae_line, sparsity_lines
+
+__all__ = ["DENSE", "sae_line", "sparsity_lines"]
 DENSITY_BINS = np.arange(-6.0, 0.5, 0.5)  # log10 density; silent latents go below
 
 
@@ -63,12 +65,3 @@ def feature_recovery(
         "mean_max_cosine": float(best.mean()),
         "recovered": float((best >= threshold).double().mean()),
     }
-
-
-def sae_line(m: dict[str, Any]) -> str:
-    """The sparsity metrics in one line, as train and evaluate print them."""
-    return (
-        f"sparse code: L0 {m['l0']:.2f} of {m['latents']} latents, FVU "
-        f"{m['fvu']:.4f}, dead {100 * m['dead_fraction']:.1f}%, dense (>"
-        f"{DENSE:.0%} of inputs) {100 * m['dense_fraction']:.1f}%"
-    )

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ...analysis.sae_text import sparsity_lines
 from ...errors import AekitError
 from .common import add_command, finite_float, inputs_arg, positive_int, say, seed
 
@@ -271,13 +272,9 @@ def format_report(r: dict[str, Any]) -> list[str]:
     lines += _table("reconstruction", RECONSTRUCTION, rows)
     sections = {"baseline": _baseline, "vae": _vae, "codes": _codes}
     sections |= {"compression": _compression, "denoising": _denoising}
-    sections |= {
-        "anomaly": _anomaly,
-        "anomaly_steps": _anomaly_steps,
-        "samples": _samples,
-        "disentanglement": _disentanglement,
-        "sparsity": _sparsity,
-    }
+    sections |= {"anomaly": _anomaly, "anomaly_steps": _anomaly_steps}
+    sections |= {"samples": _samples, "disentanglement": _disentanglement}
+    sections |= {"sparsity": sparsity_lines}
     for name, describe in sections.items():
         if name in r:
             lines += describe(r[name])
@@ -291,23 +288,6 @@ def _baseline(b: dict[str, Any]) -> list[str]:
         f"{_cell(b['pca_mse'])} vs the model's {_cell(b['model_mse'])}, ratio "
         f"{_cell(b['mse_ratio'])}" + (psnr if "pca_psnr" in b else "")
     ]
-
-
-def _sparsity(s: dict[str, Any]) -> list[str]:
-    from ...analysis.sae_metrics import sae_line
-
-    h = s["density_histogram"]
-    edges, counts = h["log10_edges"], h["counts"]
-    bars = [f"  {h['dead']:>6} dead (never active)"]
-    bars += [
-        f"  {n:>6} active on 1e{lo:g}..1e{hi:g} of inputs"
-        for lo, hi, n in zip(edges, edges[1:], counts, strict=False)
-        if n
-    ]
-    return [
-        sae_line(s),
-        "feature density (latents by the share of inputs they fire on):",
-    ] + bars
 
 
 def _vae(v: dict[str, Any]) -> list[str]:

@@ -28,6 +28,15 @@ from ..base import Condition, Model
 from .activations import batch_topk, geometric_median, jumprelu, step, topk
 from .config import SAEConfig
 
+
+def bag(index: torch.Tensor, rows: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """sum_j values[b, j] rows[index[b, j]]: a sparse code decoded without the
+    (B, n) dense product (and a sparse gradient into the dictionary)."""
+    return nn.functional.embedding_bag(
+        index, rows, per_sample_weights=values, mode="sum"
+    )
+
+
 MEDIAN_ROWS = 4096  # rows of the training data the geometric median is taken over
 FLOOR_DECAY = 0.99  # EMA of BatchTopK's smallest kept activation
 
@@ -62,8 +71,10 @@ class SAE(Model):
         return self.directions().t()
 
     def pre_activations(self, x: torch.Tensor) -> torch.Tensor:
+        """W_e (x - b_d) + b_e, as x W_e^T + (b_e - W_e b_d): the batch's gradient
+        then never flows back to x, only a vector to b_d (one (B, D) product less)."""
         flat = x.reshape(len(x), -1)
-        return (flat - self.b_dec) @ self.W_enc.t() + self.b_enc
+        return torch.addmm(self.b_enc - self.W_enc @ self.b_dec, flat, self.W_enc.t())
 
     def sparse(self, pre: torch.Tensor) -> torch.Tensor:
         """The family's sparse code of pre-activations (B, n)."""
@@ -105,32 +116,44 @@ class SAE(Model):
         if self.training and cfg.resample_every:
             self._maybe_resample(x.reshape(len(x), -1), flat_t)
         pre = self.pre_activations(x)
-        f = self.sparse(pre)
         rows = self.directions()
-        x_hat = f @ rows + self.b_dec
+        if cfg.sae == "topk":  # k values per row, decoded as a bag of k rows
+            values, index = pre.topk(cfg.k, dim=-1)
+            values = values.relu()
+            x_hat = bag(index, rows, values) + self.b_dec
+            active = values > 0
+            l0 = active.sum(-1, dtype=torch.float32).mean()
+            fired = torch.zeros(len(rows), dtype=torch.bool, device=pre.device)
+            fired[index[active]] = True
+        else:
+            f = self.sparse(pre)
+            x_hat = f @ rows + self.b_dec
+            fired = (f > 0).any(0)
+            l0 = (f > 0).sum(-1, dtype=torch.float32).mean()
         error = (x_hat - flat_t).pow(2).sum(-1)
         mse = error.mean()
         centred = (flat_t - flat_t.mean(0)).pow(2).sum()
-        active = f > 0
         terms = {
             "mse": mse,
             "fvu": error.sum().detach() / centred.clamp_min(1e-12),
-            "l0": active.float().sum(-1).mean().detach(),
+            "l0": l0.detach(),
         }
         loss = mse
         if cfg.sae == "relu-l1":
-            terms["l1"] = (f * rows.norm(dim=1)).sum(-1).mean()
+            # sum_i |f_i| ||d_i||, and every ||d_i|| is 1 here (unit rows)
+            terms["l1"] = f.sum(-1).mean()
             loss = loss + cfg.l1 * terms["l1"]
         elif cfg.sae == "jumprelu":
             theta = self.log_threshold.exp()
             terms["l0_penalty"] = step(pre, theta, cfg.bandwidth).sum(-1).mean()
             loss = loss + cfg.l0_weight * terms["l0_penalty"]
         if self.training:
-            dead = self._track(active)
+            dead = self._track(fired)
             terms["dead"] = dead.float().mean()
             if cfg.aux_k > 0 and cfg.aux_weight > 0 and bool(dead.any()):
                 residual = (flat_t - x_hat).detach()
-                aux = topk(pre * dead - (~dead) * 1e4, cfg.aux_k) @ rows
+                values, index = (pre - (~dead) * 1e4).topk(cfg.aux_k, dim=-1)
+                aux = bag(index, rows, values.relu())
                 terms["aux"] = (aux - residual).pow(2).sum(-1).mean()
                 loss = loss + cfg.aux_weight * terms["aux"]
         terms["loss"] = loss
@@ -138,9 +161,8 @@ class SAE(Model):
 
     # -- dead latents -----------------------------------------------------------------
     @torch.no_grad()
-    def _track(self, active: torch.Tensor) -> torch.Tensor:
-        """Count silent steps per latent; True where a latent is dead."""
-        fired = active.any(0)
+    def _track(self, fired: torch.Tensor) -> torch.Tensor:
+        """Count silent steps per latent (fired: (n,) bool); True where dead."""
         self.silent.add_(1).masked_fill_(fired, 0)
         self.steps.add_(1)
         return self.silent >= self.config.dead_steps
