@@ -109,13 +109,14 @@ def main() -> None:
     p.add_argument("--density", type=float, default=0.01)
     p.add_argument("--samples", type=int, default=100_000)
     p.add_argument("--latents", type=int, default=1024)
-    p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--aux-off", action="store_true", help="train without AuxK")
     p.add_argument("--families", default=",".join(SWEEP))
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--no-throughput", action="store_true")
     p.add_argument("--json", help="write the rows here")
     args = p.parse_args()
     if args.quick:
@@ -152,7 +153,7 @@ def main() -> None:
                 f"{row['seconds']:6.1f}",
                 flush=True,
             )
-    for latents in (512, 1024, 4096):
+    for latents in () if args.no_throughput else (512, 1024, 4096):
         t = throughput(512, latents, 1024, 5 if args.quick else 20)
         rows.append({"throughput": t})
         print(

@@ -51,7 +51,10 @@ class SAE(Model):
         direction = torch.randn(n, width)
         direction /= direction.norm(dim=1, keepdim=True)
         self.W_dec = nn.Parameter(direction)  # (n, D): row i is latent i's direction
-        self.W_enc = nn.Parameter(direction.clone())  # tied start (Gao et al.)
+        # tied start (Gao et al.); where many latents may fire at once (relu-l1,
+        # jumprelu) scaled by D / n so that the first reconstruction is ~x, not ~(n/D) x
+        scale = 1.0 if "topk" in c.sae else min(1.0, width / n)
+        self.W_enc = nn.Parameter(direction * scale)
         self.b_enc = nn.Parameter(torch.zeros(n))
         self.b_dec = nn.Parameter(torch.zeros(width))
         if c.sae == "jumprelu":
