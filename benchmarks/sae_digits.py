@@ -27,7 +27,7 @@ def main() -> None:
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     x = torch.from_numpy(load_digits().data).float()
-    x = (x - x.mean(0)) / x.std(0).clamp_min(1e-6)  # standardised pixels
+    x = (x - x.mean(0)) / x.std()  # centred pixels, unit RMS overall
     g = torch.Generator().manual_seed(0)
     order = torch.randperm(len(x), generator=g)
     test, train = x[order[:360]], x[order[360:]]
