@@ -55,6 +55,8 @@ def make(name, shape, up, **kw):
         kw = {"upsample": up, "channels": (8, 16), **kw}
     elif name in LSTM:
         kw = {"hidden_size": 16, **kw}
+    elif name == "sae":  # one linear layer each way: no hidden sizes
+        kw = {"k": 2, **kw}
     else:
         kw = {"hidden": (32, 16), **kw}
     return build_model(name, shape, latent_dim=3, **kw)
@@ -95,6 +97,8 @@ def test_every_model_overfits_one_small_batch(name):
     torch.manual_seed(0)
     shape = (1, 8, 8)
     kw = {"channels": (16, 32)} if name in CONV else {"hidden": (64,)}
+    if name == "sae":  # one linear layer each way; all 8 latents may fire
+        kw = {"k": 8}
     if "vae" in name:  # a VAE memorises only when the KL does not pull codes together
         kw |= {"beta": 0.0, "likelihood": "gaussian", "sigma": 0.05}
     model = build_model(name, shape, latent_dim=8, **kw)

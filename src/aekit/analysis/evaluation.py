@@ -31,6 +31,7 @@ from ..training.noise import Noise
 from . import anomaly, compression, likelihood, metrics, probes
 from .disentanglement import factors_of, mutual_information_gap
 from .music_outputs import is_music_run
+from .sae_metrics import is_sae, sparsity_metrics
 from .series_anomaly import step_ranking
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,11 @@ def evaluate(
         steps = step_ranking(test, np.concatenate(stream.scores))
         if steps is not None:
             report["anomaly_steps"] = steps
+    if is_sae(run.model):  # L0, FVU, dead and dense latents, densities
+        from ..inference import decode
+
+        codes = torch.cat(stream.codes)
+        report["sparsity"] = sparsity_metrics(codes, test.x, decode(run, codes))
     known = factors_of(factors, test)
     if known is not None:
         codes = torch.cat(stream.codes).numpy()
@@ -163,7 +169,10 @@ class Stream:
         self.run, self.train, self.test, self.seed = run, train, test, seed
         self.model = run.model
         self.unit = run.scaling.domain == "unit"
-        self.pca = _fit_pca(train, self.model.latent_dim, seed) if train else None
+        # an overcomplete code (an SAE's dictionary) makes PCA exact: no baseline
+        overcomplete = self.model.latent_dim >= test.x[0].numel()
+        fit = train is not None and not overcomplete
+        self.pca = _fit_pca(train, self.model.latent_dim, seed) if fit else None
         self.sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         self.codes: list[torch.Tensor] = []
         self.scores: list[np.ndarray] = []

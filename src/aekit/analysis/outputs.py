@@ -18,6 +18,7 @@ from .metrics import mae, mse, pca_reconstruction_mse, psnr
 from .plots.compose import figure_png
 from .plots.pictures import AFTER_TRAINING, PICTURES, PictureOptions, applicable
 from .report import write_html
+from .sae_metrics import is_sae, sparsity_metrics
 
 log = logging.getLogger(__name__)
 
@@ -72,22 +73,35 @@ def run_metrics(
     }
     if run.scaling.domain == "unit":
         metrics["val_psnr"] = psnr(val.x, x_hat)
+    if is_sae(run.model):
+        codes = inference.encode(run, val.x)
+        metrics["sae"] = sparsity_metrics(codes, val.x, x_hat)
+    # PCA with as many components as the input is wide is exact: no comparison
+    if run.model.latent_dim < val.x[0].numel():
+        metrics |= _pca_comparison(run, train, val, metrics["val_mse"])
+    if run.capabilities.codes == "discrete":  # a VQ-VAE's code indices
+        codes = inference.encode(run, val.x, inference.data_conditions(run, val))
+        metrics["codebook"] = codebook_usage(codes, run.model.config.codebook_size)
+    return metrics
+
+
+def _pca_comparison(
+    run: Run, train: Dataset, val: Dataset, val_mse: float
+) -> dict[str, Any]:
+    """PCA's validation MSE with the model's code size, the ratio, a warning."""
     pca = pca_reconstruction_mse(train.x.numpy(), val.x.numpy(), run.model.latent_dim)
-    metrics[f"pca{run.model.latent_dim}_val_mse"] = pca
-    metrics["mse_ratio_to_pca"] = metrics["val_mse"] / pca if pca > 0 else None
+    out: dict[str, Any] = {f"pca{run.model.latent_dim}_val_mse": pca}
+    out["mse_ratio_to_pca"] = val_mse / pca if pca > 0 else None
     warning = pca_warning(
-        metrics["mse_ratio_to_pca"],
+        out["mse_ratio_to_pca"],
         run.model.latent_dim,
         len(train),
         pca_start=hasattr(run.model.config, "start"),
     )
     if warning:
         log.warning("%s", warning)
-        metrics["warnings"] = [warning]
-    if run.capabilities.codes == "discrete":  # a VQ-VAE's code indices
-        codes = inference.encode(run, val.x, inference.data_conditions(run, val))
-        metrics["codebook"] = codebook_usage(codes, run.model.config.codebook_size)
-    return metrics
+        out["warnings"] = [warning]
+    return out
 
 
 def pca_warning(

@@ -1,4 +1,5 @@
-"""Uncompressed arrays on disk (.npy, raw IDX): their layout, and rows read by position.
+"""Uncompressed arrays on disk (.npy, raw IDX, safetensors): their layout, and rows
+read by position.
 
 Rows are read with explicit reads into small buffers, never memory-mapped: resident
 pages of a map count towards the process's RSS.
@@ -6,6 +7,7 @@ pages of a map count towards the process's RSS.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import struct
@@ -15,12 +17,16 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AekitError
-from .files import check_dtype_width
+from .files import RawData, check_dtype_width, infer_layout
 from .memory import memory_at_hand
 
 CHUNK_BYTES = 1 << 22  # rows read together: 4 MiB
 STREAM_BYTES = 1 << 30  # inputs to encode over 1 GiB as float32 are read in chunks
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4"}
+_ST_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4"}
+_ST_DTYPES |= {"I16": "<i2", "I8": "i1", "U8": "u1"}
+ST_HEADER_MAX = 1 << 27  # a safetensors header larger than this is refused
+ACTIVATIONS = "activations"  # the tensor read from a safetensors file of several
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,9 @@ def array_file(path: Path) -> ArrayFile:
         with open(path, "rb") as f:
             head = f.read(6)
             f.seek(0)
-            if head == b"\x93NUMPY":
+            if path.suffix.lower() == ".safetensors":
+                found = _safetensors_layout(f, path)
+            elif head == b"\x93NUMPY":
                 fmt = np.lib.format
                 major, _ = fmt.read_magic(f)
                 read = (
@@ -111,6 +119,47 @@ def array_file(path: Path) -> ArrayFile:
             f"{path}: truncated: the header claims more data than it holds"
         )
     return found
+
+
+def _safetensors_layout(f, path: Path) -> ArrayFile:
+    """One tensor of a safetensors file: the only one, or the one named
+    `activations` (an 8-byte little-endian header size, a JSON header, the data)."""
+    raw = f.read(8)
+    size = struct.unpack("<Q", raw)[0] if len(raw) == 8 else -1
+    if not 2 <= size <= ST_HEADER_MAX:
+        raise AekitError(f"{path}: not a safetensors file (bad header size)")
+    try:
+        header = json.loads(f.read(size))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise AekitError(f"{path}: not a safetensors file ({e})") from e
+    tensors = {k: v for k, v in header.items() if k != "__metadata__"}
+    if not isinstance(header, dict) or not tensors:
+        raise AekitError(f"{path}: a safetensors file with no tensor")
+    name = next(iter(tensors)) if len(tensors) == 1 else ACTIVATIONS
+    if name not in tensors:
+        raise AekitError(
+            f"{path}: {len(tensors)} tensors and none named {ACTIVATIONS!r} "
+            f"({', '.join(sorted(tensors))})"
+        )
+    try:
+        entry = tensors[name]
+        dtype, shape = entry["dtype"], tuple(int(n) for n in entry["shape"])
+        start = int(entry["data_offsets"][0])
+    except (KeyError, TypeError, ValueError, IndexError) as e:
+        raise AekitError(f"{path}: a malformed safetensors entry {name!r}") from e
+    if dtype not in _ST_DTYPES:
+        raise AekitError(
+            f"{path}: tensor {name!r} is {dtype}; aekit reads "
+            f"{', '.join(_ST_DTYPES)} (convert bfloat16 to float32 first)"
+        )
+    return ArrayFile(path, 8 + size + start, np.dtype(_ST_DTYPES[dtype]), shape)
+
+
+def read_safetensors(path: Path) -> RawData:
+    """The samples of a safetensors file, read whole (the layout is _safetensors')."""
+    file = array_file(path)
+    x = file.read(0, file.shape[0])
+    return RawData(x, infer_layout(x.shape, str(path)), str(path))
 
 
 def _idx_layout(f, path: Path) -> ArrayFile:

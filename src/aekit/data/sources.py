@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AekitError
+from .arrayfile import read_safetensors
 from .builtin import DATASETS
 from .csvfile import read_csv
 from .dataset import Dataset, Scaling
@@ -23,9 +24,10 @@ from .series_shape import csv_reads_as_series
 logger = logging.getLogger(__name__)
 
 Source = str | os.PathLike | Sequence[str | os.PathLike]
-_TABLE_SUFFIXES = (".npy", ".npz", ".csv", ".tsv")
+_TABLE_SUFFIXES = (".npy", ".npz", ".csv", ".tsv", ".safetensors")
 SUPPORTED = (
-    ".npy, .npz (arrays x and optional y), .csv, .tsv, images ("
+    ".npy, .npz (arrays x and optional y), .csv, .tsv, .safetensors (one "
+    "tensor, or one named activations), images ("
     + ", ".join(sorted(IMAGE_SUFFIXES))
     + "), MNIST-format IDX files (*-images-idx3-ubyte[.gz]), a folder of images "
     "or of IDX files; with a window: CSV, .npy or a folder of them as time series; "
@@ -218,6 +220,8 @@ def _read_one(path: Path, o: _Options) -> RawData:
         return read_idx_images(path, o.split)
     if suffix in (".npy", ".npz"):
         return read_numpy(path)
+    if suffix == ".safetensors":
+        return read_safetensors(path)
     if suffix in (".csv", ".tsv"):
         return read_csv(path, o.label_column, o.columns)
     if suffix in IMAGE_SUFFIXES:

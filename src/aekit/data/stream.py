@@ -213,7 +213,7 @@ def open_stream(
             f"no such file: {source} (streaming reads an .npy or raw IDX file)"
         )
     file = array_file(path)
-    is_idx = file.path.suffix.lower() != ".npy"
+    is_idx = file.path.suffix.lower() not in (".npy", ".safetensors")
     layout = (
         "hw" if is_idx and len(file.shape) == 3 else infer_layout(file.shape, str(path))
     )

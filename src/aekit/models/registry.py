@@ -25,6 +25,7 @@ from .configs import (
 from .generative_configs import PixelCNNConfig, VAEGANConfig, VQVAEConfig
 from .music.config import MusicVAEConfig
 from .pixel_configs import SegNetConfig, UNetConfig
+from .sae.config import SAEConfig
 from .sequence_configs import (
     Conv1dConfig,
     Conv1dVAEConfig,
@@ -252,6 +253,13 @@ MODELS: dict[str, ModelSpec] = {
         Capabilities(sampler="prior", optimisers=2),
         "adversarial autoencoder: a code discriminator against N(0, I)",
     ),  # noqa: E501
+    "sae": ModelSpec(
+        "aekit.models.sae.model:SAE",
+        SAEConfig,
+        {},
+        Capabilities(sampler=None, inputs=("vector", "image", "sequence")),
+        "sparse autoencoder: a dictionary of features (TopK, JumpReLU, L1)",
+    ),
 }
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ...analysis.sae_text import sparsity_lines
 from ...errors import AekitError
 from . import common
 from .common import add_command, finite_float, inputs_arg, positive_int, say, seed
@@ -283,6 +284,7 @@ def format_report(r: dict[str, Any]) -> list[str]:
         ],
         "disentanglement": _disentanglement,
         "music": music_section,
+        "sparsity": sparsity_lines,
     }
     for name, describe in sections.items():
         if name in r:

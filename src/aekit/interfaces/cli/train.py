@@ -244,6 +244,10 @@ def summarize(run: Any) -> None:
             f"validation MSE {m['val_mse']:.4g} (PCA with the same code size: "
             f"{m[pca_key]:.4g}, ratio {m['mse_ratio_to_pca']:.2f})"
         )
+    if "sae" in m:
+        from ...analysis.sae_metrics import sae_line
+
+        say(sae_line(m["sae"]))
     for warning in m.get("warnings", []):
         say(f"warning: {warning}")
     say(f"run directory: {run.path}")
