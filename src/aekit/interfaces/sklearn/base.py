@@ -31,13 +31,17 @@ MAX_VAL = 512  # samples scored each epoch, for the logged validation loss only
 
 
 def vector_models() -> tuple[str, ...]:
-    """Registered autoencoders that take vectors (tables) and need no condition."""
+    """Registered autoencoders that take vectors (tables), need no condition and
+    have the MLP body the estimators' `hidden` and `activation` shape (not `sae`,
+    a dictionary without hidden layers)."""
     return tuple(
         name
         for name, spec in MODELS.items()
         if "vector" in spec.capabilities.inputs
         and spec.capabilities.has_code
         and not spec.capabilities.conditional
+        and {"hidden", "activation"}
+        <= {f.name for f in dataclasses.fields(spec.config)}
     )
 
 
