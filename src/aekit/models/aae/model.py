@@ -17,40 +17,25 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..base import Condition, Model
-from ..bodies import make_body
-from ..layers import init_weights, output_activation
+from ..base import Condition
+from ..coded import CodedAutoencoder
 from ..optimisation import Phase
-from .config import AAEConfig
 
 
-class AAE(Model):
+class AAE(CodedAutoencoder):
     """x -> body -> z -> body^T -> x_hat; D(z) vs D(z ~ N(0, I))."""
 
     selection_metric = "recon"  # an adversarial term says nothing about the fit
 
-    def __init__(self, config: AAEConfig):
-        super().__init__()
-        self.config = c = config
-        self.body = make_body(
-            c.body,
-            c.input_shape,
-            hidden=c.hidden,
-            channels=c.channels,
-            act=c.activation,
-            upsample=c.upsample,
-        )
-        self.to_code = nn.Linear(self.body.features, c.latent_dim)
-        self.from_code = nn.Linear(c.latent_dim, self.body.features)
-        w = c.discriminator_width
+    def extra_modules(self) -> None:
+        w = self.config.discriminator_width
         self.discriminator = nn.Sequential(
-            nn.Linear(c.latent_dim, w),
+            nn.Linear(self.config.latent_dim, w),
             nn.LeakyReLU(0.2),
             nn.Linear(w, w),
             nn.LeakyReLU(0.2),
             nn.Linear(w, 1),
         )
-        init_weights(self)
 
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
         critic = set(map(id, self.discriminator.parameters()))
@@ -91,28 +76,11 @@ class AAE(Model):
             Phase("model"),
         )
 
-    def encode(self, x: torch.Tensor, c: Condition = None) -> torch.Tensor:
-        return self.to_code(self.body.encode(x)[0])  # (B, latent)
-
-    def decode(self, z: torch.Tensor, c: Condition = None) -> torch.Tensor:
-        logits = self.body.decode(self.from_code(z), None)
-        return output_activation(self.config.output, logits)
-
-    def forward(self, x: torch.Tensor, c: Condition = None) -> torch.Tensor:
-        h, switches = self.body.encode(x)
-        logits = self.body.decode(self.from_code(self.to_code(h)), switches)
-        return output_activation(self.config.output, logits)
-
     def loss(
         self, x: torch.Tensor, target: torch.Tensor, c: Condition = None
     ) -> dict[str, torch.Tensor]:
-        h, switches = self.body.encode(x)
-        z = self.to_code(h)
-        x_hat = output_activation(
-            self.config.output, self.body.decode(self.from_code(z), switches)
-        )
-        recon = F.mse_loss(x_hat.float(), target.float(), reduction="none")
-        recon = recon.flatten(1).sum(1).mean()
+        z, x_hat = self.code_and_reconstruction(x)
+        recon = self.squared_error(x_hat, target)
         fake = self.discriminator(z).float().squeeze(1)  # (B,) logits
         real = self.discriminator(torch.randn_like(z)).float().squeeze(1)
         fool = F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))

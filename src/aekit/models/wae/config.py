@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..configs import ACTIVATION_NAMES, UPSAMPLE_MODES
+from ..coded_config import CodedConfig
 from ..options import option
 
 
 @dataclass(frozen=True)
-class WAEConfig:
-    input_shape: tuple[int, ...] = option((), "(C, H, W) or (D,)", cli=False)
-    latent_dim: int = option(8, "code size", metavar="N")
-    body: str = option("mlp", "mlp or conv", cli=False)  # the registry name fixes it
-    hidden: tuple[int, ...] = option((512, 256), "MLP widths", metavar="W,W,...")
-    channels: tuple[int, ...] = option((32, 64), "conv widths", metavar="C,C,...")
-    upsample: str = option("transpose", "conv upsampling", choices=UPSAMPLE_MODES)
-    activation: str = option("relu", "hidden activation", choices=ACTIVATION_NAMES)
-    output: str = option("sigmoid", "set from the data's scaling", cli=False)
+class WAEConfig(CodedConfig):
     # lambda = 10 for MNIST in Tolstikhin et al. 2018, section 4
     mmd_weight: float = option(10.0, "weight lambda of the MMD to N(0, I)", metavar="W")

@@ -13,13 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch.nn.functional as F
-from torch import nn
 
-from ..base import Condition, Model
-from ..bodies import make_body
-from ..layers import init_weights, output_activation
-from .config import WAEConfig
+from ..base import Condition
+from ..coded import CodedAutoencoder
 
 FIT_ROWS = 2000  # codes the evaluation's MMD compares (its cost grows as n^2)
 SCALES = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
@@ -39,7 +35,7 @@ def imq_mmd(z: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
     return total
 
 
-class WAE(Model):
+class WAE(CodedAutoencoder):
     """x -> body -> z (deterministic) -> body^T -> x_hat; codes pulled to N(0, I)."""
 
     def prior_fit(self, codes: torch.Tensor, *, seed: int = 0) -> dict[str, Any]:
@@ -52,44 +48,11 @@ class WAE(Model):
         p = torch.randn(z.shape, generator=g)
         return {"mmd": float(imq_mmd(z, p)), "n": len(z)}
 
-    def __init__(self, config: WAEConfig):
-        super().__init__()
-        self.config = c = config
-        self.body = make_body(
-            c.body,
-            c.input_shape,
-            hidden=c.hidden,
-            channels=c.channels,
-            act=c.activation,
-            upsample=c.upsample,
-        )
-        self.to_code = nn.Linear(self.body.features, c.latent_dim)
-        self.from_code = nn.Linear(c.latent_dim, self.body.features)
-        init_weights(self)
-
-    def encode(self, x: torch.Tensor, c: Condition = None) -> torch.Tensor:
-        return self.to_code(self.body.encode(x)[0])  # (B, latent)
-
-    def decode(self, z: torch.Tensor, c: Condition = None) -> torch.Tensor:
-        logits = self.body.decode(self.from_code(z), None)
-        return output_activation(self.config.output, logits)
-
-    def forward(self, x: torch.Tensor, c: Condition = None) -> torch.Tensor:
-        h, switches = self.body.encode(x)
-        logits = self.body.decode(self.from_code(self.to_code(h)), switches)
-        return output_activation(self.config.output, logits)
-
     def loss(
         self, x: torch.Tensor, target: torch.Tensor, c: Condition = None
     ) -> dict[str, torch.Tensor]:
-        h, switches = self.body.encode(x)
-        z = self.to_code(h)
-        x_hat = output_activation(
-            self.config.output, self.body.decode(self.from_code(z), switches)
-        )
-        # squared error summed per example, as the paper's c(x, y) = |x - y|^2
-        recon = F.mse_loss(x_hat.float(), target.float(), reduction="none")
-        recon = recon.flatten(1).sum(1).mean()
+        z, x_hat = self.code_and_reconstruction(x)
+        recon = self.squared_error(x_hat, target)  # the paper's c(x, y) = |x - y|^2
         if len(z) > 1:
             mmd = imq_mmd(z.float(), torch.randn_like(z, dtype=torch.float32))
         else:
