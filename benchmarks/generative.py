@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -46,6 +47,22 @@ def load(name: str, rows: int) -> tuple[Dataset, Dataset]:
     index = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))
     data = data.subset(index[:rows])
     return data.subset(slice(N_TEST, None)), data.subset(slice(0, N_TEST))
+
+
+def judge(name: str, rows: int) -> tuple[Dataset, Dataset, Any]:
+    """The seeded train/test split and the classifier whose features every row's
+    Fréchet distance uses; prints its accuracy and the train-vs-test floor."""
+    train, test = load(name, rows)
+    classifier = train_classifier(train, int(train.y.max()) + 1, seed=0)
+    floor = frechet_distance(
+        features(classifier, train.x[:N_TEST]), features(classifier, test.x)
+    )
+    accuracy = float((classifier(test.x).argmax(1) == test.y).float().mean())
+    print(
+        f"data {name}: {len(train)} train, {len(test)} test; classifier "
+        f"accuracy {accuracy:.3f}; Fréchet floor (train vs test) {floor:.2f}"
+    )
+    return train, test, classifier
 
 
 def features(classifier, x: torch.Tensor) -> np.ndarray:
@@ -162,16 +179,7 @@ def main() -> None:
     p.add_argument("--out", default="/tmp/bench-generative")
     args = p.parse_args()
     torch.set_num_threads(1)
-    train, test = load(args.data, args.rows)
-    classifier = train_classifier(train, int(train.y.max()) + 1, seed=0)
-    floor = frechet_distance(
-        features(classifier, train.x[:N_TEST]), features(classifier, test.x)
-    )
-    accuracy = float((classifier(test.x).argmax(1) == test.y).float().mean())
-    print(
-        f"data {args.data}: {len(train)} train, {len(test)} test; classifier "
-        f"accuracy {accuracy:.3f}; Fréchet floor (train vs test) {floor:.2f}"
-    )
+    train, test, classifier = judge(args.data, args.rows)
     rows = []
     for model in args.models.split(","):
         runner = run_pythae if model in ("vqvae", "vaegan") else run_aekit
@@ -192,8 +200,10 @@ def print_table(rows: list[dict], columns: list[str]) -> None:
 def _cell(column: str, value) -> str:
     if value is None:
         return "-"
-    if column == "test_mse":
+    if column in ("test_mse", "mmd"):
         return f"{value:.4f}"
+    if column == "d_acc":
+        return f"{value:.3f}"
     return f"{value:.1f}" if isinstance(value, float) else str(value)
 
 

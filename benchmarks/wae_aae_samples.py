@@ -26,31 +26,17 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 from aekit import inference  # noqa: E402
-from aekit.analysis.sample_quality import frechet_distance, train_classifier  # noqa: E402
-from aekit.data import Dataset, load_dataset  # noqa: E402
+from aekit.analysis.sample_quality import frechet_distance  # noqa: E402
 from aekit.interfaces import api  # noqa: E402
 from aekit.models.wae.model import imq_mmd  # noqa: E402
-
-N_TEST = 1000
-N_SAMPLES = 1000
-
-
-def load(name: str, rows: int) -> tuple[Dataset, Dataset]:
-    data = load_dataset(name)
-    index = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))
-    data = data.subset(index[:rows])
-    return data.subset(slice(N_TEST, None)), data.subset(slice(0, N_TEST))
-
-
-def features(classifier, x: torch.Tensor) -> np.ndarray:
-    return inference.batched(classifier.features, torch.as_tensor(x)).numpy()
+from generative import N_SAMPLES, features, judge, print_table  # noqa: E402
 
 
 def run_one(model: str, seed: int, train, test, args, classifier) -> dict:
@@ -101,16 +87,7 @@ def main() -> None:
     p.add_argument("--out", default="/tmp/bench-wae-aae")
     args = p.parse_args()
     torch.set_num_threads(1)
-    train, test = load(args.data, args.rows)
-    classifier = train_classifier(train, int(train.y.max()) + 1, seed=0)
-    floor = frechet_distance(
-        features(classifier, train.x[:N_TEST]), features(classifier, test.x)
-    )
-    accuracy = float((classifier(test.x).argmax(1) == test.y).float().mean())
-    print(
-        f"data {args.data}: {len(train)} train, {len(test)} test; classifier "
-        f"accuracy {accuracy:.3f}; Fréchet floor (train vs test) {floor:.2f}"
-    )
+    train, test, classifier = judge(args.data, args.rows)
     rows = []
     for model in args.models.split(","):
         for seed in (int(s) for s in args.seeds.split(",")):
@@ -126,24 +103,6 @@ def main() -> None:
                 mean[c] = statistics.fmean(values)
         rows.append(mean)
     print_table(rows, columns)
-
-
-def print_table(rows: list[dict], columns: list[str]) -> None:
-    """rows as a markdown table of `columns` ("-" where a row has no value)."""
-    print("| " + " | ".join(columns) + " |")
-    print("|" + " --- |" * len(columns))
-    for row in rows:
-        print("| " + " | ".join(_cell(c, row.get(c)) for c in columns) + " |")
-
-
-def _cell(column: str, value) -> str:
-    if value is None:
-        return "-"
-    if column in ("test_mse", "mmd"):
-        return f"{value:.4f}"
-    if column == "d_acc":
-        return f"{value:.3f}"
-    return f"{value:.1f}" if isinstance(value, float) else str(value)
 
 
 if __name__ == "__main__":
