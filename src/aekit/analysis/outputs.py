@@ -170,8 +170,22 @@ def write_run_pictures(
         if pictures:
             out[kind] = write_bytes(run.path / f"{kind}.png", pngs[kind])
     if report:
-        out["report"] = write_html(run, pngs, run.path / "report.html")
+        sections = _sae_sections(run, val) if is_sae(run.model) else []
+        out["report"] = write_html(
+            run, pngs, run.path / "report.html", sections=sections
+        )
     return out
+
+
+def _sae_sections(run: Run, val: Dataset) -> list[str]:
+    """A sparse autoencoder's features section; one that fails costs no training."""
+    from .sae_report import sae_section
+
+    try:
+        return [sae_section(run, val)]
+    except Exception as e:
+        log.warning("no sparse features section: %s", _one_line(e))
+        return []
 
 
 def _after_training(run: Run, kind: str) -> bool:

@@ -3,7 +3,6 @@ inline CSS, no scripts, no external URLs) that opens offline."""
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import logging
@@ -14,6 +13,8 @@ from typing import Any
 from ..data.io import write_text
 from ..errors import AekitError
 from ..run import Run
+from .report_html import figure_html as _figure
+from .sae_metrics import is_sae
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +49,15 @@ def write_report(
     data: Any = None,
     out: str | Path | None = None,
     kinds: tuple[str, ...] | None = None,
+    compare: tuple[Any, ...] = (),
+    latents: tuple[int, ...] = (),
     **options: Any,
 ) -> Path:
     """Draw every picture that suits the run (on `data`, default the run's held-out
     split) and write them with its configuration and metrics into one HTML file
-    (default RUN/report.html). Options: the picture options of `aekit.plot`."""
+    (default RUN/report.html). Options: the picture options of `aekit.plot`; for a
+    sparse autoencoder, `compare` runs for the L0-FVU curve and `latents` to show
+    beside the leading ones (aekit.analysis.sae_report)."""
     from ..run import as_run
     from .plots.compose import figure_png
     from .plots.pictures import PICTURES, applicable, picture_data
@@ -64,6 +69,15 @@ def write_report(
             "(aekit.tasks.TASKS[task].write_report; the CLI's `aekit report` does)"
         )
     shown = fit = None
+    sections = []
+    if compare or latents or is_sae(run.model):  # refused at once for other runs
+        from .sae_features import check_sae
+        from .sae_report import sae_section
+
+        check_sae(run)
+        shown, fit = picture_data(run, data)
+        more = {"compare": compare, "latents": latents, "data": data}
+        sections.append(sae_section(run, shown, **more))
     pngs: dict[str, bytes | str] = {}
     for kind in kinds or tuple(PICTURES):
         if not applicable(run, kind):
@@ -76,7 +90,8 @@ def write_report(
         except AekitError as e:  # one picture failing leaves the rest of the report
             log.warning("report: no %s picture: %s", kind, e)
             pngs[kind] = str(e)
-    return write_html(run, pngs, Path(out) if out else run.path / REPORT)
+    path = Path(out) if out else run.path / REPORT
+    return write_html(run, pngs, path, sections=sections)
 
 
 def _draw(run: Run, kind: str, shown: Any, fit: Any, options: dict[str, Any]) -> Any:
@@ -106,12 +121,17 @@ def _chosen(chosen: Mapping[str, Any]) -> list[str]:
     return [f'<p class="sub">{html.escape(line)}</p>' for line in lines]
 
 
-def write_html(run: Run, pngs: Mapping[str, bytes | str], out: Path) -> Path:
-    """report.html from PNG bytes per picture kind (a string: why it is missing)."""
-    return write_text(out, render_html(run, pngs))
+def write_html(
+    run: Run, pngs: Mapping[str, bytes | str], out: Path, *, sections: Any = ()
+) -> Path:
+    """report.html from PNG bytes per picture kind (a string: why it is missing)
+    and `sections` of HTML placed before the metrics."""
+    return write_text(out, render_html(run, pngs, sections=sections))
 
 
-def render_html(run: Run, pngs: Mapping[str, bytes | str]) -> str:
+def render_html(
+    run: Run, pngs: Mapping[str, bytes | str], *, sections: Any = ()
+) -> str:
     from .plots.pictures import PICTURES
 
     record = run.record
@@ -151,6 +171,7 @@ def render_html(run: Run, pngs: Mapping[str, bytes | str]) -> str:
             )
             parts += [f"<h3>{html.escape(kind)}</h3>", _figure(kind, png, caption)]
     parts += [
+        *sections,
         "<h2>Metrics</h2>",
         _table("", run.metrics) if run.metrics else "<p>no metrics recorded</p>",
         "<h2>Versions</h2>",
@@ -210,16 +231,3 @@ def _fmt(value: Any) -> str:
         text = text if len(text) <= 300 else text[:300] + "…"
         return f"<code>{html.escape(text)}</code>"
     return html.escape(str(value))
-
-
-def _figure(kind: str, png: bytes | str | None, caption: str) -> str:
-    if png is None:
-        return ""
-    if isinstance(png, str):
-        return f'<p class="missing">not drawn: {html.escape(png)}</p>'
-    data = base64.b64encode(png).decode("ascii")
-    return (
-        f'<figure id="{html.escape(kind)}"><img alt="{html.escape(kind)}" '
-        f'src="data:image/png;base64,{data}">'
-        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-    )

@@ -75,6 +75,23 @@ def _register_report(subparsers: Any) -> None:
     )
     _data_option(r)
     _picture_options(r)
+    g = r.add_argument_group("sparse autoencoders (--model sae)")
+    g.add_argument(
+        "--compare",
+        type=Path,
+        nargs="+",
+        default=(),
+        metavar="RUN",
+        help="other SAE runs: the report plots every run's L0 against its FVU on "
+        "held-out data (each run's own split, or --data), by family",
+    )
+    g.add_argument(
+        "--latents",
+        type=int_list,
+        default=(),
+        metavar="I,J",
+        help="latents whose top inputs to show beside the 16 most frequent",
+    )
 
 
 def _register_edit(subparsers: Any) -> None:
@@ -208,7 +225,14 @@ def report(args: argparse.Namespace) -> int:
         check_output(args.out, (".html", ".htm"), "a report")
     run = as_run(args.run)
     out = args.out or run.path / REPORT
-    path = task_named(run.task).write_report(run, out, data=args.data, **_options(args))
+    options = _options(args)
+    if args.compare or args.latents:  # SAE runs only: refused before anything is drawn
+        from ...analysis.sae_features import check_sae
+
+        for other in (run, *args.compare):
+            check_sae(as_run(other))
+        options |= {"compare": tuple(args.compare), "latents": tuple(args.latents)}
+    path = task_named(run.task).write_report(run, out, data=args.data, **options)
     say(f"wrote {path}")
     return 0
 
