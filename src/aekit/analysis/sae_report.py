@@ -99,7 +99,7 @@ def _top_inputs(
     directions = decoder_directions(run.model, picked).numpy()
     tops = [shown.x[features.tops(i)[0]].numpy() for i in picked]
     labels = [_label(features, i) for i in picked]
-    title = f"{run.path.name}: decoder direction, then the inputs that activate it most"
+    title = f"{run.path.name}: each latent's decoder direction and top inputs"
     if shown.kind == "image":
         images = np.stack([direction_image(d) for d in directions])
         fig = plot_image_features(images, tops, labels, title=title)

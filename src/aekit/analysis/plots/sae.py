@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from ...data.pixels import as_numpy, image_grid
 from ..sae_metrics import DENSITY_BINS
@@ -134,6 +135,10 @@ def plot_l0_fvu(points: Sequence[Mapping[str, object]], *, title: str) -> Figure
             )  # fmt: skip
     if all(float(p["l0"]) > 0 for p in points):  # type: ignore[arg-type]
         ax.set_xscale("log")
+        plain = FuncFormatter(lambda v, _: f"{v:g}")
+        ax.xaxis.set_major_formatter(plain)
+        ax.xaxis.set_minor_formatter(plain)
+        ax.tick_params(axis="x", which="minor", labelsize=7)
     ax.set_xlabel("L0 (mean active latents per input)")
     ax.set_ylabel("fraction of variance unexplained")
     ax.grid(alpha=0.3)
