@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from ...errors import AekitError
+from .features import FeatureView
 from .guard import Guard
 from .serving import (  # noqa: F401  (aekit.interfaces.explore.server.bind, as before)
     HEAD_SECONDS,
@@ -74,6 +75,16 @@ class InterpolateBody(_Body):
     a: int = Field(ge=0)
     b: int = Field(ge=0)
     steps: int = Field(8, ge=2, le=MAX_STEPS)
+
+
+class LatentBody(_Body):
+    latent: int = Field(ge=0)
+
+
+class SteerBody(_Body):
+    index: int = Field(ge=0)  # the data point steered
+    latent: int = Field(ge=0)
+    value: Coordinate | None = None  # the activation decoded with; None: its own
 
 
 class ValuesBody(_Body):
@@ -168,6 +179,8 @@ def _routes(app: FastAPI, explorer: Explorer, static: dict[str, bytes]) -> None:
         _check_index(explorer, body.b)
         return await _compute(request, explorer.interpolate, body.a, body.b, body.steps)
 
+    _feature_routes(app, explorer)
+
     @app.post("/api/encode")
     async def encode(
         request: Request,
@@ -193,6 +206,34 @@ def _routes(app: FastAPI, explorer: Explorer, static: dict[str, bytes]) -> None:
         if not torch.isfinite(x).all():
             raise ApiError(422, "values are out of range for this run's scaling")
         return await _compute(request, explorer.encode_input, x)
+
+
+def _feature_routes(app: FastAPI, explorer: Explorer) -> None:
+    """A sparse autoencoder's latents, top inputs and steering (features.py)."""
+    view = FeatureView(explorer) if explorer.is_sae else None
+    listing = JSONResponse(view.latents()).body if view else b""
+
+    def features() -> FeatureView:
+        if view is None:
+            raise ApiError(422, f"{explorer.run.path.name} is not a sparse autoencoder")
+        return view
+
+    @app.get("/api/latents")
+    def latents() -> Response:
+        features()
+        return Response(listing, media_type="application/json")
+
+    @app.post("/api/latent")
+    async def latent(request: Request) -> JSONResponse:
+        body = _parse(LatentBody, await _json_body(request))
+        return await _compute(request, features().latent, body.latent)
+
+    @app.post("/api/steer")
+    async def steer(request: Request) -> JSONResponse:
+        body = _parse(SteerBody, await _json_body(request))
+        view = features()
+        _check_index(explorer, body.index)
+        return await _compute(request, view.steer, body.index, body.latent, body.value)
 
 
 def _encode_image(explorer: Explorer, data: bytes, invert: str, fit: bool) -> dict:

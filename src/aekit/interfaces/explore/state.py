@@ -104,6 +104,10 @@ class Explorer:
         return len(run.classes or ()) or int(run.data_spec.get("n_classes") or 0)
 
     @property
+    def is_sae(self) -> bool:
+        return getattr(self.model, "name", "") == "sae"
+
+    @property
     def latent_dim(self) -> int:
         return int(self.codes.shape[1])
 
@@ -119,6 +123,7 @@ class Explorer:
             "posterior": posterior_of_run(run).kind,
             "prior": prior_kind(run),
             "latent_dim": self.latent_dim,
+            "sae": self.is_sae,  # a sparse autoencoder: the page shows its features
             "sample_shape": list(run.sample_shape),
             "kind": "image" if self.is_image else "vector",
             "domain": run.scaling.domain,

@@ -263,6 +263,7 @@
         ? `A is point ${index}${label}. Click another point for the interpolation.`
         : `B is point ${index}${label}. Interpolating A to B in code space:`;
       if (k === "b") await interpolate();
+      if (k === "a" && S.info.sae && F.latent !== null) steerFrom(index, null);
       redraw();
     } catch (e) { showError(e); }
   }
@@ -335,6 +336,90 @@
     $("upload-text").textContent = `Its code is (${code}), the yellow diamond on the map.${extra}`;
   }
 
+  // -- a sparse autoencoder's features: pick a latent, see its top inputs, steer -------
+  const F = { latent: null, index: null, busy: false, next: null };
+  S.features = F;
+
+  async function startFeatures() {
+    $("features-card").hidden = false;
+    $("sliders-card").hidden = true; // one slider per latent: the steering replaces them
+    const r = await api("/api/latents");
+    const list = $("latent-list");
+    list.replaceChildren();
+    r.latents.forEach((l) => {
+      const option = document.createElement("option");
+      option.value = String(l.latent);
+      option.textContent = `latent ${l.latent}: ${(100 * l.frequency).toFixed(2)}%`;
+      list.append(option);
+    });
+    list.addEventListener("change", () => showLatent(Number(list.value)));
+    if (r.latents.length) { list.selectedIndex = 0; await showLatent(r.latents[0].latent); }
+  }
+
+  async function showLatent(latent) {
+    try {
+      const r = await api("/api/latent", { latent });
+      F.latent = latent;
+      $("latent-text").textContent = `latent ${latent} fires on `
+        + `${(100 * r.frequency).toFixed(2)}% of the inputs, mean activation `
+        + `${r.mean_activation.toFixed(3)}`;
+      render($("latent-direction"), r.direction);
+      $("direction-columns").textContent = r.direction.columns
+        ? "most weighted: " + r.direction.columns.map(([n, w]) => `${n} ${w > 0 ? "+" : ""}${w}`).join(", ")
+        : "";
+      const tops = $("latent-tops");
+      tops.replaceChildren();
+      r.top.forEach((t) => {
+        const cell = document.createElement("div");
+        cell.className = "view";
+        cell.title = `input ${t.index}: activation ${t.activation}`;
+        cell.addEventListener("click", () => steerFrom(t.index, null));
+        tops.append(cell);
+        render(cell, t);
+      });
+      const slider = $("steer");
+      Object.assign(slider, { min: r.range[0], max: r.range[1], step: (r.range[1] - r.range[0]) / 200 });
+      // steer the picked point A if there is one, else the latent's strongest input
+      const start = S.picks.length ? S.picks[0].index : (r.top.length ? r.top[0].index : null);
+      if (start !== null) steerFrom(start, null);
+    } catch (e) { showError(e); }
+  }
+
+  function steerFrom(index, value) {
+    F.index = index;
+    $("steer-index").textContent = String(index);
+    requestSteer(value);
+  }
+
+  function requestSteer(value) {
+    F.next = { index: F.index, latent: F.latent, value };
+    if (!F.busy) pumpSteer();
+  }
+
+  async function pumpSteer() {
+    F.busy = true;
+    while (F.next) {
+      const body = F.next;
+      F.next = null;
+      try {
+        // no value: decoded with its own activation, where the slider then starts
+        const r = await api("/api/steer", body.value === null
+          ? { index: body.index, latent: body.latent } : body);
+        render($("steer-in"), asPayload(r.input));
+        render($("steer-out"), r);
+        $("steer").value = r.value;
+        $("steer-value").textContent = r.value.toFixed(2);
+        $("steer-text").textContent = `its own activation ${r.activation.toFixed(3)}; `
+          + `decoded with ${r.value.toFixed(3)} (${r.l0} latents active)`;
+        F.steered = (F.steered || 0) + 1;
+      } catch (e) { showError(e); }
+    }
+    F.busy = false;
+  }
+  $("steer").addEventListener("input", () => {
+    if (F.latent !== null && F.index !== null) requestSteer(Number($("steer").value));
+  });
+
   // -- start ----------------------------------------------------------------------
   async function start() {
     try {
@@ -343,12 +428,13 @@
       Object.assign(S, { points: scatter.points, labels: scatter.labels, extent: S.info.plane.extent });
       describe();
       drawPoints();
-      buildSliders();
+      if (!S.info.sae) buildSliders();
       clearPad();
       const [u0, u1, v0, v1] = S.extent;
       S.cursor = [(u0 + u1) / 2, (v0 + v1) / 2];
       redraw();
       requestDecode({ point: S.cursor });
+      if (S.info.sae) await startFeatures();
       document.body.dataset.ready = "1";
     } catch (e) { showError(e); }
   }
