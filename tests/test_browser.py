@@ -220,3 +220,67 @@ def test_a_run_conditioned_on_columns_decodes_under_typed_values(
         srv.should_exit = True
         thread.join(10)
         sock.close()
+
+
+@pytest.fixture(scope="module")
+def sae_url(tmp_path_factory) -> Iterator[str]:
+    """A tiny image sparse autoencoder, served like `url`."""
+    pytest.importorskip("fastapi")
+    from aekit.interfaces.explore import load_explorer
+    from aekit.interfaces.explore.server import bind, create_app, server
+
+    rng = np.random.default_rng(0)
+    x = (rng.random((80, 8, 8)) < 0.2).astype(np.uint8) * 255
+    path = tmp_path_factory.mktemp("data") / "dots.npz"
+    np.savez(path, x=x)
+    out = tmp_path_factory.mktemp("runs") / "sae"
+    aekit.train(
+        str(path), "sae", out=out, sae="topk", k=3, latent_dim=32, epochs=2,
+        output="identity", pictures=False, report=False,
+    )  # fmt: skip
+    sock = bind("127.0.0.1", 0)
+    srv = server(create_app(load_explorer(out)), sock)
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    srv.should_exit = True
+    thread.join(10)
+    sock.close()
+
+
+def test_sae_pick_a_latent_see_its_top_inputs_and_steer(browser, sae_url):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    d = browser
+    d.get(sae_url)
+    _wait(d, lambda d: d.execute_script("return document.body.dataset.ready === '1'"))
+    assert d.find_element(By.ID, "features-card").is_displayed()
+    assert not d.find_element(By.ID, "sliders-card").is_displayed()
+    options = d.find_elements(By.CSS_SELECTOR, "#latent-list option")
+    assert len(options) == 32 and options[0].text.startswith("latent ")
+    _wait(d, lambda d: _src(d, "#steer-out img"))
+    tops = d.find_elements(By.CSS_SELECTOR, "#latent-tops img")
+    assert tops and _src(d, "#latent-direction img").startswith("data:image/png")
+    # another latent: its own top inputs
+    first_top = tops[0].get_attribute("src")
+    Select(d.find_element(By.ID, "latent-list")).select_by_index(1)
+    _wait(d, lambda d: _src(d, "#latent-tops img") != first_top)
+    # the slider sets the latent's activation: the steered picture changes
+    _wait(
+        d,
+        lambda d: (
+            d.execute_script("return window.aekitExplorer.features.busy") is False
+        ),
+    )
+    before = _src(d, "#steer-out img")
+    steered = d.execute_script("return window.aekitExplorer.features.steered")
+    d.execute_script(
+        """const s = document.getElementById('steer');
+           s.value = s.max; s.dispatchEvent(new Event('input'));"""
+    )
+    _wait(d, lambda d: d.execute_script(
+        "return window.aekitExplorer.features.steered") > steered)  # fmt: skip
+    _wait(d, lambda d: _src(d, "#steer-out img") != before)
+    assert "decoded with" in d.find_element(By.ID, "steer-text").text
+    assert _error_shown(d) == ""
