@@ -202,3 +202,17 @@ def test_the_report_of_a_series_sae_run_plots_top_windows(tmp_path):
     assert run.sample_shape == (1, 12)
     ids = figure_ids(run.path / "report.html")
     assert "sae_density" in ids and "sae_top_inputs" in ids
+
+
+def test_aekit_report_streams_a_streamed_runs_held_out_activations(tmp_path):
+    x, _ = superposition(500, n_features=16, dim=6, density=0.1, seed=4)
+    np.save(tmp_path / "acts.npy", x)
+    out = tmp_path / "run"
+    args = ["train", "--data", str(tmp_path / "acts.npy"), "--model", "sae", "--k", "2"]
+    args += ["--latent-dim", "16", "--epochs", "1", "--stream", "--out", str(out)]
+    assert main([*args, "--no-report", "--no-pictures", "--quiet"]) == 0
+    assert main(["report", str(out), "--compare", str(out)]) == 0
+    text = (out / "report.html").read_text()
+    assert "sae_density" in figure_ids(out / "report.html")
+    assert "sae_l0_fvu" in figure_ids(out / "report.html")
+    assert 'class="sae-latent"' in text and "reconstructions" in text

@@ -19,6 +19,7 @@ from .sae_metrics import is_sae
 log = logging.getLogger(__name__)
 
 REPORT = "report.html"
+PICTURE_ROWS = 5_000  # rows of a streamed data set the pictures draw from
 HEADLINE = ("val_mse", "val_psnr", "mse_ratio_to_pca", "best_epoch", "epochs_run")
 CSS = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222;
@@ -58,7 +59,7 @@ def write_report(
     (default RUN/report.html). Options: the picture options of `aekit.plot`; for a
     sparse autoencoder, `compare` runs for the L0-FVU curve and `latents` to show
     beside the leading ones (aekit.analysis.sae_report)."""
-    from ..run import as_run
+    from ..run import as_run, in_memory
     from .plots.compose import figure_png
     from .plots.pictures import PICTURES, applicable, picture_data
 
@@ -75,16 +76,19 @@ def write_report(
         from .sae_report import sae_section
 
         check_sae(run)
-        shown, fit = picture_data(run, data)
+        shown, fit = picture_data(run, data)  # streamed through, when streamed
         more = {"compare": compare, "latents": latents, "data": data}
         sections.append(sae_section(run, shown, **more))
+    if shown is not None:  # the pictures draw from rows in memory
+        shown, fit = (in_memory(d, PICTURE_ROWS) for d in (shown, fit))
     pngs: dict[str, bytes | str] = {}
     for kind in kinds or tuple(PICTURES):
         if not applicable(run, kind):
             continue
         try:
             if PICTURES[kind].uses_data and shown is None:
-                shown, fit = picture_data(run, data)
+                held = picture_data(run, data)
+                shown, fit = (in_memory(d, PICTURE_ROWS) for d in held)
             fig = _draw(run, kind, shown, fit, options)
             pngs[kind] = figure_png(fig)
         except AekitError as e:  # one picture failing leaves the rest of the report

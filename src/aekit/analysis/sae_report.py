@@ -51,9 +51,10 @@ def sae_section(
     picked = features.leading(n_latents, latents)
     curve = frontier([run, *compare], data=data) if compare else None
     density = plot_feature_density(features.frequency, title=run.path.name)
+    name = html.escape(str(getattr(shown, "name", "data")))
     parts = [
         '<h2 id="sae-features">Sparse features</h2>',
-        f'<p class="sub">On {features.n_inputs} inputs of {html.escape(shown.name)} '
+        f'<p class="sub">On {features.n_inputs} inputs of {name} '
         "(the held-out split unless other data are given); latents ordered by how "
         "often they fire.</p>",
         figure_html(
@@ -100,10 +101,10 @@ def _top_inputs(
     tops = [shown.x[features.tops(i)[0]].numpy() for i in picked]
     labels = [_label(features, i) for i in picked]
     title = f"{run.path.name}: each latent's decoder direction and top inputs"
-    if shown.kind == "image":
+    if run.input_kind == "image":
         images = np.stack([direction_image(d) for d in directions])
         fig = plot_image_features(images, tops, labels, title=title)
-    elif shown.kind == "sequence":
+    elif run.input_kind == "sequence":
         fig = plot_sequence_features(directions, tops, labels, title=title)
     else:
         return [
