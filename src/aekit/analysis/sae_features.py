@@ -79,22 +79,27 @@ def latent_features(
         for start in range(0, n_inputs, batch_size):
             codes = encode(x[start : start + batch_size]).float()  # (B, n)
             codes = codes.reshape(len(codes), -1)
-            if not torch.isfinite(codes).all():
-                raise AekitError(f"non-finite codes in rows {start} onwards")
             if top_v is None:
                 n = codes.shape[1]
                 top_v = torch.zeros(n, 0)
                 top_i = torch.zeros(n, 0, dtype=torch.long)
                 fires = torch.zeros(n, dtype=torch.float64)
                 sums = torch.zeros(n, dtype=torch.float64)
-            rows = torch.arange(start, start + len(codes)).expand(len(top_v), -1)
-            values = torch.cat([top_v, codes.t()], dim=1)  # (n, k + B)
-            index = torch.cat([top_i, rows], dim=1)
+            # the batch's own top k per latent first (rows of a contiguous (n, B)
+            # are 3x faster to rank than its columns), then merged with the kept
+            by_latent = codes.t().contiguous()
+            batch_sums = by_latent.sum(1)  # (n,) finite iff every code is
+            if not torch.isfinite(batch_sums).all():
+                raise AekitError(f"non-finite codes in rows {start} onwards")
+            batch_v, batch_i = by_latent.topk(min(per_latent, len(codes)), dim=1)
+            values = torch.cat([top_v, batch_v], dim=1)  # (n, <= 2k)
+            index = torch.cat([top_i, batch_i + start], dim=1)
             top_v, pick = values.topk(min(per_latent, values.shape[1]), dim=1)
             top_i = index.gather(1, pick)
-            active = codes > 0
-            fires += active.sum(0, dtype=torch.float64)
-            sums += (codes * active).sum(0, dtype=torch.float64)
+            # per batch in float32 (exact counts up to 2^24 rows), kept in float64;
+            # a bool -> int64 sum is 4x slower than this
+            fires += (by_latent > 0).float().sum(1).double()
+            sums += batch_sums.double()
     assert top_v is not None and top_i is not None and fires is not None
     assert sums is not None
     top_i = torch.where(top_v > 0, top_i, -1)
