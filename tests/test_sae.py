@@ -214,3 +214,25 @@ def test_activations_from_safetensors_in_memory_and_streamed(tmp_path, capsys):
     assert main(["train", "--data", src, *base, "--out", str(out)]) == 2
     assert "none named 'activations'" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("family", ["relu-l1", "topk", "batch-topk", "jumprelu"])
+def test_an_sae_sets_its_own_linear_output_on_images_and_tables(tmp_path, family):
+    # digits are images in [0, 1], whose default output is a sigmoid; the SAE
+    # reconstructs linearly on any data, and a conflicting output is still refused
+    rng = np.random.default_rng(0)
+    table = tmp_path / "t.csv"
+    rows = rng.random((120, 6))
+    table.write_text("\n".join(",".join(f"{v:.4f}" for v in r) for r in rows))
+    k = ["--k", "2"] if "topk" in family else []
+    for i, data in enumerate(("digits", str(table))):
+        out = tmp_path / f"run{i}"
+        args = ["train", "--data", data, "--model", "sae", "--sae", family, *k]
+        args += ["--latent-dim", "32", "--epochs", "1", "--out", str(out)]
+        assert main([*args, "--no-pictures", "--no-report", "--quiet"]) == 0
+        record = json.loads((out / "config.json").read_text())
+        assert record["model"]["config"]["output"] == "identity"
+    from aekit.errors import AekitError
+
+    with pytest.raises(AekitError, match="output"):
+        build_model("sae", (8,), sae=family, output="sigmoid")
