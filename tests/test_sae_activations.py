@@ -30,6 +30,7 @@ def mlp_run(tmp_path_factory):
     table.write_text("\n".join(",".join(f"{v:.4f}" for v in r) for r in rows))
     out = root / "mlp"
     args = ["train", "--data", str(table), "--model", "mlp", "--hidden", "32"]
+    args += ["--start", "random"]  # a PCA start leaves the body no part to play
     assert main([*args, "--epochs", "2", "--out", str(out), *QUIET]) == 0
     return table, out
 
@@ -75,13 +76,19 @@ def test_torchscript_and_onnx_layers_give_the_same_activations(tmp_path, capsys)
         dynamic_axes={"x": {0: "batch"}},
         dynamo=False,
     )
-    fvus = []
+    fvus, downstream = [], []
     for of, layer in (("net.pt", "1"), ("net.onnx", "/1/Relu_output_0")):
         out = tmp_path / of.replace(".", "_")
         # digits are (1, 8, 8) images; the network takes them flattened
         assert main(sae_args("digits", tmp_path / of, layer, out)) == 0
         fvus.append(json.loads((out / "metrics.json").read_text())["sae"]["fvu"])
+        assert main(["evaluate", str(out)]) == 0
+        report = json.loads((out / "evaluation.json").read_text())
+        downstream.append(report["sparsity"]["downstream"])
     assert fvus[0] == pytest.approx(fvus[1], rel=1e-4)
+    # TorchScript is spliced (through its Sequential); ONNX says it is not
+    assert 0 < downstream[0]["loss_recovered"] <= 1 and downstream[0]["l_clean"] == 0
+    assert "not computed for an ONNX network" in downstream[1]["note"]
 
 
 def test_bad_layers_and_networks_are_refused_in_one_line(mlp_run, tmp_path, capsys):
@@ -135,3 +142,37 @@ def test_activations_are_computed_batch_by_batch():
     ordered = data.x[: len(data)]
     assert torch.allclose(ordered * scale, inputs.x * 2.0, atol=1e-5)
     assert rows.norm(dim=1).mean() == pytest.approx(5**0.5, rel=0.05)
+
+
+def test_loss_recovered_is_one_for_an_exact_sae_and_lower_for_a_poor_one(
+    mlp_run, tmp_path
+):
+    from aekit.run import load_run
+    from aekit.training.checkpoint import save_weights
+
+    table, mlp = mlp_run
+    exact, poor = tmp_path / "exact", tmp_path / "poor"
+    args = sae_args(table, mlp, "body.encoder.0", exact)
+    args[args.index("topk")] = "relu-l1"
+    del args[args.index("--k") : args.index("--k") + 2]
+    assert main(args) == 0
+    run = load_run(exact)
+    eye = torch.eye(32)
+    with torch.no_grad():  # f = (relu(a), relu(-a)), a_hat = relu(a) - relu(-a) = a
+        for p in (run.model.W_enc, run.model.W_dec):
+            p.copy_(torch.cat([eye, -eye]))
+        run.model.b_enc.zero_()
+        run.model.b_dec.zero_()
+    save_weights(exact / "model.safetensors", run.model)
+    args = sae_args(table, mlp, "body.encoder.0", poor)
+    args[args.index("--k") + 1] = "1"
+    assert main(args) == 0
+    shares = []
+    for out in (exact, poor):
+        assert main(["evaluate", str(out)]) == 0
+        d = json.loads((out / "evaluation.json").read_text())["sparsity"]["downstream"]
+        assert d["ablation"] == "zero" and "reconstruction" in d["loss"]
+        assert d["l_zero"] > d["l_clean"]
+        shares.append(d["loss_recovered"])
+    assert shares[0] == pytest.approx(1.0, abs=1e-4)
+    assert shares[1] < 0.95

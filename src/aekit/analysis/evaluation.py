@@ -79,9 +79,10 @@ def evaluate(
     if options:
         raise AekitError(f"unknown evaluation option(s): {', '.join(sorted(options))}")
     train, test, described = _evaluation_data(run, data)
-    if isinstance(test, ActivationDataset):  # computed once, the codes' size or less
+    acts = test if isinstance(test, ActivationDataset) else None
+    if acts is not None:  # computed once, the codes' size or less
         train = None if train is None else train.load(ACTIVATION_TRAIN_ROWS, seed)
-        test = test.load()
+        test = acts.load()
     truth = None
     if normal_classes is not None or anomaly_labels is not None:
         truth = anomaly.anomaly_truth(test, normal_classes, anomaly_labels)
@@ -125,6 +126,10 @@ def evaluate(
 
         codes = torch.cat(stream.codes)
         report["sparsity"] = sparsity_metrics(codes, test.x, decode(run, codes))
+        if acts is not None:  # the SAE spliced into the network it read
+            from .sae_downstream import loss_recovered
+
+            report["sparsity"]["downstream"] = loss_recovered(run, acts)
     known = factors_of(factors, test)
     if known is not None:
         codes = torch.cat(stream.codes).numpy()

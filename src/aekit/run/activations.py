@@ -4,6 +4,7 @@ file, read from data batch by batch (aekit.data.activations)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,9 @@ class LayerSource:
     module: nn.Module | None = None
     layer_module: nn.Module | None = None
     run: Any = None  # the aekit Run, for kind "run"
+
+    forward: Callable[..., torch.Tensor] | None = None  # (x, replace) -> output
+    flatten: bool = False  # the network takes the data's samples flattened
 
     def record(self) -> dict[str, Any]:
         return {"of": str(self.path), "kind": self.kind, "layer": self.layer}
@@ -79,10 +83,10 @@ def _torch_source(
         raise _refuse(layer, names, path)
     target = modules[layer]
     if kind == "run":
-        read = _hooked(module, target)
+        read, forward = _hooked(module, target), _spliced_by_hook(module, target)
     else:
-        read = _scripted(module, layer, path)
-    return LayerSource(kind, path, layer, read, module, target, run)
+        read, forward = _scripted(module, layer, path)
+    return LayerSource(kind, path, layer, read, module, target, run, forward)
 
 
 def _hooked(model: nn.Module, target: nn.Module) -> Read:
@@ -110,7 +114,25 @@ def _hooked(model: nn.Module, target: nn.Module) -> Read:
     return read
 
 
-def _scripted(module: Any, layer: str, path: Path) -> Read:
+def _spliced_by_hook(model: nn.Module, target: nn.Module) -> Callable[..., Any]:
+    """The model's whole forward pass, the layer's output replaced by
+    replace(output) (a forward hook's return value takes its place)."""
+
+    def forward(x: torch.Tensor, replace: Callable[..., torch.Tensor]) -> Any:
+        def hook(_module: nn.Module, _inputs: Any, output: Any) -> Any:
+            return replace(output)
+
+        handle = target.register_forward_hook(hook)
+        try:
+            with torch.no_grad():
+                return model(x)
+        finally:
+            handle.remove()
+
+    return forward
+
+
+def _scripted(module: Any, layer: str, path: Path) -> tuple[Read, Any]:
     """TorchScript modules take no hooks, so the layer is reached by running the
     children of nn.Sequential containers in order up to it; a layer inside any
     other container is refused (export the network to ONNX to read it)."""
@@ -136,7 +158,18 @@ def _scripted(module: Any, layer: str, path: Path) -> Read:
                     x = child(x)
             return node(x).reshape(len(x), -1)
 
-    return read
+    def forward(x: torch.Tensor, replace: Callable[..., torch.Tensor]) -> Any:
+        with torch.no_grad():
+            for children, stop in steps:
+                for child in children[:stop]:
+                    x = child(x)
+            x = replace(node(x))
+            for children, stop in reversed(steps):  # the rest, innermost first
+                for child in children[stop + 1 :]:
+                    x = child(x)
+            return x
+
+    return read, forward
 
 
 def _onnx_source(path: Path, layer: str) -> LayerSource:
@@ -188,6 +221,7 @@ def fitted_reader(source: LayerSource, inputs: Any) -> Read:
             continue
         if not flat:
             return source.read
+        source.flatten = True
         return lambda x: source.read(x.flatten(1))
     raise AekitError(
         f"{source.path} does not run on inputs of shape {tuple(probe.shape[1:])} "
