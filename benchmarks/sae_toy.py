@@ -30,7 +30,7 @@ SWEEP = {
     "topk": ("k", (3, 5, 8, 12)),
     "batch-topk": ("k", (3, 5, 8, 12)),
     "relu-l1": ("l1", (0.3, 1.0, 3.0, 10.0)),
-    "jumprelu": ("l0_weight", (0.03, 0.1, 0.3, 1.0)),
+    "jumprelu": ("l0_weight", (0.3, 1.0, 3.0, 10.0)),
 }
 
 
@@ -39,6 +39,8 @@ def train(family: str, knob: str, value: float, data: torch.Tensor, args) -> dic
     options = {"sae": family, "latent_dim": args.latents, knob: value}
     if args.aux_off:
         options["aux_k"] = -1
+    if args.resample_every:
+        options["resample_every"] = args.resample_every
     model = build_model("sae", (data.shape[1],), **options)
     model.init_from_data(data[:4096])
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
@@ -114,6 +116,9 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--aux-off", action="store_true", help="train without AuxK")
+    p.add_argument(
+        "--resample-every", type=int, default=0, help="resample dead latents"
+    )
     p.add_argument("--families", default=",".join(SWEEP))
     p.add_argument("--quick", action="store_true")
     p.add_argument("--no-throughput", action="store_true")

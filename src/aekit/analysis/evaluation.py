@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from ..data import Dataset
+from ..data.activations import ActivationDataset
 from ..errors import AekitError
 from ..inference import BATCH, data_conditions
 from ..inference.distributions import posterior_of_run
@@ -33,6 +34,8 @@ from .disentanglement import factors_of, mutual_information_gap
 from .music_outputs import is_music_run
 from .sae_metrics import is_sae, sparsity_metrics
 from .series_anomaly import step_ranking
+
+ACTIVATION_TRAIN_ROWS = 20_000  # training rows of a network's activations baselines see
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,10 @@ def evaluate(
     if options:
         raise AekitError(f"unknown evaluation option(s): {', '.join(sorted(options))}")
     train, test, described = _evaluation_data(run, data)
+    acts = test if isinstance(test, ActivationDataset) else None
+    if acts is not None:  # computed once, the codes' size or less
+        train = None if train is None else train.load(ACTIVATION_TRAIN_ROWS, seed)
+        test = acts.load()
     truth = None
     if normal_classes is not None or anomaly_labels is not None:
         truth = anomaly.anomaly_truth(test, normal_classes, anomaly_labels)
@@ -119,6 +126,10 @@ def evaluate(
 
         codes = torch.cat(stream.codes)
         report["sparsity"] = sparsity_metrics(codes, test.x, decode(run, codes))
+        if acts is not None:  # the SAE spliced into the network it read
+            from .sae_downstream import loss_recovered
+
+            report["sparsity"]["downstream"] = loss_recovered(run, acts)
     known = factors_of(factors, test)
     if known is not None:
         codes = torch.cat(stream.codes).numpy()
@@ -323,7 +334,9 @@ class Stream:
         flat_train = self.train.x.reshape(len(self.train), -1).numpy()
         flat_test = self.test.x.reshape(len(self.test), -1).numpy()
         reps = {"model": (self.train_codes.numpy(), torch.cat(self.codes).numpy())}
-        reps["pca"] = (self.pca.transform(flat_train), self.pca.transform(flat_test))
+        if self.pca is not None:  # none beside an overcomplete code (an SAE)
+            pca = self.pca
+            reps["pca"] = (pca.transform(flat_train), pca.transform(flat_test))
         reps["raw"] = (flat_train, flat_test)
         return probes.compare_representations(
             reps, self.train.y.numpy(), self.test.y.numpy(), seed=seed

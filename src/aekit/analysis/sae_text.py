@@ -28,4 +28,19 @@ def sparsity_lines(s: dict[str, Any]) -> list[str]:
         if n
     ]
     head = "feature density (latents by the share of inputs they fire on):"
-    return [sae_line(s), head, *bars]
+    return [sae_line(s), *downstream_lines(s.get("downstream")), head, *bars]
+
+
+def downstream_lines(d: dict[str, Any] | None) -> list[str]:
+    """The loss recovered when the SAE's reconstruction replaces the layer."""
+    if d is None:
+        return []
+    if "note" in d:
+        return [d["note"]]
+    share = d["loss_recovered"]
+    told = "n/a (zero ablation costs nothing)" if share is None else f"{share:.3f}"
+    return [
+        f"loss recovered {told}: {d['loss']} clean {d['l_clean']:.4g}, with the "
+        f"SAE {d['l_sae']:.4g}, layer zero-ablated {d['l_zero']:.4g} "
+        f"({d['rows']} inputs)"
+    ]

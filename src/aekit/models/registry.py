@@ -256,7 +256,7 @@ MODELS: dict[str, ModelSpec] = {
     "sae": ModelSpec(
         "aekit.models.sae.model:SAE",
         SAEConfig,
-        {},
+        {"output": "identity"},  # linear on any data, whatever its scaling
         Capabilities(sampler=None, inputs=("vector", "image", "sequence")),
         "sparse autoencoder: a dictionary of features (TopK, JumpReLU, L1)",
     ),

@@ -14,9 +14,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..data import Dataset, StreamDataset, load_dataset
+from ..data import Dataset, Scaling, StreamDataset, load_dataset
+from ..data.activations import ActivationDataset, activation_dataset
 from ..data.arrayfile import should_stream
 from ..errors import AekitError
+from .activations import LayerSource, fitted_reader, open_layer
 from .conditions import LABEL, load_with_attributes, parse_condition
 from .record import Run
 
@@ -73,9 +75,68 @@ def dataset_from(
     return dataset, {"source": source, "options": options}
 
 
+def activations_from(
+    data: Any, of: str, layer: str, options: dict[str, Any]
+) -> tuple[ActivationDataset, dict[str, Any]]:
+    """The activations of the network `of` at `layer` on `data` (read batch by
+    batch), and the record that reads them again: an aekit run's network gets the
+    data in its run's units, other networks as aekit loads it (images in [0, 1],
+    tables standardised), with that scaling recorded."""
+    source = open_layer(of, layer)
+    inputs, spec = _network_inputs(source, data, options)
+    spec["activations"] = source.record()
+    if source.run is None:  # the same input units when the run reads them again
+        spec["activations"]["input_scaling"] = inputs.scaling.to_dict()
+    name = f"{source.path.name}:{layer}"
+    return activation_dataset(inputs, fitted_reader(source, inputs), name), spec
+
+
+def _network_inputs(
+    source: LayerSource, data: Any, options: dict[str, Any], scaling: Any = None
+) -> tuple[Any, dict[str, Any]]:
+    if source.run is not None:
+        return load_inputs(source.run, data), {"source": _source(data), "options": {}}
+    if scaling is not None:
+        return load_dataset(_source(data), scaling=scaling, **options), {}
+    return dataset_from(data, options)
+
+
+def run_activations(run: Run, data: Any = None) -> ActivationDataset:
+    """A run trained on a network's activations: those of `data` (default: the
+    run's own source), recomputed with the recorded network, layer and scalings."""
+    spec = run.data_spec["activations"]
+    source = open_layer(spec["of"], spec["layer"])
+    if data is None:
+        data = run.data_spec.get("source")
+    if data is None:
+        raise AekitError(
+            f"{run.path} was trained on in-memory data; name the data with --data"
+        )
+    scaling = spec.get("input_scaling")
+    scaling = None if scaling is None else Scaling.from_dict(scaling)
+    options = {
+        k: tuple(v) if isinstance(v, list) else v
+        for k, v in (run.data_spec.get("options") or {}).items()
+    }
+    inputs, _ = _network_inputs(source, data, options, scaling)
+    name = f"{source.path.name}:{spec['layer']}"
+    read = fitted_reader(source, inputs)
+    dataset = activation_dataset(inputs, read, name, run.scaling)
+    if dataset.sample_shape != run.sample_shape:
+        raise AekitError(
+            f"{name} now gives activations of shape {dataset.sample_shape}, but "
+            f"{run.path} was trained on {run.sample_shape}"
+        )
+    return dataset
+
+
 def load_inputs(run: Run, inputs: Any) -> Dataset:
     """Inputs in source units (a source, paths or an array) -> a model-ready Dataset."""
-    if isinstance(inputs, Dataset | StreamDataset):
+    if "activations" in run.data_spec and not isinstance(
+        inputs, Dataset | StreamDataset | ActivationDataset
+    ):  # the network's inputs, read through it
+        return run_activations(run, inputs)  # type: ignore[return-value]
+    if isinstance(inputs, Dataset | StreamDataset | ActivationDataset):
         data = inputs
     elif isinstance(inputs, np.ndarray | torch.Tensor):
         x = run.scaling.from_source(np.asarray(inputs, dtype=np.float32))
@@ -123,6 +184,13 @@ def run_data(run: Run, data: Any = None, *, part: str = "all") -> Dataset:
         raise AekitError(f"part must be one of {PARTS}, got {part!r}")
     if data is not None:
         return load_inputs(run, data)
+    if "activations" in run.data_spec:
+        dataset = run_activations(run)
+        if part == "all":
+            return dataset
+        config = run.train_config
+        train, val = dataset.split(config.val_fraction, seed=config.seed)
+        return val if part == "val" else train  # type: ignore[return-value]
     source = run.data_spec.get("source")
     if source is None:
         raise AekitError(
@@ -152,9 +220,10 @@ def run_splits(run: Run) -> tuple[Dataset, Dataset]:
     return dataset.split(config.val_fraction, seed=config.seed)
 
 
-def in_memory(data: Dataset | StreamDataset, rows: int) -> Dataset:
+def in_memory(data: Dataset | StreamDataset | ActivationDataset, rows: int) -> Dataset:
     """A streamed data set's seeded sample of `rows`; an in-memory one as it is."""
-    return data.load(rows) if isinstance(data, StreamDataset) else data
+    streamed = isinstance(data, StreamDataset | ActivationDataset)
+    return data.load(rows) if streamed else data
 
 
 def _columns(run: Run) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from ..models import build_model, spec_of
 from ..models.base import Model
 from ..run import Run, build_run_model, dataset_from, in_memory, run_data, seeded
 from ..run.conditions import n_classes
+from ..run.data import activations_from
 from ..training.config import TrainConfig
 from .model_options import data_model_options, model_defaults
 from .pipeline_checks import (
@@ -65,7 +66,18 @@ def prepare_reconstruction(
     }
     class_names = options.pop("class_names", None)
     condition = options.pop("condition", None)
-    dataset, data_spec = dataset_from(data, data_opts, condition=condition)
+    network, layer = options.pop("activations_of", None), options.pop("layer", None)
+    if network is not None or layer is not None:  # a network's activations on data
+        if network is None or layer is None:
+            raise AekitError("--activations-of MODEL and --layer NAME go together")
+        if condition is not None or data_opts.get("stream"):
+            raise AekitError(
+                "--activations-of reads its data batch by batch already; "
+                "--condition and --stream do not apply"
+            )
+        dataset, data_spec = activations_from(data, network, layer, data_opts)
+    else:
+        dataset, data_spec = dataset_from(data, data_opts, condition=condition)
     name, data_spec["chosen"] = chosen(model, dataset)
     if class_names is not None:
         dataset.classes = read_class_names(class_names, dataset)

@@ -15,8 +15,10 @@ def model_defaults(model: str, data: Any, options: dict[str, Any]) -> dict[str, 
     """Fill what the data decides: the output activation and a VAE's likelihood."""
     options = {k: v for k, v in options.items() if v is not None}
     unit = data.scaling.domain == "unit"
-    fields = {f.name for f in dataclasses.fields(spec_of(model).config)}
-    options = {**sized_options(spec_of(model).config, data, options), **options}
+    spec = spec_of(model)
+    # what the registry fixes (an SAE's linear output) the data does not decide
+    fields = {f.name for f in dataclasses.fields(spec.config)} - set(spec.fixed)
+    options = {**sized_options(spec.config, data, options), **options}
     if options.get("start") == "pca" or options.get("activation") == "linear":
         options.setdefault("output", "identity")  # PCA's output: truly linear
     if "output" in fields:

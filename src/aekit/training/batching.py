@@ -16,10 +16,11 @@ from collections.abc import Iterator
 import torch
 
 from ..data import Dataset
+from ..data.activations import ActivationDataset
 from ..data.stream import StreamDataset
 from .distributed import Ranks
 
-Data = Dataset | StreamDataset
+Data = Dataset | StreamDataset | ActivationDataset
 GPU_SHARE = 0.25  # in-memory data moves to the GPU whole if it takes at most this
 
 
@@ -38,7 +39,7 @@ class Batches:
     ):
         self.data, self.batch_size, self.ranks = data, batch_size, ranks
         self.device, self.channels_last = device, channels_last
-        self.stream = isinstance(data, StreamDataset)
+        self.stream = isinstance(data, StreamDataset | ActivationDataset)
         self.c = None
         if not self.stream:
             self.x = place(data.x, device)

@@ -325,7 +325,8 @@ def _disentanglement(d: dict[str, Any]) -> list[str]:
 
 def _codes(c: dict[str, Any]) -> list[str]:
     title = f"codes (probes fitted on {c['n_train']}, scored on {c['n_test']})"
-    return _table(title, PROBES, {name: c[name] for name in ("model", "pca", "raw")})
+    rows = {name: c[name] for name in ("model", "pca", "raw") if name in c}
+    return _table(title, PROBES, rows)
 
 
 def _compression(c: dict[str, Any]) -> list[str]:

@@ -118,6 +118,20 @@ def register(subparsers: Any, model: str | None = None) -> None:
         help="read an .npy or raw IDX file in chunks instead of loading it whole",
     )
     add_data_options(p)
+    a = p.add_argument_group("activations (an SAE on a network's layer)")
+    a.add_argument(
+        "--activations-of",
+        metavar="MODEL",
+        help="train on the activations of a network's layer, computed from --data "
+        "batch by batch: an aekit run directory, a TorchScript file (.pt) or an "
+        "ONNX file (.onnx, needs aekit[export])",
+    )
+    a.add_argument(
+        "--layer",
+        metavar="NAME",
+        help="the layer of --activations-of: a module name as named_modules() "
+        "gives it (e.g. encoder.net.1), or an ONNX tensor name",
+    )
     add_train_task_options(p)
 
 
@@ -152,6 +166,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             options |= {k: v for k, v in data_options(args).items() if v is not None}
             options |= {"stream": True} if args.stream else {}
+            for key in ("activations_of", "layer"):
+                if getattr(args, key) is not None:
+                    options[key] = getattr(args, key)
             run_ = api.train(
                 args.data or "mnist-5k",
                 args.model,
@@ -184,6 +201,8 @@ def _check_resume(args: argparse.Namespace) -> None:
             ("--out", args.out),
             ("--force", args.force or None),
             ("--stream", args.stream or None),
+            ("--activations-of", args.activations_of),
+            ("--layer", args.layer),
         )
         if value is not None
     ]
