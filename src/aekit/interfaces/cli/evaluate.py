@@ -110,9 +110,10 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--score",
         choices=["mse", "encdec", "spe-t2"],
-        default="mse",
-        help="series runs: a step's score, the windows' mean squared error (default), "
-        "EncDec-AD's Gaussian error score, or the error plus the code's T^2 (spe-t2)",
+        default=None,
+        help="series runs: a step's score, the error plus the code's T^2 (spe-t2, "
+        "the default), the windows' mean squared error (mse) or EncDec-AD's "
+        "Gaussian error score (encdec)",
     )
     p.add_argument("--json", action="store_true", help="series runs: print JSON")
     p.set_defaults(func=detect)
@@ -180,7 +181,7 @@ def detect(args: argparse.Namespace) -> int:
     run = as_run(args.run)
     if is_window_run(run):
         return detect_steps(args, run)
-    if args.score != "mse" or args.json:
+    if args.score not in (None, "mse") or args.json:
         raise AekitError(
             f"{args.run}: --score and --json are for runs trained on series"
         )
@@ -207,6 +208,7 @@ def detect_steps(args: argparse.Namespace, run: Any) -> int:
     from ...analysis.series_anomaly import (
         detect_series,
         detect_summary,
+        DEFAULT_SCORE,
         scores_figure,
         write_step_scores,
     )
@@ -220,7 +222,7 @@ def detect_steps(args: argparse.Namespace, run: Any) -> int:
         method=args.threshold,
         contamination=args.contamination,
         sigmas=args.sigmas,
-        score=args.score,
+        score=args.score or DEFAULT_SCORE,
     )
     write_step_scores(args.out, result)
     picture = save_figure(scores_figure(result, run), args.out.with_suffix(".png"))
