@@ -206,9 +206,9 @@ def detect(args: argparse.Namespace) -> int:
 def detect_steps(args: argparse.Namespace, run: Any) -> int:
     """A window-trained run: one row per time step, and the picture beside the CSV."""
     from ...analysis.series_anomaly import (
+        DEFAULT_SCORE,
         detect_series,
         detect_summary,
-        DEFAULT_SCORE,
         scores_figure,
         write_step_scores,
     )
