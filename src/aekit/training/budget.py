@@ -5,8 +5,9 @@ are a few dozen steps: the budget is thirty epochs' steps, raised to a floor tha
 small data always reach and cut to a ceiling large data never pass. Early stopping
 (best weights restored) waits for the floor (when the epochs are left to it and
 the model starts at random; a PCA start is a solution already), then for
-PATIENCE_STEPS' worth of epochs without a relative improvement of TOLERANCE (scikit-learn's MLP stops after 10 epochs without a 1e-4 gain;
-epochs of a few steps need more of them).
+PATIENCE_STEPS' worth of epochs without a relative improvement of TOLERANCE
+(scikit-learn's MLP stops after 10 epochs without a 1e-4 gain; epochs of a few
+steps need more of them).
 """
 
 from __future__ import annotations
