@@ -111,9 +111,8 @@ def register(subparsers: Any) -> None:
         "--score",
         choices=["mse", "encdec", "spe-t2"],
         default=None,
-        help="series runs: a step's score, the error plus the code's T^2 (spe-t2, "
-        "the default), the windows' mean squared error (mse) or EncDec-AD's "
-        "Gaussian error score (encdec)",
+        help="series runs: a step's score: error + the code's T^2 (spe-t2, default),"
+        " the windows' squared error (mse) or EncDec-AD's Gaussian score (encdec)",
     )
     p.add_argument("--json", action="store_true", help="series runs: print JSON")
     p.set_defaults(func=detect)
