@@ -195,14 +195,16 @@ def test_image_run_refuses_series(tmp_path, capsys):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("score", ["mse", "encdec", "spe-t2"])
+@pytest.mark.parametrize("score", ["mse", "encdec", "spe-t2", None])
 def test_detect_json_carries_the_series_scores(series_run, capsys, score):
     root, run, test = series_run
     out = root / f"{score}.csv"
-    assert cli("detect", run, test, "--out", out, "--score", score, "--json") == 0
+    chosen = () if score is None else ("--score", score)
+    assert cli("detect", run, test, "--out", out, *chosen, "--json") == 0
     said = json.loads(capsys.readouterr().out)
     ranking = said["ranking"]
-    assert said["score"] == score and ranking["n_anomalous_steps"] == 30
+    assert said["score"] == (score or "spe-t2")  # the default: error + code T^2
+    assert ranking["n_anomalous_steps"] == 30
     assert (ranking["ucr_series"], ranking["ucr_top1_hits"]) == (1, 1)
     for key in ("vus_pr", "range_auc_pr", "pa_f1"):
         assert 0.3 < ranking[key] <= 1.0, (key, ranking)

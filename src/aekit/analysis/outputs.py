@@ -96,7 +96,7 @@ def _pca_comparison(
         out["mse_ratio_to_pca"],
         run.model.latent_dim,
         len(train),
-        pca_start=hasattr(run.model.config, "start"),
+        pca_start=getattr(run.model.config, "start", None) == "random",
     )
     if warning:
         log.warning("%s", warning)

@@ -40,6 +40,9 @@ SCORES = {  # name -> what a step's score is
     "training windows' codes, each over its training median, mean over the windows "
     "covering a step",
 }
+# spe-t2 measured at least PCA's and the discord's VUS-PR for conv1d, lstm and
+# lstm-vae on the 11-series panel; mse tied PCA (BENCHMARKS.md, issue 24)
+DEFAULT_SCORE = "spe-t2"
 STEP_COLUMNS = ["series", "step", "time", "label", "score", "anomaly"]
 MAX_DRAWN = 4  # series drawn in one picture
 
@@ -64,13 +67,14 @@ def detect_series(
     method: str = "percentile",
     contamination: float = 0.01,
     sigmas: float = 3.0,
-    score: str = "mse",
+    score: str = DEFAULT_SCORE,
 ) -> dict[str, Any]:
     """Score every time step of `inputs` (series files) with a window-trained run and
     flag the steps above a threshold set on the run's training windows. `score`:
     "mse", each window's mean squared error; "encdec", EncDec-AD's per-step
     Gaussian error score (aekit.analysis.encdec_score); "spe-t2", the error plus the
-    code's distance to normal codes (aekit.analysis.series_code_score).
+    code's distance to normal codes (aekit.analysis.series_code_score), the
+    default.
 
     Returns {"rows" (one per step, for write_step_scores), "scores" and "anomaly"
     (per series), "threshold", "series" and "reconstructions" ((T, C) per series,

@@ -85,6 +85,8 @@ def default_start(
     rule a PCA start out (tied weights, the bce loss, a sigmoid output)."""
     if given.get("tied") or given.get("recon_loss", "mse") != "mse":
         return "random"
+    if given.get("likelihood", "gaussian") not in ("gaussian", "auto"):
+        return "random"  # a VAE's PCA start is probabilistic PCA: Gaussian only
     if given.get("output", "identity") != "identity":
         return "random"
     if given.get("activation") == "linear":  # a linear AE's optimum is PCA's

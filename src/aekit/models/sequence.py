@@ -38,6 +38,7 @@ from .sequence_configs import (
     LSTMVAEConfig,
 )
 from .vae import LOGVAR_RANGE, VAE
+from .vae_pca_start import WhitenedPCAStart
 
 
 # -- bodies: encoder x -> (B, F) features, decoder z -> (B, C, T) logits --------------
@@ -212,11 +213,29 @@ class _SequenceVAE(Model):
         self.log_sigma = nn.Parameter(torch.zeros(())) if learn_sigma else None
         self.kl_weight = c.beta if c.kl_warmup_epochs == 0 else 0.0
         _init(self)
+        if getattr(c, "start", "random") == "pca":  # aekit.models.vae_pca_start
+            self.pca = WhitenedPCAStart(c.input_shape, c.latent_dim)
+
+    def init_from_data(self, x: torch.Tensor) -> None:
+        """The start at pPCA: the net's log-variance and the decoder's noise begin
+        at the fitted ones (the mean's correction waits behind its gate)."""
+        if not hasattr(self, "pca"):
+            return
+        self.pca.fit(x)
+        k = self.config.latent_dim
+        with torch.no_grad():
+            self.to_posterior.weight[k:].zero_()
+            self.to_posterior.bias[k:].zero_()
+            if self.log_sigma is not None:
+                self.log_sigma.fill_(0.5 * math.log(float(self.pca.noise)))
+        self.starts_at_solution = True
 
     def encode_distribution(
         self, x: torch.Tensor, c: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         mu, logvar = self.to_posterior(self.encoder(x)).chunk(2, dim=1)
+        if hasattr(self, "pca"):
+            mu, logvar = self.pca.code(x, mu), self.pca.logvar(logvar)
         return mu, logvar.clamp(*LOGVAR_RANGE)  # (B, latent) each
 
     def encode(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
@@ -225,12 +244,13 @@ class _SequenceVAE(Model):
 
     def decode(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         """The mean of p(x|z)."""
-        return output_activation(self.config.output, self.decoder(z))
+        return output_activation(self.config.output, self.decode_logits(z))
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         """The decoder's pre-activation output, which log_likelihood scores
         (aekit.analysis.likelihood reads it as for vae.py's VAE)."""
-        return self.decoder(z)  # (B, C, T)
+        out = self.decoder(z)  # (B, C, T)
+        return self.pca.output(z, out) if hasattr(self, "pca") else out
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         return self.decode(self.encode(x))
@@ -240,7 +260,7 @@ class _SequenceVAE(Model):
     ) -> dict[str, torch.Tensor]:
         mu, logvar = self.encode_distribution(x)
         z = self.reparameterize(mu, logvar)
-        recon = -self.log_likelihood(target, self.decoder(z)).mean()
+        recon = -self.log_likelihood(target, self.decode_logits(z)).mean()
         kl = self.kl(mu, logvar).mean()
         # validation (eval mode) always scores the full objective, as vae.py does
         weight = self.kl_weight if self.training else self.config.beta

@@ -60,6 +60,19 @@ def check_sequence(config: Any) -> None:
         check_variational(config)
 
 
+def check_vae_start(config: Any) -> None:
+    """A VAE's PCA start (probabilistic PCA) needs the Gaussian decoder, identity
+    output."""
+    check_choice(config.start, STARTS, "start")
+    if config.start == "pca" and (
+        config.likelihood != "gaussian" or config.output != "identity"
+    ):
+        raise AekitError(
+            "--start pca begins a VAE at probabilistic PCA: it needs the gaussian "
+            "likelihood and the identity output"
+        )
+
+
 def _latent() -> Any:
     return option(16, "code size", metavar="N")
 
@@ -221,5 +234,8 @@ class LSTMVAEConfig:
     beta: float = _beta()
     kl_warmup_epochs: int = _warmup()
 
+    start: str = _start()  # pca: aekit.models.vae_pca_start
+
     def __post_init__(self) -> None:
         check_sequence(self)
+        check_vae_start(self)

@@ -34,7 +34,9 @@ def resolved(config: TrainConfig, model: Model, n_train: int) -> TrainConfig:
     precision = resolve_precision(
         config.precision, device, model, config.batch_size // max(ranks, 1)
     )
-    config = resolve_schedule(budget(config, n_train, ranks), model)
+    solution = getattr(model, "starts_at_solution", False)  # a PCA start
+    config = budget(config, n_train, ranks, solution_start=solution)
+    config = resolve_schedule(config, model)
     return dataclasses.replace(config, precision=precision)
 
 

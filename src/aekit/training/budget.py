@@ -3,10 +3,11 @@
 Thirty passes over a large data set are plenty, but thirty passes over 300 samples
 are a few dozen steps: the budget is thirty epochs' steps, raised to a floor that
 small data always reach and cut to a ceiling large data never pass. Early stopping
-(best weights restored) waits for the floor (when the epochs are left to it),
-then for PATIENCE_STEPS' worth of epochs without a relative improvement of
-TOLERANCE (scikit-learn's MLP stops after 10 epochs without a 1e-4 gain;
-epochs of a few steps need more of them).
+(best weights restored) waits for the floor (when the epochs are left to it and
+the model starts at random; a PCA start is a solution already), then for
+PATIENCE_STEPS' worth of epochs without a relative improvement of TOLERANCE
+(scikit-learn's MLP stops after 10 epochs without a 1e-4 gain; epochs of a few
+steps need more of them).
 """
 
 from __future__ import annotations
@@ -29,9 +30,14 @@ def steps_per_epoch(n_train: int, batch_size: int, ranks: int = 1) -> int:
     return max(1, math.ceil(n_train / (batch_size * max(ranks, 1))))
 
 
-def budget(config: TrainConfig, n_train: int, ranks: int = 1) -> TrainConfig:
+def budget(
+    config: TrainConfig, n_train: int, ranks: int = 1, *, solution_start: bool = False
+) -> TrainConfig:
     """The config with epochs, patience and min_steps set from the data size where
-    they were left to it (None); values the user gave are kept."""
+    they were left to it (None); values the user gave are kept. A model that starts
+    at a solution (`solution_start`: a PCA start) may stop before the floor: the
+    floor keeps a random start from stopping before it learned anything, but a
+    start at PCA is already a solution, so a plateau of PATIENCE_STEPS is enough."""
     per_epoch = steps_per_epoch(n_train, config.batch_size, ranks)
     epochs = config.epochs
     if epochs is None:
@@ -42,7 +48,7 @@ def budget(config: TrainConfig, n_train: int, ranks: int = 1) -> TrainConfig:
         patience = max(PATIENCE_EPOCHS, math.ceil(PATIENCE_STEPS / per_epoch))
     min_steps = config.min_steps
     if min_steps is None:  # the floor belongs to the automatic budget
-        auto = config.epochs is None
+        auto = config.epochs is None and not solution_start
         min_steps = min(FLOOR_STEPS, epochs * per_epoch) if auto else 0
     return dataclasses.replace(
         config, epochs=epochs, patience=patience, min_steps=min_steps
@@ -52,9 +58,9 @@ def budget(config: TrainConfig, n_train: int, ranks: int = 1) -> TrainConfig:
 def describe(config: TrainConfig, n_train: int, ranks: int = 1) -> str:
     """One line: the budget a resolved config trains with."""
     per_epoch = steps_per_epoch(n_train, config.batch_size, ranks)
+    floor = f", not before step {config.min_steps:,}" if config.min_steps else ""
     stop = (
-        f"early stopping after {config.patience} epochs without a gain, "
-        f"not before step {config.min_steps:,}"
+        f"early stopping after {config.patience} epochs without a gain{floor}"
         if config.patience
         else "no early stopping"
     )

@@ -93,7 +93,8 @@ def fit(
     """
     device = distributed.local_device(resolve_device(config.device))
     ranks = distributed.setup(device)
-    config = budget(config, len(train), ranks.size)  # epochs left to the data size
+    solution = getattr(model, "starts_at_solution", False)  # a PCA start
+    config = budget(config, len(train), ranks.size, solution_start=solution)
     config = resolve_schedule(config, model)
     if device.type == "cpu":
         keep_freed_memory()  # no page faults on every step (aekit.training.hardware)

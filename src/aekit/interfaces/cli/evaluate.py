@@ -110,9 +110,9 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--score",
         choices=["mse", "encdec", "spe-t2"],
-        default="mse",
-        help="series runs: a step's score, the windows' mean squared error (default), "
-        "EncDec-AD's Gaussian error score, or the error plus the code's T^2 (spe-t2)",
+        default=None,
+        help="series runs: a step's score: error + the code's T^2 (spe-t2, default),"
+        " the windows' squared error (mse) or EncDec-AD's Gaussian score (encdec)",
     )
     p.add_argument("--json", action="store_true", help="series runs: print JSON")
     p.set_defaults(func=detect)
@@ -180,7 +180,7 @@ def detect(args: argparse.Namespace) -> int:
     run = as_run(args.run)
     if is_window_run(run):
         return detect_steps(args, run)
-    if args.score != "mse" or args.json:
+    if args.score not in (None, "mse") or args.json:
         raise AekitError(
             f"{args.run}: --score and --json are for runs trained on series"
         )
@@ -205,6 +205,7 @@ def detect(args: argparse.Namespace) -> int:
 def detect_steps(args: argparse.Namespace, run: Any) -> int:
     """A window-trained run: one row per time step, and the picture beside the CSV."""
     from ...analysis.series_anomaly import (
+        DEFAULT_SCORE,
         detect_series,
         detect_summary,
         scores_figure,
@@ -220,7 +221,7 @@ def detect_steps(args: argparse.Namespace, run: Any) -> int:
         method=args.threshold,
         contamination=args.contamination,
         sigmas=args.sigmas,
-        score=args.score,
+        score=args.score or DEFAULT_SCORE,
     )
     write_step_scores(args.out, result)
     picture = save_figure(scores_figure(result, run), args.out.with_suffix(".png"))
