@@ -84,6 +84,8 @@ def main() -> None:
     )
     parser.add_argument("--epochs", type=int, help="default: aekit's budget")
     parser.add_argument("--step-dropout", type=float, help="default: the model's")
+    parser.add_argument("--transpose", type=int, help="default: the model's")
+    parser.add_argument("--batch-size", type=int, help="default: aekit's")
     parser.add_argument("--quick", action="store_true", help="20 pieces, 2 epochs")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -99,8 +101,14 @@ def main() -> None:
         extra["epochs"] = args.epochs
     if args.step_dropout is not None:
         extra["step_dropout"] = args.step_dropout
+    if args.transpose is not None:
+        extra["transpose"] = args.transpose
+    if args.batch_size is not None:
+        extra["batch_size"] = args.batch_size
     name = f"{args.encoding}-{args.bars}bar-x{args.copies}"
     name += "" if args.step_dropout is None else f"-drop{args.step_dropout:g}"
+    name += "" if args.transpose is None else f"-tr{args.transpose}"
+    name += "" if args.batch_size is None else f"-b{args.batch_size}"
     run = aekit.train(
         str(train_dir), "music-vae", out=args.out / name,
         overwrite=True, pictures=False, report=False, bars=args.bars,
