@@ -72,3 +72,18 @@ def test_a_bad_transposition_is_refused():
     for bad in (-1, 2.5, True, 128):
         with pytest.raises(AekitError, match="transpose"):
             MusicVAEConfig(input_shape=(48, 32), transpose=bad)
+
+
+def test_the_budget_counts_every_key_a_piece_is_drawn_in():
+    from aekit.training.budget import budget
+    from aekit.training.config import TrainConfig
+
+    model = build_model("music-vae", (24, 16), encoding="melody", transpose=6)
+    assert model.data_views == 13
+    plain = budget(TrainConfig(batch_size=64), 640)  # 10 steps an epoch
+    drawn = budget(TrainConfig(batch_size=64), 640, views=model.data_views)
+    assert plain.epochs == 200  # the 2,000-step floor: 30 passes are 300 steps
+    assert drawn.epochs == 30 * 13  # thirty passes over the pieces in every key
+    assert drawn.patience == plain.patience  # patience stays in real epochs
+    kept = budget(TrainConfig(batch_size=64, epochs=5), 640, views=13)
+    assert kept.epochs == 5  # the user's epochs win

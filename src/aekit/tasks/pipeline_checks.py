@@ -34,7 +34,8 @@ def resolved(config: TrainConfig, model: Model, n_train: int) -> TrainConfig:
     precision = resolve_precision(
         config.precision, device, model, config.batch_size // max(ranks, 1)
     )
-    config = resolve_schedule(budget(config, n_train, ranks), model)
+    config = budget(config, n_train, ranks, model.data_views)
+    config = resolve_schedule(config, model)
     return dataclasses.replace(config, precision=precision)
 
 

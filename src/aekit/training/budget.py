@@ -1,7 +1,8 @@
 """How long a run trains by default: a budget in optimiser steps that fits the data.
 
 Thirty passes over a large data set are plenty, but thirty passes over 300 samples
-are a few dozen steps: the budget is thirty epochs' steps, raised to a floor that
+are a few dozen steps (a model that augments its data on the fly counts each
+version of a sample it draws: Model.data_views): the budget is thirty epochs' steps, raised to a floor that
 small data always reach and cut to a ceiling large data never pass. Early stopping
 (best weights restored) waits for the floor (when the epochs are left to it),
 then for PATIENCE_STEPS' worth of epochs without a relative improvement of
@@ -29,13 +30,17 @@ def steps_per_epoch(n_train: int, batch_size: int, ranks: int = 1) -> int:
     return max(1, math.ceil(n_train / (batch_size * max(ranks, 1))))
 
 
-def budget(config: TrainConfig, n_train: int, ranks: int = 1) -> TrainConfig:
+def budget(
+    config: TrainConfig, n_train: int, ranks: int = 1, views: int = 1
+) -> TrainConfig:
     """The config with epochs, patience and min_steps set from the data size where
-    they were left to it (None); values the user gave are kept."""
+    they were left to it (None); values the user gave are kept. `views`: how many
+    versions of each sample the model draws on the fly (Model.data_views), so the
+    data it learns from is that many times larger than `n_train`."""
     per_epoch = steps_per_epoch(n_train, config.batch_size, ranks)
     epochs = config.epochs
     if epochs is None:
-        steps = min(max(EPOCHS * per_epoch, FLOOR_STEPS), CEILING_STEPS)
+        steps = min(max(EPOCHS * per_epoch * views, FLOOR_STEPS), CEILING_STEPS)
         epochs = max(1, math.ceil(steps / per_epoch))
     patience = config.patience
     if patience is None:

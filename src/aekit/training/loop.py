@@ -93,7 +93,8 @@ def fit(
     """
     device = distributed.local_device(resolve_device(config.device))
     ranks = distributed.setup(device)
-    config = budget(config, len(train), ranks.size)  # epochs left to the data size
+    views = getattr(model, "data_views", 1)  # any nn.Module trains, not only a Model
+    config = budget(config, len(train), ranks.size, views)  # epochs from the data
     config = resolve_schedule(config, model)
     if device.type == "cpu":
         keep_freed_memory()  # no page faults on every step (aekit.training.hardware)

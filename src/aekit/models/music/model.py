@@ -1,7 +1,8 @@
 """MusicVAE: a hierarchical recurrent VAE for music (Roberts et al. 2018, https://arxiv.org/abs/1803.05428).
 
-A bidirectional LSTM reads the piece; its two final states give a diagonal
-Gaussian q(z|x). The decoder is two-level: a "conductor" LSTM, started from z,
+A bidirectional LSTM reads the piece (`encoder` "bars": one reads each bar, a
+second the bars' summaries, as Magenta's hierarchical encoder does); its two final
+states give a diagonal Gaussian q(z|x). The decoder is two-level: a "conductor" LSTM, started from z,
 writes one embedding per bar (it is also fed z at every step); each bar is then
 written by a decoder LSTM started from that bar's embedding and fed, at every
 step, the embedding and the step before (the true one in training: teacher
@@ -54,8 +55,14 @@ class MusicVAE(Model):
         self.bar_length = self.length // self.bars
         self.melody = c.encoding == "melody"
         self.width = self.pitches + 1 if self.melody else self.pitches  # a step's
+        reads = self.width
+        if c.encoder == "bars":  # each bar's steps first, then the bars in order
+            self.bar_encoder = nn.LSTM(
+                self.width, c.hidden_size, batch_first=True, bidirectional=True
+            )
+            reads = 2 * c.hidden_size
         self.encoder = nn.LSTM(
-            self.width, c.hidden_size, batch_first=True, bidirectional=True
+            reads, c.hidden_size, batch_first=True, bidirectional=True
         )
         self.to_posterior = nn.Linear(2 * c.hidden_size, 2 * c.latent_dim)
         self.to_conductor = nn.Linear(c.latent_dim, 2 * c.conductor_size)
@@ -85,7 +92,13 @@ class MusicVAE(Model):
     def encode_distribution(
         self, x: torch.Tensor, c: Condition = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        _, (h, _) = self.encoder(self.steps(x))  # h: (2, B, hidden)
+        steps = self.steps(x)  # (B, T, width)
+        if self.config.encoder == "bars":
+            b = len(steps)
+            cut = steps.reshape(b * self.bars, self.bar_length, self.width)
+            _, (h, _) = self.bar_encoder(cut)  # h: (2, B * U, hidden)
+            steps = torch.cat([h[0], h[1]], 1).reshape(b, self.bars, -1)
+        _, (h, _) = self.encoder(steps)  # h: (2, B, hidden)
         mu, logvar = self.to_posterior(torch.cat([h[0], h[1]], 1)).chunk(2, dim=1)
         return mu, logvar.clamp(*LOGVAR_RANGE)  # (B, latent) each
 
@@ -120,6 +133,11 @@ class MusicVAE(Model):
         # validation (eval mode) scores with the full KL weight, as vae.py does
         weight = self.kl_weight if self.training else self.config.beta
         return {"loss": recon + weight * free, "recon": recon, "kl": kl.mean()}
+
+    @property
+    def data_views(self) -> int:
+        """Keys a piece is drawn in (`transpose` either way): the budget counts them."""
+        return 2 * self.config.transpose + 1
 
     def set_epoch(self, epoch: int) -> None:
         warmup = self.config.kl_warmup_epochs
