@@ -1,23 +1,22 @@
 """MusicVAE: a hierarchical recurrent VAE for music (Roberts et al. 2018, https://arxiv.org/abs/1803.05428).
 
-A bidirectional LSTM reads the piece (`encoder` "bars": one reads each bar, a
-second the bars' summaries, as Magenta's hierarchical encoder does); its two final
-states give a diagonal Gaussian q(z|x). The decoder is two-level: a "conductor" LSTM, started from z,
-writes one embedding per bar (it is also fed z at every step); each bar is then
-written by a decoder LSTM started from that bar's embedding and fed, at every
-step, the embedding and the step before (the true one in training: teacher
-forcing; its own choice when generating). Because a bar's decoder starts afresh
-from the conductor, it cannot carry the whole piece in its state and must use the
-code: the paper's cure for posterior collapse on long sequences. The loss is the
-negative ELBO with free bits, -log p(x|z) + beta * max(KL - free_bits, 0)
-(Kingma et al. 2016, https://arxiv.org/abs/1606.04934, on the summed KL as
-MusicVAE does). `step_dropout` blanks a share of the steps fed back in training
-(word dropout, Bowman et al. 2016, https://arxiv.org/abs/1511.06349), so that
-free running, which feeds back its own mistakes, leans on the code; `transpose`
-draws each training piece in a random key (aekit.models.music.augment). A step is a
-roll's Bernoulli cells (polyphonic) or one melody token (categorical;
-aekit.models.music.tokens). Sampling draws each step at a temperature;
-decoding (reconstruction, interpolation) takes the likeliest.
+A bidirectional LSTM reads the piece (`encoder` "bars": one reads each bar, a second the
+bars' summaries, as Magenta's hierarchical encoder does); its two final states give a
+diagonal Gaussian q(z|x). The decoder is two-level: a "conductor" LSTM, started from z,
+writes one embedding per bar (it is also fed z at every step); each bar is then written
+by a decoder LSTM started from that bar's embedding and fed, at every step, the
+embedding and the step before (the true one in training: teacher forcing; its own choice
+when generating). Because a bar's decoder starts afresh from the conductor, it cannot
+carry the whole piece in its state and must use the code: the paper's cure for posterior
+collapse on long sequences. The loss is the negative ELBO with free bits, -log p(x|z) +
+beta * max(KL - free_bits, 0) (Kingma et al. 2016, https://arxiv.org/abs/1606.04934, on
+the summed KL as MusicVAE does). `step_dropout` blanks a share of the steps fed back in
+training (word dropout, Bowman et al. 2016, https://arxiv.org/abs/1511.06349), so that
+free running, which feeds back its own mistakes, leans on the code; `transpose` draws
+each training piece in a random key (aekit.models.music.augment). A step is a roll's
+Bernoulli cells (polyphonic) or one melody token (categorical;
+aekit.models.music.tokens). Sampling draws each step at a temperature; decoding
+(reconstruction, interpolation) takes the likeliest.
 """
 
 from __future__ import annotations
