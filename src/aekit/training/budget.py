@@ -1,13 +1,13 @@
 """How long a run trains by default: a budget in optimiser steps that fits the data.
 
-Thirty passes over a large data set are plenty, but thirty passes over 300 samples are a
-few dozen steps (a model that augments its data on the fly counts each version of a
-sample it draws: Model.data_views): the budget is thirty epochs' steps, raised to a
-floor that small data always reach and cut to a ceiling large data never pass. Early
-stopping (best weights restored) waits for the floor (when the epochs are left to it),
-then for PATIENCE_STEPS' worth of epochs without a relative improvement of TOLERANCE
-(scikit-learn's MLP stops after 10 epochs without a 1e-4 gain; epochs of a few steps
-need more of them).
+Thirty passes over a large data set are plenty, but thirty passes over 300 samples
+are a few dozen steps (a model that draws several versions of each sample on the
+fly counts them all: Model.data_views): the budget is thirty epochs' steps, raised
+to a floor that small data always reach and cut to a ceiling large data never pass.
+Early stopping (best weights restored) waits for the floor (when the epochs are
+left to it), then for PATIENCE_STEPS' worth of epochs without a relative improvement of
+TOLERANCE (scikit-learn's MLP stops after 10 epochs without a 1e-4 gain;
+epochs of a few steps need more of them).
 """
 
 from __future__ import annotations

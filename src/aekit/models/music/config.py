@@ -13,7 +13,6 @@ from ...errors import AekitError
 from ..configs import check_choice, check_numbers, positive_int_tuple
 from ..options import option
 
-ENCODERS = ("flat", "bars")  # one bi-LSTM over all steps, or over bars of steps
 ENCODINGS = ("roll", "melody")  # polyphonic Bernoulli cells, or one token per step
 BAR_STEPS = 16  # a 4/4 bar at 4 steps per beat: the conductor's step without data
 FREE_BITS_PER_BAR = 16.0  # nats; MusicVAE's 48 (2 bars) and 256 (16 bars) in scale
@@ -28,12 +27,6 @@ class MusicVAEConfig:
     latent_dim: int = option(128, "code size", metavar="N")
     hidden_size: int = option(
         128, "encoder LSTM state size, each direction", metavar="H"
-    )
-    encoder: str = option(
-        "flat",
-        "flat: one bidirectional LSTM reads every step; bars: one reads the steps "
-        "of each bar (all bars at once), a second reads the bars",
-        choices=ENCODERS,
     )
     conductor_size: int = option(
         128, "conductor LSTM state size (one output per bar)", metavar="H"
@@ -100,7 +93,6 @@ class MusicVAEConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise AekitError(f"{name} must be a whole number >= 1, got {value!r}")
         check_choice(self.encoding, ENCODINGS, "encoding")
-        check_choice(self.encoder, ENCODERS, "encoder")
         steps = shape[1]
         bars = self.conductor_steps
         if isinstance(bars, bool) or not isinstance(bars, int) or bars < 0:

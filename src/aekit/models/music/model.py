@@ -1,22 +1,22 @@
 """MusicVAE: a hierarchical recurrent VAE for music (Roberts et al. 2018, https://arxiv.org/abs/1803.05428).
 
-A bidirectional LSTM reads the piece (`encoder` "bars": one reads each bar, a second the
-bars' summaries, as Magenta's hierarchical encoder does); its two final states give a
-diagonal Gaussian q(z|x). The decoder is two-level: a "conductor" LSTM, started from z,
-writes one embedding per bar (it is also fed z at every step); each bar is then written
-by a decoder LSTM started from that bar's embedding and fed, at every step, the
-embedding and the step before (the true one in training: teacher forcing; its own choice
-when generating). Because a bar's decoder starts afresh from the conductor, it cannot
-carry the whole piece in its state and must use the code: the paper's cure for posterior
-collapse on long sequences. The loss is the negative ELBO with free bits, -log p(x|z) +
-beta * max(KL - free_bits, 0) (Kingma et al. 2016, https://arxiv.org/abs/1606.04934, on
-the summed KL as MusicVAE does). `step_dropout` blanks a share of the steps fed back in
-training (word dropout, Bowman et al. 2016, https://arxiv.org/abs/1511.06349), so that
-free running, which feeds back its own mistakes, leans on the code; `transpose` draws
-each training piece in a random key (aekit.models.music.augment). A step is a roll's
-Bernoulli cells (polyphonic) or one melody token (categorical;
-aekit.models.music.tokens). Sampling draws each step at a temperature; decoding
-(reconstruction, interpolation) takes the likeliest.
+A bidirectional LSTM reads the piece; its two final states give a diagonal
+Gaussian q(z|x). The decoder is two-level: a "conductor" LSTM, started from z,
+writes one embedding per bar (it is also fed z at every step); each bar is then
+written by a decoder LSTM started from that bar's embedding and fed, at every
+step, the embedding and the step before (the true one in training: teacher
+forcing; its own choice when generating). Because a bar's decoder starts afresh
+from the conductor, it cannot carry the whole piece in its state and must use the
+code: the paper's cure for posterior collapse on long sequences. The loss is the
+negative ELBO with free bits, -log p(x|z) + beta * max(KL - free_bits, 0)
+(Kingma et al. 2016, https://arxiv.org/abs/1606.04934, on the summed KL as
+MusicVAE does). `step_dropout` blanks a share of the steps fed back in training
+(word dropout, Bowman et al. 2016, https://arxiv.org/abs/1511.06349), so that
+free running, which feeds back its own mistakes, leans on the code; `transpose`
+draws each training piece in a random key (aekit.models.music.augment). A step is a
+roll's Bernoulli cells (polyphonic) or one melody token (categorical;
+aekit.models.music.tokens). Sampling draws each step at a temperature;
+decoding (reconstruction, interpolation) takes the likeliest.
 """
 
 from __future__ import annotations
@@ -54,14 +54,8 @@ class MusicVAE(Model):
         self.bar_length = self.length // self.bars
         self.melody = c.encoding == "melody"
         self.width = self.pitches + 1 if self.melody else self.pitches  # a step's
-        reads = self.width
-        if c.encoder == "bars":  # each bar's steps first, then the bars in order
-            self.bar_encoder = nn.LSTM(
-                self.width, c.hidden_size, batch_first=True, bidirectional=True
-            )
-            reads = 2 * c.hidden_size
         self.encoder = nn.LSTM(
-            reads, c.hidden_size, batch_first=True, bidirectional=True
+            self.width, c.hidden_size, batch_first=True, bidirectional=True
         )
         self.to_posterior = nn.Linear(2 * c.hidden_size, 2 * c.latent_dim)
         self.to_conductor = nn.Linear(c.latent_dim, 2 * c.conductor_size)
@@ -91,13 +85,7 @@ class MusicVAE(Model):
     def encode_distribution(
         self, x: torch.Tensor, c: Condition = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        steps = self.steps(x)  # (B, T, width)
-        if self.config.encoder == "bars":
-            b = len(steps)
-            cut = steps.reshape(b * self.bars, self.bar_length, self.width)
-            _, (h, _) = self.bar_encoder(cut)  # h: (2, B * U, hidden)
-            steps = torch.cat([h[0], h[1]], 1).reshape(b, self.bars, -1)
-        _, (h, _) = self.encoder(steps)  # h: (2, B, hidden)
+        _, (h, _) = self.encoder(self.steps(x))  # h: (2, B, hidden)
         mu, logvar = self.to_posterior(torch.cat([h[0], h[1]], 1)).chunk(2, dim=1)
         return mu, logvar.clamp(*LOGVAR_RANGE)  # (B, latent) each
 
