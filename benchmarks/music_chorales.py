@@ -84,6 +84,15 @@ def main() -> None:
     )
     parser.add_argument("--epochs", type=int, help="default: aekit's budget")
     parser.add_argument("--step-dropout", type=float, help="default: the model's")
+    parser.add_argument("--transpose", type=int, help="default: the model's")
+    parser.add_argument("--batch-size", type=int, help="default: aekit's")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="OPTION=VALUE",
+        help="another music-vae option, e.g. decoder_size=128 (repeatable)",
+    )
     parser.add_argument("--quick", action="store_true", help="20 pieces, 2 epochs")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -99,8 +108,19 @@ def main() -> None:
         extra["epochs"] = args.epochs
     if args.step_dropout is not None:
         extra["step_dropout"] = args.step_dropout
+    if args.transpose is not None:
+        extra["transpose"] = args.transpose
+    if args.batch_size is not None:
+        extra["batch_size"] = args.batch_size
+    for item in args.set:
+        key, _, value = item.partition("=")
+        extra[key] = float(value) if "." in value else int(value)
     name = f"{args.encoding}-{args.bars}bar-x{args.copies}"
     name += "" if args.step_dropout is None else f"-drop{args.step_dropout:g}"
+    name += "" if args.transpose is None else f"-tr{args.transpose}"
+    name += "" if args.batch_size is None else f"-b{args.batch_size}"
+    name += "" if args.epochs is None else f"-e{args.epochs}"
+    name += "".join(f"-{item}" for item in args.set)
     run = aekit.train(
         str(train_dir), "music-vae", out=args.out / name,
         overwrite=True, pictures=False, report=False, bars=args.bars,

@@ -34,6 +34,9 @@ class Model(nn.Module):
     # the validation term that picks the best checkpoint: reconstruction or ELBO,
     # never an adversarial term (the loop reads it)
     selection_metric: str = "loss"
+    # versions of each training sample the model draws on the fly (augmentation);
+    # the default step budget counts the data this many times (training.budget)
+    data_views: int = 1
 
     def encode(self, x: torch.Tensor, c: Condition = None) -> torch.Tensor:
         raise NotImplementedError  # (B, *shape) -> (B, latent)

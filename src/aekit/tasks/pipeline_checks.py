@@ -35,7 +35,7 @@ def resolved(config: TrainConfig, model: Model, n_train: int) -> TrainConfig:
         config.precision, device, model, config.batch_size // max(ranks, 1)
     )
     solution = getattr(model, "starts_at_solution", False)  # a PCA start
-    config = budget(config, n_train, ranks, solution_start=solution)
+    config = budget(config, n_train, ranks, model.data_views, solution_start=solution)
     config = resolve_schedule(config, model)
     return dataclasses.replace(config, precision=precision)
 

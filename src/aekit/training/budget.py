@@ -1,11 +1,12 @@
 """How long a run trains by default: a budget in optimiser steps that fits the data.
 
 Thirty passes over a large data set are plenty, but thirty passes over 300 samples
-are a few dozen steps: the budget is thirty epochs' steps, raised to a floor that
-small data always reach and cut to a ceiling large data never pass. Early stopping
-(best weights restored) waits for the floor (when the epochs are left to it and
-the model starts at random; a PCA start is a solution already), then for
-PATIENCE_STEPS' worth of epochs without a relative improvement of TOLERANCE
+are a few dozen steps (a model that draws several versions of each sample on the
+fly counts them all: Model.data_views): the budget is thirty epochs' steps, raised
+to a floor that small data always reach and cut to a ceiling large data never pass.
+Early stopping (best weights restored) waits for the floor (when the epochs are
+left to it and the model starts at random; a PCA start is a solution already), then
+for PATIENCE_STEPS' worth of epochs without a relative improvement of TOLERANCE
 (scikit-learn's MLP stops after 10 epochs without a 1e-4 gain; epochs of a few
 steps need more of them).
 """
@@ -31,17 +32,24 @@ def steps_per_epoch(n_train: int, batch_size: int, ranks: int = 1) -> int:
 
 
 def budget(
-    config: TrainConfig, n_train: int, ranks: int = 1, *, solution_start: bool = False
+    config: TrainConfig,
+    n_train: int,
+    ranks: int = 1,
+    views: int = 1,
+    *,
+    solution_start: bool = False,
 ) -> TrainConfig:
     """The config with epochs, patience and min_steps set from the data size where
-    they were left to it (None); values the user gave are kept. A model that starts
-    at a solution (`solution_start`: a PCA start) may stop before the floor: the
-    floor keeps a random start from stopping before it learned anything, but a
+    they were left to it (None); values the user gave are kept. `views`: how many
+    versions of each sample the model draws on the fly (Model.data_views), so the
+    data it learns from is that many times larger than `n_train`. A model that
+    starts at a solution (`solution_start`: a PCA start) may stop before the floor:
+    the floor keeps a random start from stopping before it learned anything, but a
     start at PCA is already a solution, so a plateau of PATIENCE_STEPS is enough."""
     per_epoch = steps_per_epoch(n_train, config.batch_size, ranks)
     epochs = config.epochs
     if epochs is None:
-        steps = min(max(EPOCHS * per_epoch, FLOOR_STEPS), CEILING_STEPS)
+        steps = min(max(EPOCHS * per_epoch * views, FLOOR_STEPS), CEILING_STEPS)
         epochs = max(1, math.ceil(steps / per_epoch))
     patience = config.patience
     if patience is None:

@@ -94,7 +94,8 @@ def fit(
     device = distributed.local_device(resolve_device(config.device))
     ranks = distributed.setup(device)
     solution = getattr(model, "starts_at_solution", False)  # a PCA start
-    config = budget(config, len(train), ranks.size, solution_start=solution)
+    views = getattr(model, "data_views", 1)  # any nn.Module trains, not only a Model
+    config = budget(config, len(train), ranks.size, views, solution_start=solution)
     config = resolve_schedule(config, model)
     if device.type == "cpu":
         keep_freed_memory()  # no page faults on every step (aekit.training.hardware)

@@ -66,6 +66,13 @@ class MusicVAEConfig:
         "training (word dropout), so the decoder leans on the code",
         metavar="P",
     )
+    # 6: every key once (a tritone either way); held-out chorales in BENCHMARKS.md
+    transpose: int = option(
+        6,
+        "in training, move each piece by a random number of semitones up to this "
+        "either way (keeping its notes inside the pitch range); 0: as written",
+        metavar="SEMITONES",
+    )
     temperature: float = option(
         1.0,
         "sampling temperature of `aekit sample` (0: the most likely notes)",
@@ -108,6 +115,10 @@ class MusicVAEConfig:
         for ok, message in checks:
             if not ok:
                 raise AekitError(message)
+        shift = self.transpose
+        whole = isinstance(shift, int) and not isinstance(shift, bool)
+        if not whole or not 0 <= shift < 128:
+            raise AekitError(f"transpose must be a whole number in 0..127: {shift!r}")
         warmup = self.kl_warmup_epochs
         if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
             raise AekitError(f"kl_warmup_epochs must be a whole number >= 0: {warmup}")

@@ -12,7 +12,8 @@ negative ELBO with free bits, -log p(x|z) + beta * max(KL - free_bits, 0)
 (Kingma et al. 2016, https://arxiv.org/abs/1606.04934, on the summed KL as
 MusicVAE does). `step_dropout` blanks a share of the steps fed back in training
 (word dropout, Bowman et al. 2016, https://arxiv.org/abs/1511.06349), so that
-free running, which feeds back its own mistakes, leans on the code. A step is a
+free running, which feeds back its own mistakes, leans on the code; `transpose`
+draws each training piece in a random key (aekit.models.music.augment). A step is a
 roll's Bernoulli cells (polyphonic) or one melody token (categorical;
 aekit.models.music.tokens). Sampling draws each step at a temperature;
 decoding (reconstruction, interpolation) takes the likeliest.
@@ -29,6 +30,7 @@ from torch import nn
 from ...errors import AekitError
 from ..base import Condition, Model
 from ..vae import LOGVAR_RANGE, VAE
+from .augment import draw_shifts, transpose
 from .config import MusicVAEConfig
 from .tokens import melody_tokens, one_hot, roll_steps, tokens_to_roll
 
@@ -104,6 +106,12 @@ class MusicVAE(Model):
     def loss(
         self, x: torch.Tensor, target: torch.Tensor, c: Condition = None
     ) -> dict[str, torch.Tensor]:
+        if self.training and self.config.transpose:  # a random key per piece
+            shifts = draw_shifts(
+                x if target is x else torch.maximum(x, target), self.config.transpose
+            )
+            same, x = target is x, transpose(x, shifts)
+            target = x if same else transpose(target, shifts)
         mu, logvar = self.encode_distribution(x)
         z = self.reparameterize(mu, logvar)
         recon = -self.log_likelihood_of(target, z).mean()
@@ -112,6 +120,11 @@ class MusicVAE(Model):
         # validation (eval mode) scores with the full KL weight, as vae.py does
         weight = self.kl_weight if self.training else self.config.beta
         return {"loss": recon + weight * free, "recon": recon, "kl": kl.mean()}
+
+    @property
+    def data_views(self) -> int:
+        """Keys a piece is drawn in (`transpose` either way): the budget counts them."""
+        return 2 * self.config.transpose + 1
 
     def set_epoch(self, epoch: int) -> None:
         warmup = self.config.kl_warmup_epochs
