@@ -130,7 +130,7 @@ def learned():
         capabilities=Capabilities(sampler=None, codes=None, tasks=("prior",)),
     )
     MODELS["ae-learned"] = ModelSpec(
-        "aekit.models.autoencoder:Autoencoder",
+        "aekit.models.autoencoder.model:Autoencoder",
         AutoencoderConfig,
         {"body": "mlp"},
         Capabilities(sampler="learned"),

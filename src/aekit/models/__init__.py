@@ -117,10 +117,10 @@ def _fields(spec: ModelSpec) -> set[str]:
 
 _LAZY = {
     "Model": "base",
-    "Autoencoder": "autoencoder",
-    "VAE": "vae",
-    "UNet": "unet",
-    "SegNet": "segnet",
+    "Autoencoder": "autoencoder.model",
+    "VAE": "vae.model",
+    "UNet": "image_to_image.unet",
+    "SegNet": "image_to_image.segnet",
 }
 
 

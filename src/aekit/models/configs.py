@@ -3,7 +3,7 @@
 Each field carries its help text (and, where the command line spells it differently,
 its flag) as metadata, so `aekit train` builds its options from these classes and
 `aekit --help` answers without importing torch. The model classes that these
-configure live beside this module (autoencoder.py, vae.py, unet.py, segnet.py).
+configure live in their family packages (autoencoder/, vae/, cvae/, betatc/).
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from torch import nn
 
 from ...errors import AekitError
 from ..base import Condition, Model
-from ..vae import LOGVAR_RANGE, VAE
+from ..vae.model import LOGVAR_RANGE, VAE
 from .config import MusicVAEConfig
 from .tokens import melody_tokens, one_hot, roll_steps, tokens_to_roll
 

@@ -21,10 +21,10 @@ import math
 
 import torch
 
-from .base import Condition
-from .configs import BetaTCVAEConfig
-from .priors import log_normal
-from .vae import VAE
+from ..base import Condition
+from ..configs import BetaTCVAEConfig
+from ..priors import log_normal
+from ..vae.model import VAE
 
 
 class BetaTCVAE(VAE):

@@ -6,9 +6,9 @@ Representations using LSTMs" (https://arxiv.org/abs/1502.04681), and Malhotra et
 (https://arxiv.org/abs/1607.00148): an encoder LSTM's last hidden state is the code,
 and a decoder LSTM rebuilds the sequence from the code, so decode(z) needs no input.
 The code is both the decoder's initial state and part of every step's input. The
-`lstm` model's bodies (aekit.models.recurrent) also feed each step the value before
-it (teacher-forced, then free running), write in reverse order, and offer GRU cells
-and a bidirectional encoder; lstm-vae keeps the code-only decoder.
+`lstm` model's bodies (recurrent.py, beside this module) also feed each step the
+value before it (teacher-forced, then free running), write in reverse order, and
+offer GRU cells and a bidirectional encoder; lstm-vae keeps the code-only decoder.
 The variational versions keep vae.py's objective (Kingma & Welling 2014,
 https://arxiv.org/abs/1312.6114; for sequences, Fabius & van Amersfoort 2015,
 "Variational Recurrent Auto-Encoders", https://arxiv.org/abs/1412.6581) and reuse
@@ -26,18 +26,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Model
-from .layers import activation, output_activation
-from .pca_start import PCAStart
-from .recurrent import RecurrentDecoder, RecurrentEncoder
-from .sequence_configs import (
+from ..base import Model
+from ..layers import activation, output_activation
+from ..pca_start import PCAStart
+from ..vae.model import LOGVAR_RANGE, VAE
+from .config import (
     UPSAMPLE_1D,  # noqa: F401  (re-exported)
     Conv1dConfig,
     Conv1dVAEConfig,
     LSTMConfig,
     LSTMVAEConfig,
 )
-from .vae import LOGVAR_RANGE, VAE
+from .recurrent import RecurrentDecoder, RecurrentEncoder
 
 
 # -- bodies: encoder x -> (B, F) features, decoder z -> (B, C, T) logits --------------
@@ -282,7 +282,7 @@ class Conv1dVAE(_SequenceVAE):
 
 
 class LSTMAutoencoder(_SequenceAutoencoder):
-    """EncDec-AD's encoder-decoder (aekit.models.recurrent): an encoder RNN (LSTM or
+    """EncDec-AD's encoder-decoder (recurrent.py): an encoder RNN (LSTM or
     GRU, one way or both) -> code -> a decoder RNN that rebuilds the window step by
     step, in reverse order by default, teacher-forced at first and free running by
     the end of the teacher_forcing schedule."""

@@ -15,9 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Condition
-from .layers import init_weights, output_activation
-from .pixel_configs import SegNetConfig  # noqa: F401
+from ..base import Condition
+from ..layers import init_weights, output_activation
+from .config import SegNetConfig  # noqa: F401
 from .unet import (
     ImageToImage,
     conv_block,

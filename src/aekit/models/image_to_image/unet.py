@@ -17,16 +17,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import AekitError
-from .base import Condition, Model
-from .bodies import Up
-from .configs import PIXEL_LOSSES  # noqa: F401
-from .layers import (
+from ...errors import AekitError
+from ..base import Condition, Model
+from ..bodies import Up
+from ..configs import PIXEL_LOSSES  # noqa: F401
+from ..layers import (
     activation,
     init_weights,
     output_activation,
 )
-from .pixel_configs import UNetConfig, check_pixel_config  # noqa: F401
+from .config import UNetConfig, check_pixel_config  # noqa: F401
 
 
 def pixel_loss(

@@ -6,8 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import AekitError
-from .configs import (
+from ...errors import AekitError
+from ..configs import (
     ACTIVATION_NAMES,
     OUTPUTS,
     PIXEL_LOSSES,
@@ -16,7 +16,7 @@ from .configs import (
     check_numbers,
     positive_int_tuple,
 )
-from .options import option
+from ..options import option
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Condition, Model
-from .generative_configs import PixelCNNConfig
+from ..base import Condition, Model
+from .config import PixelCNNConfig
 
 
 class MaskedConv2d(nn.Conv2d):
@@ -107,7 +107,7 @@ class PixelCNNPrior(Model):
         self, n: int, c: Condition = None, *, generator: torch.Generator | None = None
     ) -> torch.Tensor:
         """n grids drawn position by position in raster order, (n, h*w) floats
-        holding code indices (what aekit.models.vqvae.VQVAE.decode takes)."""
+        holding code indices (what aekit.models.vqvae.model.VQVAE.decode takes)."""
         h, w = self.config.grid
         device = self.embed.weight.device
         grid = torch.zeros(n, 1, h, w, device=device)

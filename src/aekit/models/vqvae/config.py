@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import AekitError
-from .configs import (
+from ...errors import AekitError
+from ..configs import (
     ACTIVATION_NAMES,
     OUTPUTS,
     VAEConfig,
@@ -19,7 +19,7 @@ from .configs import (
     check_numbers,
     positive_int_tuple,
 )
-from .options import option
+from ..options import option
 
 
 def _check_grid_image(config: Any) -> None:

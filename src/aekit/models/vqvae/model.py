@@ -18,7 +18,7 @@ with VQ-VAE-2", https://arxiv.org/abs/1906.00446, appendix); a code unused for
 The code of an image is its grid of code indices: `encode` returns them flattened,
 (B, h*w), as floats holding integers 0..K-1, and `decode` takes the same, so
 `aekit encode` and `aekit decode` round-trip and `latent_dim` is h*w, the number
-of grid positions. A learned prior (aekit.models.pixelcnn, fitted as the run's
+of grid positions. A learned prior (aekit.models.vqvae.pixelcnn, fitted as the run's
 "prior" stage) samples such grids.
 """
 
@@ -30,10 +30,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import AekitError
-from .base import Condition, Model
-from .generative_configs import VQVAEConfig
-from .layers import activation, init_weights, output_activation
+from ...errors import AekitError
+from ..base import Condition, Model
+from ..layers import activation, init_weights, output_activation
+from .config import VQVAEConfig
 
 
 def perplexity(indices: torch.Tensor, codebook_size: int) -> torch.Tensor:

@@ -19,11 +19,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Condition, Model
-from .bodies import Switches, make_body
-from .configs import AutoencoderConfig
-from .layers import TiedLinear, init_weights, output_activation
-from .pca_start import PCAStart
+from ..base import Condition, Model
+from ..bodies import Switches, make_body
+from ..configs import AutoencoderConfig
+from ..layers import TiedLinear, init_weights, output_activation
+from ..pca_start import PCAStart
 
 
 class Autoencoder(Model):

@@ -24,11 +24,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Condition, Model
-from .bodies import Switches, make_body
-from .configs import VAEConfig, parse_objective, parse_prior
-from .layers import init_weights, output_activation
-from .priors import log_normal, make_prior, standard_log_prob
+from ..base import Condition, Model
+from ..bodies import Switches, make_body
+from ..configs import VAEConfig, parse_objective, parse_prior
+from ..layers import init_weights, output_activation
+from ..priors import log_normal, make_prior, standard_log_prob
 
 LOGVAR_RANGE = (-30.0, 20.0)  # keeps exp(logvar) finite in float32 and bf16
 
@@ -118,7 +118,7 @@ class VAE(Model):
         return None if self.prior is not None else super().prior_moments(c)
 
     def log_prior(self, z: torch.Tensor, c: Condition = None) -> torch.Tensor:
-        """log p(z) per row of z (B, d); a conditional prior (aekit.models.cvae)
+        """log p(z) per row of z (B, d); a conditional prior (aekit.models.cvae.model)
         reads c."""
         if self.prior is None:
             return standard_log_prob(z)

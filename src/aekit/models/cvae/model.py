@@ -38,12 +38,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import AekitError
-from .base import Condition
-from .bodies import ConvBody, Switches
-from .configs import CVAEConfig
-from .priors import log_normal
-from .vae import LOGVAR_RANGE, VAE
+from ...errors import AekitError
+from ..base import Condition
+from ..bodies import ConvBody, Switches
+from ..configs import CVAEConfig
+from ..priors import log_normal
+from ..vae.model import LOGVAR_RANGE, VAE
 
 
 class CVAE(VAE):

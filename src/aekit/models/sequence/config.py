@@ -3,7 +3,7 @@
 Declared with `option` like configs.py, so `aekit train` offers their fields: flags
 shared with the image models mean the same (--latent-dim, --channels, --upsample,
 --activation, --loss, --likelihood, --beta, --kl-warmup); the LSTM's state size is
---hidden-size (not --hidden, the MLP widths). The models live in sequence.py.
+--hidden-size (not --hidden, the MLP widths). The models live in model.py.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import AekitError
-from .configs import (
+from ...errors import AekitError
+from ..configs import (
     ACTIVATION_NAMES,
     OUTPUTS,
     STARTS,
@@ -23,10 +23,10 @@ from .configs import (
     check_variational,
     positive_int_tuple,
 )
-from .options import option
+from ..options import option
 
 UPSAMPLE_1D = ("nearest", "linear", "transpose")
-CELLS = ("lstm", "gru")  # aekit.models.recurrent
+CELLS = ("lstm", "gru")  # recurrent.py
 ORDERS = ("reverse", "forward")
 TEACHER_EPOCHS = 5  # the lstm's scheduled move to free running
 _SHAPE = "(C, T): channels (or pitches), time steps"

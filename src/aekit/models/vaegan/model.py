@@ -1,7 +1,7 @@
 """VAE-GAN: Larsen et al. 2016, "Autoencoding beyond pixels using a learned
 similarity metric", https://arxiv.org/abs/1512.09300.
 
-A VAE (aekit.models.vae) whose decoder is also a GAN's generator, and a
+A VAE (aekit.models.vae.model) whose decoder is also a GAN's generator, and a
 discriminator D that tells data from reconstructions and from decoded prior draws.
 The reconstruction error is measured in D's last hidden layer (its features)
 beside the usual pixel term, so the autoencoder learns a similarity that GAN
@@ -25,10 +25,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Condition
-from .generative_configs import VAEGANConfig
-from .layers import init_weights, mlp, output_activation
-from .vae import VAE
+from ..base import Condition
+from ..layers import init_weights, mlp, output_activation
+from ..vae.model import VAE
+from ..vqvae.config import VAEGANConfig
 
 
 class Discriminator(nn.Module):
