@@ -14,8 +14,8 @@ import aekit
 from aekit import inference
 from aekit.data import Dataset
 from aekit.models import MODELS, build_model
+from aekit.models.autoencoder.config import AutoencoderConfig
 from aekit.models.base import Model
-from aekit.models.configs import AutoencoderConfig
 from aekit.models.options import option
 from aekit.models.registry import Capabilities, ModelSpec
 from aekit.training.loop import TrainConfig, fit

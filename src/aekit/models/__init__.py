@@ -10,8 +10,10 @@ from importlib import import_module
 from typing import Any
 
 from ..errors import AekitError
-from .configs import UPSAMPLE_MODES, AutoencoderConfig, VAEConfig
+from .autoencoder.config import AutoencoderConfig
+from .configs import UPSAMPLE_MODES
 from .registry import MODELS, Capabilities, ModelSpec, capabilities, models_for, spec_of
+from .vae.config import VAEConfig
 
 # models without a vector code (colorize, segment), as the registry declares
 IMAGE_TO_IMAGE: dict[str, ModelSpec] = {

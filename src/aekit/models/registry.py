@@ -16,12 +16,9 @@ from typing import Any
 
 from ..errors import AekitError
 from .aae.config import AAEConfig as _AAEConfig
-from .configs import (
-    AutoencoderConfig,
-    BetaTCVAEConfig,
-    CVAEConfig,
-    VAEConfig,
-)
+from .autoencoder.config import AutoencoderConfig
+from .betatc.config import BetaTCVAEConfig
+from .cvae.config import CVAEConfig
 from .image_to_image.config import SegNetConfig, UNetConfig
 from .music.config import MusicVAEConfig
 from .sae.config import SAEConfig
@@ -31,7 +28,9 @@ from .sequence.config import (
     LSTMConfig,
     LSTMVAEConfig,
 )
-from .vqvae.config import PixelCNNConfig, VAEGANConfig, VQVAEConfig
+from .vae.config import VAEConfig
+from .vaegan.config import VAEGANConfig
+from .vqvae.config import PixelCNNConfig, VQVAEConfig
 from .wae.config import WAEConfig as _WAEConfig
 
 INPUT_KINDS = ("vector", "image", "sequence")

@@ -21,9 +21,9 @@ from torch import nn
 
 from ..base import Condition, Model
 from ..bodies import Switches, make_body
-from ..configs import AutoencoderConfig
 from ..layers import TiedLinear, init_weights, output_activation
 from ..pca_start import PCAStart
+from .config import AutoencoderConfig
 
 
 class Autoencoder(Model):

@@ -22,9 +22,9 @@ import math
 import torch
 
 from ..base import Condition
-from ..configs import BetaTCVAEConfig
 from ..priors import log_normal
 from ..vae.model import VAE
+from .config import BetaTCVAEConfig
 
 
 class BetaTCVAE(VAE):

@@ -41,9 +41,9 @@ from torch import nn
 from ...errors import AekitError
 from ..base import Condition
 from ..bodies import ConvBody, Switches
-from ..configs import CVAEConfig
 from ..priors import log_normal
 from ..vae.model import LOGVAR_RANGE, VAE
+from .config import CVAEConfig
 
 
 class CVAE(VAE):

@@ -109,7 +109,7 @@ class MusicVAE(Model):
         recon = -self.log_likelihood_of(target, z).mean()
         kl = self.kl(mu, logvar)  # (B,)
         free = (kl - self.config.free_bits).clamp(min=0).mean()
-        # validation (eval mode) scores with the full KL weight, as vae.py does
+        # validation (eval mode) scores with the full KL weight, as vae/model.py does
         weight = self.kl_weight if self.training else self.config.beta
         return {"loss": recon + weight * free, "recon": recon, "kl": kl.mean()}
 

@@ -1,6 +1,6 @@
 """Sequence model configurations (conv1d, conv1d-vae, lstm, lstm-vae), without torch.
 
-Declared with `option` like configs.py, so `aekit train` offers their fields: flags
+Declared with `option` like every config, so `aekit train` offers their fields: flags
 shared with the image models mean the same (--latent-dim, --channels, --upsample,
 --activation, --loss, --likelihood, --beta, --kl-warmup); the LSTM's state size is
 --hidden-size (not --hidden, the MLP widths). The models live in model.py.

@@ -9,7 +9,7 @@ The code is both the decoder's initial state and part of every step's input. The
 `lstm` model's bodies (recurrent.py, beside this module) also feed each step the
 value before it (teacher-forced, then free running), write in reverse order, and
 offer GRU cells and a bidirectional encoder; lstm-vae keeps the code-only decoder.
-The variational versions keep vae.py's objective (Kingma & Welling 2014,
+The variational versions keep vae/model.py's objective (Kingma & Welling 2014,
 https://arxiv.org/abs/1312.6114; for sequences, Fabius & van Amersfoort 2015,
 "Variational Recurrent Auto-Encoders", https://arxiv.org/abs/1412.6581) and reuse
 its KL, reparametrisation and likelihood.
@@ -195,7 +195,7 @@ class _SequenceAutoencoder(Model):
 class _SequenceVAE(Model):
     """x -> encoder -> (mu, logvar) -> z = mu + sigma * eps -> decoder -> p(x|z)."""
 
-    # vae.py's pieces, shared rather than copied: they read config.likelihood,
+    # vae/model.py's pieces, shared rather than copied: they read config.likelihood,
     # config.output, config.sigma, config.beta and self.log_sigma
     kl = staticmethod(VAE.kl)
     reparameterize = staticmethod(VAE.reparameterize)
@@ -229,7 +229,7 @@ class _SequenceVAE(Model):
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         """The decoder's pre-activation output, which log_likelihood scores
-        (aekit.analysis.likelihood reads it as for vae.py's VAE)."""
+        (aekit.analysis.likelihood reads it as for vae/model.py's VAE)."""
         return self.decoder(z)  # (B, C, T)
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
@@ -242,7 +242,7 @@ class _SequenceVAE(Model):
         z = self.reparameterize(mu, logvar)
         recon = -self.log_likelihood(target, self.decoder(z)).mean()
         kl = self.kl(mu, logvar).mean()
-        # validation (eval mode) always scores the full objective, as vae.py does
+        # validation (eval mode) always scores the full objective, as vae/model.py does
         weight = self.kl_weight if self.training else self.config.beta
         terms = {"loss": recon + weight * kl, "recon": recon, "kl": kl}
         if self.log_sigma is not None:

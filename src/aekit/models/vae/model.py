@@ -26,9 +26,10 @@ from torch import nn
 
 from ..base import Condition, Model
 from ..bodies import Switches, make_body
-from ..configs import VAEConfig, parse_objective, parse_prior
+from ..configs import parse_objective, parse_prior
 from ..layers import init_weights, output_activation
 from ..priors import log_normal, make_prior, standard_log_prob
+from .config import VAEConfig
 
 LOGVAR_RANGE = (-30.0, 20.0)  # keeps exp(logvar) finite in float32 and bf16
 

@@ -28,7 +28,7 @@ from torch import nn
 from ..base import Condition
 from ..layers import init_weights, mlp, output_activation
 from ..vae.model import VAE
-from ..vqvae.config import VAEGANConfig
+from .config import VAEGANConfig
 
 
 class Discriminator(nn.Module):

@@ -1,8 +1,6 @@
-"""Configurations of the generative families: VQ-VAE (van den Oord et al. 2017,
-https://arxiv.org/abs/1711.00937), its PixelCNN prior over the code grid (van den
-Oord et al. 2016, https://arxiv.org/abs/1606.05328) and VAE-GAN (Larsen et al. 2016,
-https://arxiv.org/abs/1512.09300). Frozen dataclasses, importable without torch,
-like aekit.models.configs, which holds the other families' configs.
+"""Configurations of the VQ-VAE (van den Oord et al. 2017,
+https://arxiv.org/abs/1711.00937) and of its PixelCNN prior over the code grid (van den
+Oord et al. 2016, https://arxiv.org/abs/1606.05328): frozen dataclasses, torch-free.
 """
 
 from __future__ import annotations
@@ -14,7 +12,6 @@ from ...errors import AekitError
 from ..configs import (
     ACTIVATION_NAMES,
     OUTPUTS,
-    VAEConfig,
     check_choice,
     check_numbers,
     positive_int_tuple,
@@ -121,34 +118,3 @@ class PixelCNNConfig:
     @property
     def grid(self) -> tuple[int, int]:
         return self.input_shape[1], self.input_shape[2]
-
-
-@dataclass(frozen=True)
-class VAEGANConfig(VAEConfig):
-    """A VAE's options plus the discriminator's and the weights of the GAN terms."""
-
-    disc_hidden: tuple[int, ...] = option(
-        (256, 128),
-        "VAE-GAN: discriminator widths; the last hidden layer gives the features",
-        metavar="W,W,...",
-    )
-    feature_weight: float = option(
-        0.1, "VAE-GAN: weight of the reconstruction error in D's features", metavar="W"
-    )
-    pixel_weight: float = option(
-        1.0, "VAE-GAN: weight of the pixel reconstruction term", metavar="W"
-    )
-    gan_weight: float = option(
-        0.1, "VAE-GAN: weight of the generator's adversarial term", metavar="W"
-    )
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        object.__setattr__(
-            self,
-            "disc_hidden",
-            positive_int_tuple(self.disc_hidden, "disc_hidden", allow_empty=False),
-        )
-        for name in ("feature_weight", "pixel_weight", "gan_weight"):
-            if getattr(self, name) < 0:
-                raise AekitError(f"{name} must be >= 0, got {getattr(self, name)}")
