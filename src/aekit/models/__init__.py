@@ -15,6 +15,8 @@ from .configs import UPSAMPLE_MODES
 from .registry import MODELS, Capabilities, ModelSpec, capabilities, models_for, spec_of
 from .vae.config import VAEConfig
 
+LAYER = "models"  # the layer this package is; tests/test_layers.py reads it
+
 # models without a vector code (colorize, segment), as the registry declares
 IMAGE_TO_IMAGE: dict[str, ModelSpec] = {
     name: spec for name, spec in MODELS.items() if not spec.capabilities.has_code

@@ -12,6 +12,8 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+LAYER = "base"  # below every layer: any layer may import it
+
 
 def option(
     default: Any,
