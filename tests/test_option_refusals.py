@@ -1,0 +1,70 @@
+"""Options a model does not use are refused in one line, never silently ignored:
+--no-prior on a model without a learned prior; the conv fields the MLP-only wae and
+aae configs no longer carry (older runs that recorded them still load)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import aekit
+from aekit.interfaces.cli import main
+from aekit.models import MODELS, build_model, model_from_record, model_record
+
+FAMILY_RUNS = Path(__file__).parent / "data" / "family_runs"
+TINY = ["--epochs", "1", "--threads", "1", "--no-pictures", "--no-report"]
+
+
+@pytest.mark.parametrize("model", ["vae", "mlp"])
+def test_no_prior_on_a_model_without_a_learned_prior_is_refused(
+    model, tmp_path, capsys
+):
+    out = tmp_path / "run"
+    argv = ["train", "--data", "digits", "--model", model, "--no-prior"]
+    code = main([*argv, "--latent-dim", "2", "--hidden", "8", *TINY, "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and "--no-prior" in err[0] and "vq-vae" in err[0]
+    assert not out.exists()  # refused before anything is written
+
+
+def test_no_prior_refused_from_python_too(tmp_path):
+    with pytest.raises(aekit.AekitError, match="has none"):
+        aekit.train("digits", "vae", out=tmp_path / "run", fit_prior=False, epochs=1)
+    assert not (tmp_path / "run").exists()
+
+
+def test_no_prior_refused_on_resume_of_a_run_without_a_learned_prior(tmp_path, capsys):
+    run = tmp_path / "wae"
+    shutil.copytree(FAMILY_RUNS / "wae", run)
+    before = sorted(p.name for p in run.iterdir())
+    assert main(["train", "--resume", str(run), "--no-prior", *TINY[:4]]) == 2
+    assert "--no-prior" in capsys.readouterr().err
+    assert sorted(p.name for p in run.iterdir()) == before
+
+
+@pytest.mark.parametrize("name", ["wae", "aae"])
+def test_mlp_only_configs_carry_no_conv_fields(name):
+    fields = {f.name for f in dataclasses.fields(MODELS[name].config)}
+    assert not fields & {"channels", "upsample"}
+    record = model_record(name, build_model(name, (12,), latent_dim=2, hidden=(8,)))
+    assert "channels" not in record["config"] and "upsample" not in record["config"]
+
+
+@pytest.mark.parametrize("name", ["wae", "aae"])
+def test_an_old_record_with_conv_fields_still_loads(name):
+    record = json.loads((FAMILY_RUNS / name / "config.json").read_text())["model"]
+    assert {"channels", "upsample"} <= set(record["config"])  # written before
+    model = model_from_record(record)
+    assert model.config.hidden == (16,) and model.config.latent_dim == 2
+
+
+def test_a_record_with_a_truly_unknown_field_is_still_refused():
+    record = json.loads((FAMILY_RUNS / "wae" / "config.json").read_text())["model"]
+    record["config"]["warp_factor"] = 9
+    with pytest.raises(aekit.AekitError, match="warp_factor"):
+        model_from_record(record)
