@@ -68,3 +68,23 @@ def test_a_record_with_a_truly_unknown_field_is_still_refused():
     record["config"]["warp_factor"] = 9
     with pytest.raises(aekit.AekitError, match="warp_factor"):
         model_from_record(record)
+
+
+def _help(model: str, capsys) -> str:
+    with pytest.raises(SystemExit):
+        main(["train", "--model", model, "--help"])
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("model", ["vae", "mlp", "wae", "lstm", "vq-vae"])
+def test_task_options_hidden_from_models_without_image_tasks(model, capsys):
+    text = _help(model, capsys)
+    for flag in ("--task {", "--masks", "--patch-size", "--color-space"):
+        assert flag not in text, flag
+
+
+@pytest.mark.parametrize("model", ["unet", "encoder-decoder", "segnet"])
+def test_task_options_shown_for_image_to_image_models(model, capsys):
+    text = _help(model, capsys)
+    for flag in ("--task {", "--masks", "--patch-size", "--color-space"):
+        assert flag in text, flag

@@ -25,7 +25,7 @@ def register(subparsers: Any, model: str | None = None) -> None:
     from ...models import options_for
     from ...models.registry import MODELS
     from ...training.config import TrainConfig
-    from .tasks import add_train_task_options
+    from .tasks import add_train_task_options, runs_image_tasks
 
     p = add_command(
         subparsers, "train", "train an autoencoder and write a run directory"
@@ -118,7 +118,8 @@ def register(subparsers: Any, model: str | None = None) -> None:
         help="read an .npy or raw IDX file in chunks instead of loading it whole",
     )
     add_data_options(p)
-    add_train_task_options(p)
+    if model is None or runs_image_tasks(model):
+        add_train_task_options(p)
 
 
 def run(args: argparse.Namespace) -> int:
