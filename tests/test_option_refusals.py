@@ -88,3 +88,33 @@ def test_task_options_shown_for_image_to_image_models(model, capsys):
     text = _help(model, capsys)
     for flag in ("--task {", "--masks", "--patch-size", "--color-space"):
         assert flag in text, flag
+
+
+OLD_RUNS = Path(__file__).parent / "data" / "old_runs"
+
+
+@pytest.mark.parametrize(
+    "extra, flag", [(["--grid", "5"], "--grid"), (["--data", "digits"], "--data")]
+)
+def test_report_of_a_task_run_refuses_options_it_does_not_read(
+    extra, flag, tmp_path, capsys
+):
+    run = tmp_path / "colorize"
+    shutil.copytree(OLD_RUNS / "colorize", run)
+    before = sorted(p.name for p in run.iterdir())
+    assert main(["report", str(run), *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and flag in err[0] and "takes no" in err[0]
+    assert sorted(p.name for p in run.iterdir()) == before  # nothing written
+    assert main(["report", str(run)]) == 0
+    assert (run / "report.html").exists()
+
+
+def test_task_report_refusal_names_the_python_option(tmp_path):
+    from aekit.run import load_run
+    from aekit.tasks import task_named
+
+    run = tmp_path / "colorize"
+    shutil.copytree(OLD_RUNS / "colorize", run)
+    with pytest.raises(aekit.AekitError, match=r"takes no grid$"):
+        task_named("colorize").write_report(load_run(run), run / "r.html", grid=5)

@@ -208,7 +208,9 @@ def report(args: argparse.Namespace) -> int:
         check_output(args.out, (".html", ".htm"), "a report")
     run = as_run(args.run)
     out = args.out or run.path / REPORT
-    path = task_named(run.task).write_report(run, out, data=args.data, **_options(args))
+    task, options = task_named(run.task), {"data": args.data, **_options(args)}
+    task.check_report_options(options, spell=lambda k: "--" + k.replace("_", "-"))
+    path = task.write_report(run, out, **options)
     say(f"wrote {path}")
     return 0
 
