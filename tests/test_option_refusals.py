@@ -118,3 +118,42 @@ def test_task_report_refusal_names_the_python_option(tmp_path):
     shutil.copytree(OLD_RUNS / "colorize", run)
     with pytest.raises(aekit.AekitError, match=r"takes no grid$"):
         task_named("colorize").write_report(load_run(run), run / "r.html", grid=5)
+
+
+@pytest.mark.parametrize(
+    "extra, flag, field",
+    [
+        (["--model", "vae", "--mmd-weight", "3"], "--mmd-weight", "mmd_weight"),
+        (
+            ["--model", "aae", "--discriminator-steps", "0"],
+            "--discriminator-steps",
+            "discriminator_steps",
+        ),
+        (["--model", "vae", "--kl-warmup", "-1"], "--kl-warmup", "kl_warmup_epochs"),
+    ],
+)
+def test_cli_refusals_name_the_flag(extra, flag, field, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--data", "digits", *extra, *TINY, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and flag in err[0] and field not in err[0]
+    assert not out.exists()
+
+
+def test_python_refusals_name_the_field():
+    with pytest.raises(aekit.AekitError, match="no option\\(s\\) mmd_weight; it takes"):
+        build_model("vae", (12,), mmd_weight=3.0)
+    with pytest.raises(aekit.AekitError, match="^discriminator_steps must"):
+        build_model("aae", (12,), discriminator_steps=0)
+
+
+def test_flag_spelling_leaves_prose_alone():
+    from aekit.interfaces.cli.flags import as_flags, option_flags
+
+    flags = option_flags()
+    assert flags["recon_loss"] == "--loss" and flags["mmd_weight"] == "--mmd-weight"
+    text = "beta must be >= 0; the prior over codes"
+    assert as_flags(text, flags) == text
+    assert as_flags("it takes beta, latent_dim, output", flags) == (
+        "it takes --beta, --latent-dim"
+    )

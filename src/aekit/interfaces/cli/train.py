@@ -164,6 +164,11 @@ def run(args: argparse.Namespace) -> int:
                 report=args.report,
                 **options,
             )
+    except AekitError as e:  # the user typed flags: name them, not config fields
+        from .flags import as_flags, option_flags
+
+        e.args = (as_flags(str(e), option_flags()), *e.args[1:])
+        raise
     finally:
         if bar is not None:
             bar.close()
