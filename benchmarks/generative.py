@@ -35,7 +35,7 @@ from aekit import inference  # noqa: E402
 from aekit.analysis.sample_quality import frechet_distance, train_classifier  # noqa: E402
 from aekit.data import Dataset, load_dataset  # noqa: E402
 from aekit.interfaces import api  # noqa: E402
-from aekit.models.vqvae import perplexity  # noqa: E402
+from aekit.models.vqvae.model import perplexity  # noqa: E402
 
 N_TEST = 1000
 N_SAMPLES = 1000

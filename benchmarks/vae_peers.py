@@ -37,7 +37,7 @@ from aekit import inference  # noqa: E402
 from aekit.analysis.likelihood import importance_weighted_nll  # noqa: E402
 from aekit.analysis.sample_quality import frechet_distance, train_classifier  # noqa: E402
 from aekit.interfaces import api  # noqa: E402
-from aekit.models.configs import BetaTCVAEConfig  # noqa: E402
+from aekit.models.betatc.config import BetaTCVAEConfig  # noqa: E402
 from generative import N_SAMPLES, features, load, print_table, score  # noqa: E402
 
 AEKIT = {  # row name -> (registered model, options)

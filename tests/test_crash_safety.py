@@ -334,7 +334,7 @@ def test_every_file_is_written_to_a_temporary_name_and_renamed(vectors, tmp_path
 def test_nan_loss_stops_naming_epoch_and_step_and_keeps_the_last_checkpoint(
     vectors, tmp_path, monkeypatch, capsys
 ):
-    from aekit.models.autoencoder import Autoencoder
+    from aekit.models.autoencoder.model import Autoencoder
 
     steps = {"n": 0}
     real_loss = Autoencoder.loss

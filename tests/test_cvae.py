@@ -110,7 +110,7 @@ def test_bad_input_is_one_line_and_exit_2(cvae_run, tmp_path, capsys):
     _one_line_error(
         capsys,
         ["train", "--data", "digits", "--model", "mlp", "--tc-weight", "2"],
-        "takes no option(s) tc_weight",
+        "takes no option(s) --tc-weight",
     )
     _one_line_error(
         capsys,

@@ -1,4 +1,5 @@
-"""The layers of docs/ARCHITECTURE.md, enforced over every import (deferred too)."""
+"""The layers of docs/ARCHITECTURE.md, as each package declares them (`LAYER = ...`,
+read from the source), enforced over every import (deferred too)."""
 
 from __future__ import annotations
 
@@ -23,79 +24,55 @@ LAYERS = [
     "tasks",
     "interfaces",
 ]
-# module (or package prefix) -> layer; the longest matching prefix wins
-LAYER_OF = {
-    "aekit.errors": "base",
-    "aekit.version": "base",
-    "aekit.data.io": "base",
-    "aekit.models.options": "base",
-    "aekit.training.config": "base",
-    "aekit.training.hardware": "base",
-    "aekit.training.noise": "base",
-    "aekit.data.pixels": "base",
-    "aekit.analysis.metrics": "base",
-    "aekit.data": "data",
-    "aekit.data.color": "data",
-    "aekit.analysis.segmentation": "data",
-    "aekit.data.pair_sources": "data",
-    "aekit.models": "models",
-    "aekit.training": "training",
-    "aekit.training.batching": "training",
-    "aekit.training.validation": "training",
-    "aekit.training.distributed": "training",
-    "aekit.training.checkpoint": "training",
-    "aekit.training.loop": "training",
-    "aekit.training.stages": "training",
-    "aekit.run": "run",
-    "aekit.run.records": "run",
-    "aekit.inference": "inference",
-    "aekit.inference.images": "inference",
-    "aekit.analysis": "analysis",
-    "aekit.analysis.latent": "analysis",
-    "aekit.analysis.plots": "analysis",
-    "aekit.analysis.evaluation": "analysis",
-    "aekit.analysis.disentanglement": "analysis",
-    "aekit.analysis.report": "analysis",
-    "aekit.analysis.anomaly": "analysis",
-    "aekit.analysis.series_anomaly": "analysis",
-    "aekit.analysis.music_outputs": "analysis",
-    "aekit.analysis.attributes": "analysis",
-    "aekit.analysis.probes": "analysis",
-    "aekit.analysis.likelihood": "analysis",
-    "aekit.analysis.compression": "analysis",
-    "aekit.analysis.clustering": "analysis",
-    "aekit.analysis.clustering_dec": "analysis",
-    "aekit.analysis.diagnostics": "analysis",
-    "aekit.analysis.outputs": "analysis",
-    "aekit.analysis.sample_quality": "analysis",
-    "aekit.tasks": "tasks",
-    "aekit.interfaces": "interfaces",
-    "aekit.interfaces.cli": "interfaces",
-    "aekit.interfaces.api": "interfaces",
-    "aekit.interfaces.sklearn": "interfaces",
-    "aekit.interfaces.explore": "interfaces",
-    "aekit.interfaces.export": "interfaces",
-    "aekit.__main__": "interfaces",
-    "aekit": "interfaces",  # the package: lazy names for the facade
-}
 
 
-def modules() -> dict[str, tuple[Path, bool]]:
+def modules(package: Path = PACKAGE) -> dict[str, tuple[Path, bool]]:
     found = {}
-    for f in PACKAGE.rglob("*.py"):
-        parts = list(f.relative_to(SRC).with_suffix("").parts)
+    for f in package.rglob("*.py"):
+        parts = list(f.relative_to(package.parent).with_suffix("").parts)
         is_package = parts[-1] == "__init__"
         found[".".join(parts[:-1] if is_package else parts)] = (f, is_package)
     return found
 
 
-def layer_of(module: str) -> str:
+def declared_layer(path: Path) -> str | None:
+    """The module-level `LAYER = "..."` of a source file, read without importing."""
+    for node in ast.parse(path.read_text()).body:
+        if (
+            isinstance(node, ast.Assign)
+            and [getattr(t, "id", None) for t in node.targets] == ["LAYER"]
+            and isinstance(node.value, ast.Constant)
+        ):
+            return node.value.value
+    return None
+
+
+def declarations(package: Path = PACKAGE) -> dict[str, str]:
+    """module -> the layer it declares, for every module that declares one."""
+    return {
+        m: layer
+        for m, (f, _) in modules(package).items()
+        if (layer := declared_layer(f)) is not None
+    }
+
+
+def undeclared(package: Path = PACKAGE) -> list[str]:
+    """The packages and modules at the package root that declare no layer."""
+    declared = declarations(package)
+    top = {m for m in modules(package) if m.count(".") <= 1}
+    return sorted(top - set(declared))
+
+
+def layer_of(module: str, declared: dict[str, str] | None = None) -> str:
+    """A module's own declaration, else that of the nearest package holding it (the
+    package root's own declaration covers only itself: each layer says its own)."""
+    declared = declarations() if declared is None else declared
     name = module
-    while name:
-        if name in LAYER_OF:
-            return LAYER_OF[name]
+    while name and (name == module or "." in name):
+        if name in declared:
+            return declared[name]
         name = name.rpartition(".")[0]
-    raise KeyError(module)
+    raise KeyError(f"{module} declares no LAYER and no package above it does")
 
 
 def imports() -> dict[str, set[str]]:
@@ -131,8 +108,52 @@ def imports() -> dict[str, set[str]]:
     return edges
 
 
+def test_every_layer_package_and_root_module_declares_its_layer():
+    """The map lives in the packages: each package and module at the package root
+    says which layer it is, so a new one without a declaration fails here."""
+    assert undeclared() == []
+    declared = declarations()
+    assert sorted(set(declared.values()) - set(LAYERS)) == []
+    packages = {
+        declared[m] for m, (_, pkg) in modules().items() if pkg and m.count(".") == 1
+    }
+    assert packages == set(LAYERS) - {"base"}  # one package per layer, base aside
+
+
+def test_a_module_never_declares_a_layer_above_its_package():
+    """A module may sit below its folder's layer (a base helper), never above it."""
+    declared = declarations()
+    bad = []
+    for m, layer in declared.items():
+        holder = m.rpartition(".")[0]
+        if holder.startswith("aekit.") or (holder == "aekit" and m.count(".") > 1):
+            above = layer_of(holder, declared)
+            if LAYERS.index(layer) > LAYERS.index(above):
+                bad.append(f"{m} declares {layer}, above its package's {above}")
+    assert bad == []
+
+
 def test_every_module_has_a_layer():
-    assert all(layer_of(m) in LAYERS for m in modules())
+    declared = declarations()
+    assert all(layer_of(m, declared) in LAYERS for m in modules())
+
+
+def test_a_new_package_without_a_declaration_is_found(tmp_path):
+    """The check bites: a tree with a new package that says nothing fails it, and
+    its modules have no layer; one nested in a declared package inherits its."""
+    root = tmp_path / "aekit"
+    (root / "models" / "newfamily").mkdir(parents=True)
+    (root / "extras").mkdir()
+    (root / "__init__.py").write_text('LAYER = "interfaces"\n')
+    (root / "models" / "__init__.py").write_text('"""Models."""\nLAYER = "models"\n')
+    (root / "models" / "newfamily" / "__init__.py").write_text('"""A family."""\n')
+    (root / "extras" / "__init__.py").write_text('"""No LAYER here."""\n')
+    (root / "extras" / "tool.py").write_text("x = 1\n")
+    assert undeclared(root) == ["aekit.extras"]
+    declared = declarations(root)
+    assert layer_of("aekit.models.newfamily", declared) == "models"
+    with pytest.raises(KeyError, match="declares no LAYER"):
+        layer_of("aekit.extras.tool", declared)
 
 
 def may_import_interface(m: str, t: str) -> bool:
@@ -148,19 +169,21 @@ def may_import_interface(m: str, t: str) -> bool:
 
 def test_imports_point_down_only():
     bad = []
+    d = declarations()
     for m, targets in imports().items():
         for t in targets:
-            mine, theirs = LAYERS.index(layer_of(m)), LAYERS.index(layer_of(t))
+            mine, theirs = LAYERS.index(layer_of(m, d)), LAYERS.index(layer_of(t, d))
             if theirs > mine:
-                bad.append(f"{m} ({layer_of(m)}) imports {t} ({layer_of(t)})")
-            elif layer_of(t) == "interfaces" and not may_import_interface(m, t):
+                bad.append(f"{m} ({layer_of(m, d)}) imports {t} ({layer_of(t, d)})")
+            elif layer_of(t, d) == "interfaces" and not may_import_interface(m, t):
                 bad.append(f"{m} imports the interface {t}")
     assert not bad, "\n".join(sorted(bad))
 
 
 def test_no_library_module_imports_the_facade():
     users = {m for m, t in imports().items() if "aekit.interfaces.api" in t}
-    assert {u for u in users if layer_of(u) != "interfaces"} == set()
+    d = declarations()
+    assert {u for u in users if layer_of(u, d) != "interfaces"} == set()
     assert users <= {
         "aekit",
         *(m for m in users if m.startswith("aekit.interfaces.cli")),

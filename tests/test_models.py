@@ -17,7 +17,7 @@ from aekit.models import (
     model_record,
     models_for,
 )
-from aekit.models.sequence_configs import UPSAMPLE_1D
+from aekit.models.sequence.config import UPSAMPLE_1D
 from aekit.training.checkpoint import load_weights, save_weights
 
 # the unconditional autoencoders with continuous codes (tests/test_contract.py: all;

@@ -199,7 +199,7 @@ def test_bad_options_are_refused_in_one_line(pieces, tmp_path, capsys):
         "--conductor-steps", 3, "--out", out,
     )  # fmt: skip
     assert code == 2
-    _one_error_line(capsys, "conductor_steps 3 does not divide")
+    _one_error_line(capsys, "--conductor-steps 3 does not divide")
     assert cli("train", "--data", pieces, "--model", "music-vae",
                "--temperature", -1, "--out", out) == 2  # fmt: skip
     _one_error_line(capsys, "temperature must be >= 0")

@@ -14,7 +14,7 @@ from aekit.analysis.metrics import pca_reconstruction_mse
 from aekit.analysis.plots.checkerboard import plot_checkerboard
 from aekit.errors import AekitError
 from aekit.models import build_model, model_from_record, model_record
-from aekit.models.autoencoder import contractive_penalty, kl_sparsity
+from aekit.models.autoencoder.model import contractive_penalty, kl_sparsity
 
 
 def seeded(name, shape, **options):

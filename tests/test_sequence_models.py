@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from aekit.errors import AekitError
-from aekit.models.sequence import (
+from aekit.models.sequence.model import (
     SEQUENCE_MODELS,
     Conv1dConfig,
     Conv1dVAE,

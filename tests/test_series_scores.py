@@ -17,8 +17,8 @@ from aekit.analysis.series_scores import (
     widened_labels,
 )
 from aekit.errors import AekitError
-from aekit.models.sequence import LSTMAutoencoder
-from aekit.models.sequence_configs import LSTMConfig
+from aekit.models.sequence.config import LSTMConfig
+from aekit.models.sequence.model import LSTMAutoencoder
 
 N = 1000
 

@@ -30,7 +30,7 @@ from aekit.data.paired import (
 )
 from aekit.errors import AekitError
 from aekit.inference.images import predict_whole
-from aekit.models.unet import UNet, UNetConfig
+from aekit.models.image_to_image.unet import UNet, UNetConfig
 
 RNG = np.random.default_rng(0)
 

@@ -9,8 +9,8 @@ import torch.nn.functional as F
 from aekit.errors import AekitError
 from aekit.models import IMAGE_TO_IMAGE, MODELS, model_from_record, model_record
 from aekit.models.bodies import UPSAMPLE_MODES
-from aekit.models.segnet import SegNet, SegNetConfig
-from aekit.models.unet import UNet, UNetConfig
+from aekit.models.image_to_image.segnet import SegNet, SegNetConfig
+from aekit.models.image_to_image.unet import UNet, UNetConfig
 
 COLOUR = {"in_channels": 1, "out_channels": 2, "loss": "l1"}
 CLASSES = {"in_channels": 3, "out_channels": 4, "loss": "cross-entropy"}

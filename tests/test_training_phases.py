@@ -14,8 +14,8 @@ import aekit
 from aekit import inference
 from aekit.data import Dataset
 from aekit.models import MODELS, build_model
+from aekit.models.autoencoder.config import AutoencoderConfig
 from aekit.models.base import Model
-from aekit.models.configs import AutoencoderConfig
 from aekit.models.options import option
 from aekit.models.registry import Capabilities, ModelSpec
 from aekit.training.loop import TrainConfig, fit
@@ -130,7 +130,7 @@ def learned():
         capabilities=Capabilities(sampler=None, codes=None, tasks=("prior",)),
     )
     MODELS["ae-learned"] = ModelSpec(
-        "aekit.models.autoencoder:Autoencoder",
+        "aekit.models.autoencoder.model:Autoencoder",
         AutoencoderConfig,
         {"body": "mlp"},
         Capabilities(sampler="learned"),

@@ -13,8 +13,8 @@ from aekit.errors import AekitError
 from aekit.interfaces import api
 from aekit.interfaces.cli import main
 from aekit.models import build_model, model_from_record, model_record
-from aekit.models.pixelcnn import MaskedConv2d
-from aekit.models.vqvae import VectorQuantizer, perplexity
+from aekit.models.vqvae.model import VectorQuantizer, perplexity
+from aekit.models.vqvae.pixelcnn import MaskedConv2d
 from aekit.training.checkpoint import load_weights, save_weights
 
 torch.set_num_threads(1)

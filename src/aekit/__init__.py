@@ -11,6 +11,8 @@ from typing import Any
 
 from .version import __version__
 
+LAYER = "interfaces"  # the package root: lazy names for the facade
+
 # name -> module, resolved on first use: `import aekit` stays cheap and inert
 _EXPORTS = {
     "train": "interfaces.api",

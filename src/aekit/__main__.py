@@ -4,4 +4,6 @@ import sys
 
 from .interfaces.cli import main
 
+LAYER = "interfaces"  # `python -m aekit`: the command line
+
 sys.exit(main())

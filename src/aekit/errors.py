@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+LAYER = "base"  # below every layer: any layer may import it
+
 
 class AekitError(ValueError):
     """Bad input or an impossible request: the message is what the user reads.

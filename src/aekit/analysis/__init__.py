@@ -4,3 +4,5 @@ scores, latent paths, pictures, the report); nothing here trains.
 
 Importing this package loads nothing.
 """
+
+LAYER = "analysis"  # the layer this package is; tests/test_layers.py reads it

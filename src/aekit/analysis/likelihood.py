@@ -14,7 +14,7 @@ the average KL per dimension above 0.01, which is reported beside it.
 
 Works with any model that has `encode_distribution(x) -> (mu, logvar)`,
 `decode_logits(z)`, `log_likelihood(x, logits)` (log p(x|z) per example, nats) and
-`kl(mu, logvar)`, as aekit.models.vae.VAE does; a conditional model's are called
+`kl(mu, logvar)`, as aekit.models.vae.model.VAE does; a conditional model's are called
 with each example's condition, `encode_distribution(x, c)` and `decode_logits(z,
 c=c)`. The decoder is run without the encoder's max-unpooling switches: p(x|z) must
 not depend on x to be a likelihood.

@@ -18,6 +18,8 @@ import torch
 
 from ..errors import AekitError
 
+LAYER = "base"  # below every layer: any layer may import it
+
 REDUCTIONS = ("mean", "none")
 
 

@@ -127,7 +127,7 @@ def pca_warning(
 def codebook_usage(codes: torch.Tensor, size: int) -> dict[str, Any]:
     """How a codebook of `size` codes is used by code indices `codes` (any shape):
     codes used, dead codes (never used) and the perplexity of the usage."""
-    from ..models.vqvae import perplexity
+    from ..models.vqvae.model import perplexity
 
     index = codes.round().long().reshape(-1)
     used = int(torch.unique(index).numel())

@@ -17,6 +17,8 @@ import numpy as np
 
 from ..errors import AekitError
 
+LAYER = "data"  # lower than its folder: data code imports it
+
 
 def default_palette(n: int) -> np.ndarray:
     """(n, 3) uint8 colours of the PASCAL VOC colour map: 0 black, 1 dark red, ..."""

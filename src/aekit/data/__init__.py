@@ -10,6 +10,8 @@ from .sources import load_dataset
 from .stream import StreamDataset, open_stream
 from .windows import window_scores_to_steps, windows_to_series
 
+LAYER = "data"  # the layer this package is; tests/test_layers.py reads it
+
 __all__ = [
     "DATASETS",
     "Dataset",

@@ -22,6 +22,8 @@ from typing import Any
 
 from ..errors import AekitError
 
+LAYER = "base"  # below every layer: any layer may import it
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, *, suffix: str = "") -> Iterator[Path]:

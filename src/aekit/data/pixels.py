@@ -12,6 +12,8 @@ import torch
 
 from .io import write_bytes
 
+LAYER = "base"  # below every layer: any layer may import it
+
 
 def as_numpy(images: torch.Tensor | np.ndarray) -> np.ndarray:
     if isinstance(images, torch.Tensor):

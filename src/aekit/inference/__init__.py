@@ -24,6 +24,8 @@ from .batched import (
     sample_conditions,
 )
 
+LAYER = "inference"  # the layer this package is; tests/test_layers.py reads it
+
 __all__ = [
     "BATCH",
     "batched",

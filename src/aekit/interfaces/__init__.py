@@ -3,3 +3,5 @@ explorer, ONNX export, benchmarks and TensorBoard; wiring only, nothing imports 
 
 Importing this package loads nothing: `aekit --help` answers without torch.
 """
+
+LAYER = "interfaces"  # the layer this package is; tests/test_layers.py reads it

@@ -10,8 +10,12 @@ from importlib import import_module
 from typing import Any
 
 from ..errors import AekitError
-from .configs import UPSAMPLE_MODES, AutoencoderConfig, VAEConfig
+from .autoencoder.config import AutoencoderConfig
+from .configs import UPSAMPLE_MODES
 from .registry import MODELS, Capabilities, ModelSpec, capabilities, models_for, spec_of
+from .vae.config import VAEConfig
+
+LAYER = "models"  # the layer this package is; tests/test_layers.py reads it
 
 # models without a vector code (colorize, segment), as the registry declares
 IMAGE_TO_IMAGE: dict[str, ModelSpec] = {
@@ -49,20 +53,20 @@ def build_model(name: str, input_shape: tuple[int, ...], **options: Any) -> Any:
     """Build a registered model for samples of `input_shape`; unknown options fail."""
     spec = spec_of(name)
     names = {f.name for f in dataclasses.fields(spec.config)} - {"input_shape"}
-    unknown = sorted(set(options) - names)
-    if unknown:
-        raise AekitError(
-            f"model {name!r} takes no option(s) {', '.join(unknown)}; "
-            f"it takes {', '.join(sorted(spec.options()))}"
-        )
-    for key, value in spec.fixed.items():
-        if key in options and options[key] != value:
-            raise AekitError(f"model {name!r} always has {key}={value!r}")
     body = {**options, **spec.fixed}.get("body")
     unused = sorted(set(options) & CONV_ONLY) if body == "mlp" else []
     if unused:  # an option the body ignores is an error, never silently dropped
         flags = ", ".join("--" + u.replace("_", "-") for u in unused)
         raise AekitError(f"model {name!r} has an MLP body, which takes no {flags}")
+    unknown = sorted(set(options) - names)
+    if unknown:
+        raise AekitError(
+            f"model {name!r} takes no option(s) {', '.join(unknown)}; "
+            f"it takes {', '.join(sorted(options_for(name)))}"
+        )
+    for key, value in spec.fixed.items():
+        if key in options and options[key] != value:
+            raise AekitError(f"model {name!r} always has {key}={value!r}")
     shape = (
         {"input_shape": tuple(input_shape)} if "input_shape" in _fields(spec) else {}
     )
@@ -84,6 +88,8 @@ def model_from_record(record: dict[str, Any]) -> Any:
         raise AekitError(f"model record is malformed (missing {e})") from e
     spec = spec_of(name)
     known = _fields(spec)
+    for key in getattr(spec.config, "RETIRED", ()):  # fields a newer config dropped
+        config.pop(key, None)
     unknown = sorted(set(config) - known)
     if unknown:
         raise AekitError(
@@ -117,10 +123,10 @@ def _fields(spec: ModelSpec) -> set[str]:
 
 _LAZY = {
     "Model": "base",
-    "Autoencoder": "autoencoder",
-    "VAE": "vae",
-    "UNet": "unet",
-    "SegNet": "segnet",
+    "Autoencoder": "autoencoder.model",
+    "VAE": "vae.model",
+    "UNet": "image_to_image.unet",
+    "SegNet": "image_to_image.segnet",
 }
 
 

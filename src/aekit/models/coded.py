@@ -27,9 +27,9 @@ class CodedAutoencoder(Model):
             c.body,
             c.input_shape,
             hidden=c.hidden,
-            channels=c.channels,
+            channels=(),  # an MLP body: no conv widths
             act=c.activation,
-            upsample=c.upsample,
+            upsample="transpose",
         )
         self.to_code = nn.Linear(self.body.features, c.latent_dim)
         self.from_code = nn.Linear(c.latent_dim, self.body.features)

@@ -1,9 +1,9 @@
-"""Model configurations: frozen dataclasses, importable without torch.
+"""What every family's config shares: option names, checks and parsers, torch-free.
 
 Each field carries its help text (and, where the command line spells it differently,
 its flag) as metadata, so `aekit train` builds its options from these classes and
-`aekit --help` answers without importing torch. The model classes that these
-configure live beside this module (autoencoder.py, vae.py, unet.py, segnet.py).
+`aekit --help` answers without importing torch. The configs themselves live
+beside their models, in each family's package (autoencoder/config.py, ...).
 """
 
 from __future__ import annotations
@@ -11,11 +11,9 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import AekitError
-from .options import option
 
 ACTIVATION_NAMES = (
     "relu",
@@ -74,7 +72,7 @@ def check_numbers(config: Any) -> None:
                 raise AekitError(f"{f.name} must be a finite number, got {v}")
 
 
-def _check_body(config: Any) -> None:
+def check_body(config: Any) -> None:
     """Checks the autoencoder families share: sizes, body, activation, output."""
     check_numbers(config)
     set_ = object.__setattr__
@@ -128,148 +126,6 @@ def check_variational(config: Any) -> None:
         raise AekitError("kl_warmup_epochs must be >= 0")
 
 
-@dataclass(frozen=True)
-class AutoencoderConfig:
-    input_shape: tuple[int, ...] = option(
-        (), "(C, H, W) images or (D,) vectors", cli=False
-    )
-    latent_dim: int = option(16, "code size", metavar="N")
-    body: str = option("mlp", "mlp or conv", cli=False)  # the registry name fixes it
-    hidden: tuple[int, ...] = option(
-        (512, 256, 128),
-        "MLP widths, mirrored in the decoder; '' for a shallow AE",
-        metavar="W,W,...",
-    )
-    channels: tuple[int, ...] = option(
-        (32, 64), "conv widths, one 2x pooling each", metavar="C,C,..."
-    )
-    upsample: str = option(
-        "transpose", "how the conv decoder doubles resolution", choices=UPSAMPLE_MODES
-    )
-    # batch norm: 5 epochs on mnist-5k, 1.00x -> 0.49x PCA-16's MSE (BENCHMARKS.md)
-    norm: str = option(
-        "batch", "normalisation after each conv of a conv body", choices=NORMS
-    )
-    activation: str = option("relu", "hidden activation", choices=ACTIVATION_NAMES)
-    output: str = option(
-        "sigmoid", "sigmoid for data in [0, 1], else identity", cli=False
-    )  # set from the data's scaling
-    recon_loss: str = option(
-        "mse", "autoencoder reconstruction loss", flag="loss", choices=("mse", "bce")
-    )
-    sparsity: float = option(
-        0.0,
-        "weight of the L1 penalty on the code (a sparse AE); 1e-5..1e-4 keeps "
-        "the MSE (mnist-5k), 1e-3 costs half again, 3e-3 and up silence most units",
-        metavar="W",
-    )
-    contractive: float = option(
-        0.0, "weight of the contractive penalty |dz/dx|_F^2 (MLP bodies)", metavar="W"
-    )
-    sparsity_target: float | None = option(
-        None,
-        "KL sparsity: target mean activation rho of each code unit, in (0, 1)",
-        metavar="RHO",
-    )
-    kl_sparsity_weight: float = option(
-        3.0, "weight of the KL sparsity term (Ng's beta)", metavar="W"
-    )
-    tied: bool = option(False, "tied MLP decoder weights (the encoder's, transposed)")
-    # pca: tables 0.70x PCA (median of 7) against 0.66x, never above 1.0x against
-    # up to 1.13x (benchmarks/defaults_panel.py); the data decide the default
-    start: str = option(
-        "random",
-        "initial weights: random, or pca (a linear path fixed at the training "
-        "data's PCA plus a learned non-linear correction that starts at zero: it "
-        "starts as PCA and keeps the best of that and training)",
-        choices=STARTS,
-        shown="pca for tables and small image sets, else random",
-    )
-    transpose_kernel: int = option(
-        TRANSPOSE[0],
-        "kernel of the transposed convolution (conv, transpose)",
-        metavar="K",
-    )
-    transpose_stride: int = option(
-        TRANSPOSE[1], "stride of the transposed convolution (must be 2)", metavar="S"
-    )
-    transpose_padding: int = option(
-        TRANSPOSE[2], "padding of the transposed convolution", metavar="P"
-    )
-
-    def __post_init__(self) -> None:
-        _check_body(self)
-        check_recon_loss(self)
-        if self.sparsity < 0:
-            raise AekitError(f"sparsity must be >= 0, got {self.sparsity}")
-        if self.norm not in NORMS:
-            raise AekitError(f"norm must be one of {NORMS}, got {self.norm!r}")
-        check_regularisers(self)
-        check_start(self)
-
-
-@dataclass(frozen=True)
-class VAEConfig:
-    input_shape: tuple[int, ...] = option(
-        (), "(C, H, W) images or (D,) vectors", cli=False
-    )
-    latent_dim: int = option(16, "code size", metavar="N")
-    body: str = option("mlp", "mlp or conv", cli=False)
-    hidden: tuple[int, ...] = option(
-        (512, 256), "MLP widths, mirrored in the decoder", metavar="W,W,..."
-    )
-    channels: tuple[int, ...] = option(
-        (32, 64), "conv widths, one 2x pooling each", metavar="C,C,..."
-    )
-    upsample: str = option(
-        "transpose", "how the conv decoder doubles resolution", choices=UPSAMPLE_MODES
-    )
-    activation: str = option("relu", "hidden activation", choices=ACTIVATION_NAMES)
-    output: str = option(
-        "sigmoid", "decoder mean: sigmoid for [0, 1], else identity", cli=False
-    )
-    likelihood: str = option(
-        "bernoulli",
-        "VAE decoder (auto: bernoulli for [0,1] data, else gaussian)",
-        choices=("auto", "bernoulli", "gaussian"),
-    )
-    sigma: float | None = option(
-        None, "Gaussian decoder std (default: learned)", metavar="S"
-    )
-    beta: float = option(1.0, "weight of the KL term; 1 is the true ELBO", metavar="B")
-    kl_warmup_epochs: int = option(
-        0,
-        "ramp the KL weight from 0 to beta over this many epochs",
-        flag="kl-warmup",
-        metavar="EPOCHS",
-    )
-    prior: str = option(
-        "standard",
-        "prior over codes: standard N(0, I), mog:K (a learned mixture of K "
-        "Gaussians), vamp:K (VampPrior, K learned pseudo-inputs) or, for "
-        "conditional models, conditional (a learned Gaussian per condition)",
-        metavar="standard|mog:K|vamp:K|conditional",
-    )
-    objective: str = option(
-        "elbo",
-        "training bound: elbo, or iwae:K (importance weighted, K samples)",
-        metavar="elbo|iwae:K",
-    )
-
-    def __post_init__(self) -> None:
-        _check_body(self)
-        if parse_prior(self.prior)[0] == "conditional" and not self.takes_condition:
-            raise AekitError(
-                "prior 'conditional' is for conditional models (cvae, conv-cvae)"
-            )
-        parse_objective(self.objective)
-        check_variational(self)
-
-    @property
-    def takes_condition(self) -> bool:
-        return False
-
-
 def _kind_and_count(text: str, kinds: tuple[str, ...], what: str) -> tuple[str, int]:
     kind, sep, count = str(text).strip().lower().partition(":")
     if kind not in kinds or not sep or not count.strip().isdigit():
@@ -302,62 +158,6 @@ def parse_objective(text: str) -> int:
         raise AekitError(f"{e}; or elbo") from None
 
 
-@dataclass(frozen=True)
-class CVAEConfig(VAEConfig):
-    """A VAE whose encoder and decoder also see a condition (aekit.models.cvae)."""
-
-    classes: int = option(
-        10, "how many class labels the condition takes", cli=False
-    )  # set from the data
-    attributes: int = option(
-        0, "width of attribute conditions; 0: the condition is a label", cli=False
-    )  # set by --condition COL1,COL2
-    # a conditional model's own default: a learned Gaussian p(z|c) per condition
-    prior: str = option(
-        "conditional",
-        "prior over codes: conditional (a learned N(m_c, s_c^2) per condition), "
-        "standard N(0, I), mog:K or vamp:K",
-        metavar="conditional|standard|mog:K|vamp:K",
-    )
-
-    decoder_condition: str = option(
-        "every",
-        "where a conditional decoder sees the condition: every hidden layer, or "
-        "its input (beside the code) only",
-        choices=("every", "input"),
-    )
-
-    @property
-    def takes_condition(self) -> bool:
-        return True
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.attributes < 0 or (self.attributes == 0 and self.classes < 1):
-            raise AekitError("a conditional VAE needs classes >= 1 or attributes >= 1")
-
-
-@dataclass(frozen=True)
-class BetaTCVAEConfig(VAEConfig):
-    """beta-TC-VAE (aekit.models.betatc): the KL split into three weighted terms."""
-
-    tc_weight: float = option(
-        6.0,
-        "weight of the total correlation term (beta of beta-TC-VAE)",
-        metavar="B",
-    )
-    dataset_size: int = option(
-        0, "training examples, for the minibatch-weighted estimator", cli=False
-    )  # set from the data; 0: the batch is taken for the data set
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.tc_weight < 0:
-            raise AekitError(f"tc_weight must be >= 0, got {self.tc_weight}")
-        if self.dataset_size < 0:
-            raise AekitError("dataset_size must be >= 0")
-
-
 def transpose_output_padding(kernel: int, stride: int, padding: int) -> int:
     """The output_padding that makes a transposed convolution double any size, or a
     clear error: out = (H - 1) * stride - 2 * padding + kernel + output_padding."""
@@ -373,24 +173,3 @@ def transpose_output_padding(kernel: int, stride: int, padding: int) -> int:
             f"(or 2*padding+1), e.g. 4/2/1, 3/2/1, 2/2/0"
         )
     return extra
-
-
-def check_regularisers(c: AutoencoderConfig) -> None:
-    """The classic regularisers' options: in range, and on a body they apply to."""
-    if not (c.contractive >= 0 and math.isfinite(c.contractive)):
-        raise AekitError(f"contractive must be >= 0, got {c.contractive}")
-    if c.contractive > 0 and c.body != "mlp":
-        raise AekitError("the contractive penalty applies to MLP bodies only")
-    if c.sparsity_target is not None and not 0 < c.sparsity_target < 1:
-        raise AekitError(f"sparsity_target must be in (0, 1), got {c.sparsity_target}")
-    if not (c.kl_sparsity_weight >= 0 and math.isfinite(c.kl_sparsity_weight)):
-        raise AekitError(f"kl_sparsity_weight must be >= 0, got {c.kl_sparsity_weight}")
-    if c.tied and c.body != "mlp":
-        raise AekitError("tied decoder weights apply to MLP bodies only")
-    transpose = (c.transpose_kernel, c.transpose_stride, c.transpose_padding)
-    if transpose != TRANSPOSE and (c.body != "conv" or c.upsample != "transpose"):
-        raise AekitError(
-            "transpose_kernel/stride/padding apply to conv bodies with "
-            "upsample 'transpose' only"
-        )
-    transpose_output_padding(*transpose)

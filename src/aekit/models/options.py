@@ -1,7 +1,7 @@
 """Config fields that carry their command-line help.
 
 Importable without torch: `aekit --help` and argument errors are answered from
-these alone. The model configs (aekit.models.configs) and TrainConfig
+these alone. The model configs (each family's config.py) and TrainConfig
 (aekit.training.config) declare their fields with `option`, and aekit.interfaces.cli
 builds its options from them.
 """
@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from typing import Any
+
+LAYER = "base"  # below every layer: any layer may import it
 
 
 def option(

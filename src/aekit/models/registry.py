@@ -16,22 +16,21 @@ from typing import Any
 
 from ..errors import AekitError
 from .aae.config import AAEConfig as _AAEConfig
-from .configs import (
-    AutoencoderConfig,
-    BetaTCVAEConfig,
-    CVAEConfig,
-    VAEConfig,
-)
-from .generative_configs import PixelCNNConfig, VAEGANConfig, VQVAEConfig
+from .autoencoder.config import AutoencoderConfig
+from .betatc.config import BetaTCVAEConfig
+from .cvae.config import CVAEConfig
+from .image_to_image.config import SegNetConfig, UNetConfig
 from .music.config import MusicVAEConfig
-from .pixel_configs import SegNetConfig, UNetConfig
 from .sae.config import SAEConfig
-from .sequence_configs import (
+from .sequence.config import (
     Conv1dConfig,
     Conv1dVAEConfig,
     LSTMConfig,
     LSTMVAEConfig,
 )
+from .vae.config import VAEConfig
+from .vaegan.config import VAEGANConfig
+from .vqvae.config import PixelCNNConfig, VQVAEConfig
 from .wae.config import WAEConfig as _WAEConfig
 
 INPUT_KINDS = ("vector", "image", "sequence")
@@ -69,7 +68,7 @@ class Capabilities:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    target: str | type  # "aekit.models.vae:VAE" (imported on first use) or a class
+    target: str | type  # "aekit.models.vae.model:VAE" (imported when first used)
     config: type  # the frozen dataclass the class is built from
     fixed: dict[str, Any] = field(default_factory=dict)  # options the name implies
     capabilities: Capabilities = field(default_factory=Capabilities)
@@ -88,12 +87,12 @@ class ModelSpec:
         return names - {"input_shape"} - set(self.fixed)
 
 
-_AE = "aekit.models.autoencoder:Autoencoder"
-_VAE = "aekit.models.vae:VAE"
-_SEQ = "aekit.models.sequence:"
+_AE = "aekit.models.autoencoder.model:Autoencoder"
+_VAE = "aekit.models.vae.model:VAE"
+_SEQ = "aekit.models.sequence.model:"
 _SEQUENCE = Capabilities(inputs=("sequence",))
 _SEQUENCE_VAE = Capabilities(posterior=True, sampler="prior", inputs=("sequence",))
-_CVAE = "aekit.models.cvae:CVAE"
+_CVAE = "aekit.models.cvae.model:CVAE"
 _IMAGE_TO_IMAGE = Capabilities(
     sampler=None,
     codes=None,
@@ -132,21 +131,21 @@ MODELS: dict[str, ModelSpec] = {
         "variational autoencoder, convolutional body",
     ),
     "unet": ModelSpec(
-        "aekit.models.unet:UNet",
+        "aekit.models.image_to_image.unet:UNet",
         UNetConfig,
         {"skip": True},
         _IMAGE_TO_IMAGE,
         "U-Net: conv encoder-decoder with skips (colorize, segment)",
     ),
     "encoder-decoder": ModelSpec(
-        "aekit.models.unet:UNet",
+        "aekit.models.image_to_image.unet:UNet",
         UNetConfig,
         {"skip": False},
         _IMAGE_TO_IMAGE,
         "plain conv encoder-decoder, no skips (colorize, segment)",
     ),
     "segnet": ModelSpec(
-        "aekit.models.segnet:SegNet",
+        "aekit.models.image_to_image.segnet:SegNet",
         SegNetConfig,
         {},
         _IMAGE_TO_IMAGE,
@@ -188,7 +187,7 @@ MODELS: dict[str, ModelSpec] = {
         "MusicVAE: bi-LSTM encoder, conductor over bars, per-bar decoder (rolls)",
     ),
     "vq-vae": ModelSpec(
-        "aekit.models.vqvae:VQVAE",
+        "aekit.models.vqvae.model:VQVAE",
         VQVAEConfig,
         {},
         Capabilities(
@@ -197,7 +196,7 @@ MODELS: dict[str, ModelSpec] = {
         "VQ-VAE: a grid of discrete codes, EMA codebook; PixelCNN prior to sample",
     ),
     "pixelcnn-prior": ModelSpec(
-        "aekit.models.pixelcnn:PixelCNNPrior",
+        "aekit.models.vqvae.pixelcnn:PixelCNNPrior",
         PixelCNNConfig,
         {},
         Capabilities(
@@ -210,7 +209,7 @@ MODELS: dict[str, ModelSpec] = {
         "PixelCNN over a code grid: a VQ-VAE run's learned prior (a stage)",
     ),
     "vae-gan": ModelSpec(
-        "aekit.models.vaegan:VAEGAN",
+        "aekit.models.vaegan.model:VAEGAN",
         VAEGANConfig,
         {"body": "mlp"},
         Capabilities(posterior=True, sampler="prior", optimisers=2),
@@ -233,7 +232,7 @@ MODELS: dict[str, ModelSpec] = {
         "conditional VAE (label or attributes), convolutional body",
     ),
     "beta-tc-vae": ModelSpec(
-        "aekit.models.betatc:BetaTCVAE",
+        "aekit.models.betatc.model:BetaTCVAE",
         BetaTCVAEConfig,
         {"body": "mlp", "prior": "standard", "objective": "elbo"},
         Capabilities(posterior=True, sampler="prior"),

@@ -36,6 +36,8 @@ from .record import (
     write_run_config,
 )
 
+LAYER = "run"  # the layer this package is; tests/test_layers.py reads it
+
 __all__ = [
     "CODE_STATS",
     "CONFIG",

@@ -16,6 +16,8 @@ from .reconstruct import RECONSTRUCT
 from .segment import SEGMENT
 from .task import Task
 
+LAYER = "tasks"  # the layer this package is; tests/test_layers.py reads it
+
 TASKS: dict[str, Task] = {
     "reconstruct": RECONSTRUCT,
     "colorize": COLORIZE,

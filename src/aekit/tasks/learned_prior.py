@@ -1,5 +1,5 @@
 """The learned prior of a run whose codes are a discrete grid (a VQ-VAE): a PixelCNN
-(aekit.models.pixelcnn, van den Oord et al. 2016, https://arxiv.org/abs/1606.05328)
+(aekit.models.vqvae.pixelcnn, van den Oord et al. 2016, https://arxiv.org/abs/1606.05328)
 fitted as the run's second stage RUN/stages/prior/ on the code grids of the run's
 own training and validation splits.
 
@@ -21,7 +21,7 @@ from .. import inference
 from ..data import Dataset, Scaling
 from ..errors import AekitError
 from ..models import build_model
-from ..models.generative_configs import PRIOR_BATCH, PRIOR_EPOCHS, PRIOR_LR
+from ..models.vqvae.config import PRIOR_BATCH, PRIOR_EPOCHS, PRIOR_LR
 from ..run import Run, as_run, in_memory, run_splits, seeded
 from ..training.config import TrainConfig
 from ..training.loop import History, Progress

@@ -15,6 +15,8 @@ from .task import Prepared
 class PatchTask(ImageTask):
     """An ImageTask wired to training, outputs, evaluation and application."""
 
+    report_options: tuple[str, ...] | None = ()  # its report: the held-out patches
+
     def prepare(self, data, model, options, config) -> Prepared:
         from .training import prepare_task
 
@@ -46,10 +48,11 @@ class PatchTask(ImageTask):
         return evaluate_task(self, run, data, **options)
 
     def write_report(self, run, out: Path, **options: Any) -> Path:
-        """The task's pictures on its held-out patches (picture options and data
-        of autoencoder reports do not apply and are not read)."""
+        """The task's pictures on its held-out patches; the data and picture
+        options of autoencoder reports do not apply and are refused."""
         from .report import write_task_report
 
+        self.check_report_options(options)
         return write_task_report(self, run, out)
 
     def apply(self, run, inputs) -> list[Any]:

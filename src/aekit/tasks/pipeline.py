@@ -39,7 +39,13 @@ from ..training.hardware import resolve_device
 from ..training.loop import CHECKPOINT, Progress, fit
 from . import task_named
 from .autoencoding import DATA_OPTIONS, OUTPUT_ROWS
-from .pipeline_checks import epochs_done, recorded_config, resolved, reuse_threads
+from .pipeline_checks import (
+    check_fit_prior,
+    epochs_done,
+    recorded_config,
+    resolved,
+    reuse_threads,
+)
 from .task import Prepared
 
 log = logging.getLogger(__name__)
@@ -67,6 +73,7 @@ def train(
     config = TrainConfig(**{k: options.pop(k) for k in TRAIN_OPTIONS if k in options})
     resolve_device(config.device)  # a device that is not there fails before the disk
     prepared = prepare(task, data, model, options, config)
+    check_fit_prior(prepared.model_name, fit_prior)
     config = resolved(config, prepared.model, len(prepared.train))
     ranks = int(os.environ.get("WORLD_SIZE", "1"))
     chosen = prepared.data_spec.setdefault("chosen", {})
@@ -131,6 +138,7 @@ def resume(
     resume is accepted."""
     path = Path(path)
     record = read_run_config(path)
+    check_fit_prior(str(record.get("model", {}).get("name", "")), fit_prior)
     given = {k for k, v in options.items() if v is not None}
     if given - set(RESUMABLE):
         raise AekitError(

@@ -118,3 +118,13 @@ def epochs_done(state: dict[str, str]) -> int | None:
         return len(json.loads(state["state"])["rows"])
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def check_fit_prior(model: str, fit_prior: bool) -> None:
+    """Skipping the learned prior (--no-prior) means something only to a model that
+    samples through one; to any other it is an option it ignores, so refused."""
+    if not fit_prior and spec_of(model).capabilities.sampler != "learned":
+        raise AekitError(
+            f"--no-prior (fit_prior=False) skips a learned prior, and model {model!r} "
+            "has none; it is for models that sample through one (vq-vae)"
+        )

@@ -61,6 +61,8 @@ class Task(ABC):
     default_model: str | None = None  # None: chosen from the data
     train_options: tuple[str, ...] = ()  # options `train` reads for the task itself
     evaluate_options: tuple[str, ...] = ()  # the options its evaluation takes
+    # the options its report reads (--data, picture options); None: all of them
+    report_options: tuple[str, ...] | None = None
     command: str | None = None  # the command that applies a run (`aekit colorize`)
     command_help: str = ""
     inputs_help: str = ""
@@ -104,6 +106,21 @@ class Task(ABC):
     @abstractmethod
     def write_report(self, run: Run, out: Path, **options: Any) -> Path:
         """The run's report.html at `out`."""
+
+    def check_report_options(self, options: dict[str, Any], spell: Any = str) -> None:
+        """Refuse report options this task's report does not read, each named as
+        `spell` writes it (the CLI: its flag), instead of ignoring them."""
+        allowed = self.report_options
+        unread = sorted(
+            k
+            for k, v in options.items()
+            if v is not None and allowed is not None and k not in allowed
+        )
+        if unread:
+            raise AekitError(
+                f"a {self.name} run's report shows its own held-out data; it takes "
+                f"no {', '.join(spell(k) for k in unread)}"
+            )
 
     def apply(self, run: Run, inputs: Any) -> list[Any]:
         """The run's outputs for `inputs`, one per input."""

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from ..errors import AekitError
 from ..models.options import option
 
+LAYER = "base"  # below every layer: any layer may import it
+
 # what --precision accepts (aekit.training.hardware decides what "auto" is)
 PRECISIONS = ("auto", "fp32", "bf16")
 SCHEDULES = ("auto", "cosine", "cosine-floor", "constant")

@@ -23,6 +23,8 @@ import torch
 from ..errors import AekitError
 from .config import PRECISIONS
 
+LAYER = "base"  # below every layer: any layer may import it
+
 log = logging.getLogger(__name__)
 
 CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # /proc/cpuinfo names

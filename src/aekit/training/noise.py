@@ -15,6 +15,8 @@ import torch
 
 from ..errors import AekitError
 
+LAYER = "base"  # below every layer: any layer may import it
+
 NOISE_KINDS = ("gaussian", "salt-and-pepper", "mask")
 
 

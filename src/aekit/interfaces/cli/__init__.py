@@ -17,6 +17,7 @@ COMMANDS = [
     "train",
     "use",
     "evaluate",
+    "detect",
     "cluster",
     "plot",
     "ecosystem",

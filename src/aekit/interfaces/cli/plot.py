@@ -225,14 +225,15 @@ def report(args: argparse.Namespace) -> int:
         check_output(args.out, (".html", ".htm"), "a report")
     run = as_run(args.run)
     out = args.out or run.path / REPORT
-    options = _options(args)
+    task, options = task_named(run.task), {"data": args.data, **_options(args)}
+    task.check_report_options(options, spell=lambda k: "--" + k.replace("_", "-"))
     if args.compare or args.latents:  # SAE runs only: refused before anything is drawn
         from ...analysis.sae_features import check_sae
 
         for other in (run, *args.compare):
             check_sae(as_run(other))
         options |= {"compare": tuple(args.compare), "latents": tuple(args.latents)}
-    path = task_named(run.task).write_report(run, out, data=args.data, **options)
+    path = task.write_report(run, out, **options)
     say(f"wrote {path}")
     return 0
 

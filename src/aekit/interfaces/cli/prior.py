@@ -11,7 +11,7 @@ from .common import add_command, finite_float, positive_int, say
 
 
 def register(subparsers: Any) -> None:
-    from ...models.generative_configs import PRIOR_BATCH, PRIOR_EPOCHS, PRIOR_LR
+    from ...models.vqvae.config import PRIOR_BATCH, PRIOR_EPOCHS, PRIOR_LR
 
     p = add_command(
         subparsers,

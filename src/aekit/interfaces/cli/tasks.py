@@ -108,6 +108,16 @@ def add_train_task_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def runs_image_tasks(model: str) -> bool:
+    """Whether `model` trains for a task with options of its own (colorize,
+    segment), as its registry entry declares: only then does its help show them."""
+    from ...models.registry import MODELS
+    from ...tasks import TASKS
+
+    tasks = MODELS[model].capabilities.tasks
+    return any(TASKS[t].train_options for t in tasks if t in TASKS)
+
+
 def train_task_options(args: argparse.Namespace) -> dict[str, Any]:
     """The `aekit train` options of the image-to-image tasks (dest names are the
     API's option names)."""

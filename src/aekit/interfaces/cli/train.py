@@ -25,7 +25,7 @@ def register(subparsers: Any, model: str | None = None) -> None:
     from ...models import options_for
     from ...models.registry import MODELS
     from ...training.config import TrainConfig
-    from .tasks import add_train_task_options
+    from .tasks import add_train_task_options, runs_image_tasks
 
     p = add_command(
         subparsers, "train", "train an autoencoder and write a run directory"
@@ -132,7 +132,8 @@ def register(subparsers: Any, model: str | None = None) -> None:
         help="the layer of --activations-of: a module name as named_modules() "
         "gives it (e.g. encoder.net.1), or an ONNX tensor name",
     )
-    add_train_task_options(p)
+    if model is None or runs_image_tasks(model):
+        add_train_task_options(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -180,6 +181,11 @@ def run(args: argparse.Namespace) -> int:
                 report=args.report,
                 **options,
             )
+    except AekitError as e:  # the user typed flags: name them, not config fields
+        from .flags import as_flags, option_flags
+
+        e.args = (as_flags(str(e), option_flags()), *e.args[1:])
+        raise
     finally:
         if bar is not None:
             bar.close()

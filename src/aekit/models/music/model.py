@@ -29,7 +29,7 @@ from torch import nn
 
 from ...errors import AekitError
 from ..base import Condition, Model
-from ..vae import LOGVAR_RANGE, VAE
+from ..vae.model import LOGVAR_RANGE, VAE
 from .augment import draw_shifts, transpose
 from .config import MusicVAEConfig
 from .tokens import melody_tokens, one_hot, roll_steps, tokens_to_roll
@@ -117,7 +117,7 @@ class MusicVAE(Model):
         recon = -self.log_likelihood_of(target, z).mean()
         kl = self.kl(mu, logvar)  # (B,)
         free = (kl - self.config.free_bits).clamp(min=0).mean()
-        # validation (eval mode) scores with the full KL weight, as vae.py does
+        # validation (eval mode) scores with the full KL weight, as vae/model.py does
         weight = self.kl_weight if self.training else self.config.beta
         return {"loss": recon + weight * free, "recon": recon, "kl": kl.mean()}
 

@@ -1,0 +1,78 @@
+"""VAEConfig: the variational autoencoder's options, torch-free."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...errors import AekitError
+from ..configs import (
+    ACTIVATION_NAMES,
+    UPSAMPLE_MODES,
+    check_body,
+    check_variational,
+    parse_objective,
+    parse_prior,
+)
+from ..options import option
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    input_shape: tuple[int, ...] = option(
+        (), "(C, H, W) images or (D,) vectors", cli=False
+    )
+    latent_dim: int = option(16, "code size", metavar="N")
+    body: str = option("mlp", "mlp or conv", cli=False)
+    hidden: tuple[int, ...] = option(
+        (512, 256), "MLP widths, mirrored in the decoder", metavar="W,W,..."
+    )
+    channels: tuple[int, ...] = option(
+        (32, 64), "conv widths, one 2x pooling each", metavar="C,C,..."
+    )
+    upsample: str = option(
+        "transpose", "how the conv decoder doubles resolution", choices=UPSAMPLE_MODES
+    )
+    activation: str = option("relu", "hidden activation", choices=ACTIVATION_NAMES)
+    output: str = option(
+        "sigmoid", "decoder mean: sigmoid for [0, 1], else identity", cli=False
+    )
+    likelihood: str = option(
+        "bernoulli",
+        "VAE decoder (auto: bernoulli for [0,1] data, else gaussian)",
+        choices=("auto", "bernoulli", "gaussian"),
+    )
+    sigma: float | None = option(
+        None, "Gaussian decoder std (default: learned)", metavar="S"
+    )
+    beta: float = option(1.0, "weight of the KL term; 1 is the true ELBO", metavar="B")
+    kl_warmup_epochs: int = option(
+        0,
+        "ramp the KL weight from 0 to beta over this many epochs",
+        flag="kl-warmup",
+        metavar="EPOCHS",
+    )
+    prior: str = option(
+        "standard",
+        "prior over codes: standard N(0, I), mog:K (a learned mixture of K "
+        "Gaussians), vamp:K (VampPrior, K learned pseudo-inputs) or, for "
+        "conditional models, conditional (a learned Gaussian per condition)",
+        metavar="standard|mog:K|vamp:K|conditional",
+    )
+    objective: str = option(
+        "elbo",
+        "training bound: elbo, or iwae:K (importance weighted, K samples)",
+        metavar="elbo|iwae:K",
+    )
+
+    def __post_init__(self) -> None:
+        check_body(self)
+        if parse_prior(self.prior)[0] == "conditional" and not self.takes_condition:
+            raise AekitError(
+                "prior 'conditional' is for conditional models (cvae, conv-cvae)"
+            )
+        parse_objective(self.objective)
+        check_variational(self)
+
+    @property
+    def takes_condition(self) -> bool:
+        return False
