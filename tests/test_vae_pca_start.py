@@ -11,7 +11,8 @@ import torch
 from aekit.errors import AekitError
 from aekit.interfaces.cli import main
 from aekit.models.pca_start import principal_directions
-from aekit.models.sequence import LSTMVAE, LSTMVAEConfig
+from aekit.models.sequence.config import LSTMVAEConfig
+from aekit.models.sequence.model import LSTMVAE
 
 
 @pytest.fixture(autouse=True)
