@@ -33,6 +33,7 @@ PIXEL_LOSSES = ("l1", "mse", "cross-entropy")
 NORMS = ("none", "group", "batch")  # normalisation after each conv of a conv body
 STARTS = ("random", "pca")  # an autoencoder's initial weights
 TRANSPOSE = (4, 2, 1)  # kernel, stride, padding of the transposed convolution
+DECODER_STARTS = ("mean", "zero")  # zero: how conv decoders started before (issue 25)
 
 
 def positive_int_tuple(values: Sequence[int], what: str, *, allow_empty: bool) -> tuple:
@@ -185,6 +186,15 @@ class AutoencoderConfig:
         choices=STARTS,
         shown="pca for tables and small image sets, else random",
     )
+    # mean: the first epoch on mnist-5k 1.07-1.70x -> 0.74-0.78x PCA-16 (transpose,
+    # seeds 0-2; BENCHMARKS.md, the first epoch of the conv decoders)
+    decoder_start: str = option(
+        "mean",
+        "where an untrained conv decoder's output starts: mean (the training "
+        "data's mean image, a per-pixel output bias, small noise around it) or "
+        "zero (how runs made before this option started)",
+        choices=DECODER_STARTS,
+    )
     transpose_kernel: int = option(
         TRANSPOSE[0],
         "kernel of the transposed convolution (conv, transpose)",
@@ -205,6 +215,7 @@ class AutoencoderConfig:
         if self.norm not in NORMS:
             raise AekitError(f"norm must be one of {NORMS}, got {self.norm!r}")
         check_regularisers(self)
+        check_choice(self.decoder_start, DECODER_STARTS, "decoder start")
         check_start(self)
 
 
