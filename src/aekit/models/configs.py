@@ -33,7 +33,7 @@ PIXEL_LOSSES = ("l1", "mse", "cross-entropy")
 NORMS = ("none", "group", "batch")  # normalisation after each conv of a conv body
 STARTS = ("random", "pca")  # an autoencoder's initial weights
 TRANSPOSE = (4, 2, 1)  # kernel, stride, padding of the transposed convolution
-DECODER_STARTS = ("mean", "zero")  # zero: how conv decoders started before (issue 25)
+DECODER_STARTS = ("mean", "zero")  # conv decoder at init (issue 25); zero: old runs
 
 
 def positive_int_tuple(values: Sequence[int], what: str, *, allow_empty: bool) -> tuple:
@@ -186,14 +186,8 @@ class AutoencoderConfig:
         choices=STARTS,
         shown="pca for tables and small image sets, else random",
     )
-    # mean: the first epoch on mnist-5k 1.07-1.70x -> 0.74-0.78x PCA-16 (transpose,
-    # seeds 0-2; BENCHMARKS.md, the first epoch of the conv decoders)
     decoder_start: str = option(
-        "mean",
-        "where an untrained conv decoder's output starts: mean (the training "
-        "data's mean image, a per-pixel output bias, small noise around it) or "
-        "zero (how runs made before this option started)",
-        choices=DECODER_STARTS,
+        "mean", "conv output at init: the data's mean, or zero", choices=DECODER_STARTS
     )
     transpose_kernel: int = option(
         TRANSPOSE[0],
@@ -212,8 +206,7 @@ class AutoencoderConfig:
         check_recon_loss(self)
         if self.sparsity < 0:
             raise AekitError(f"sparsity must be >= 0, got {self.sparsity}")
-        if self.norm not in NORMS:
-            raise AekitError(f"norm must be one of {NORMS}, got {self.norm!r}")
+        check_choice(self.norm, NORMS, "norm")
         check_regularisers(self)
         check_choice(self.decoder_start, DECODER_STARTS, "decoder start")
         check_start(self)
