@@ -209,8 +209,8 @@ def test_conv_norms_are_in_the_body_and_group_norm_ignores_the_batch(norm):
 
 
 def test_conv_without_norm_keeps_the_old_checkpoint_layout():
-    """norm "none" is the conv body of runs made before norms existed: same
-    parameter names and shapes, so their weights still load."""
+    """norm "none" and decoder_start "zero" are the conv body of runs made before
+    either existed: same parameter names and shapes, so their weights still load."""
     import torch
 
     from aekit.models import build_model
@@ -233,7 +233,12 @@ def test_conv_without_norm_keeps_the_old_checkpoint_layout():
     }
     torch.manual_seed(0)
     model = build_model(
-        "conv", (1, 16, 16), latent_dim=4, channels=(8, 16), norm="none"
+        "conv",
+        (1, 16, 16),
+        latent_dim=4,
+        channels=(8, 16),
+        norm="none",
+        decoder_start="zero",
     )
     got = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     assert got == old_keys

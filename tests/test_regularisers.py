@@ -238,7 +238,12 @@ def test_transposed_convolution_options_are_checked(options, match):
         (
             "conv",
             (1, 9, 9),
-            {"latent_dim": 3, "channels": (4, 8), "norm": "none"},  # the old body
+            {
+                "latent_dim": 3,
+                "channels": (4, 8),
+                "norm": "none",
+                "decoder_start": "zero",
+            },  # the old body: no norm, decoder started at zero
             80.88857486844063,
             -0.45952416956424713,
             1952,
@@ -246,7 +251,13 @@ def test_transposed_convolution_options_are_checked(options, match):
         (
             "conv",
             (3, 8, 8),
-            {"latent_dim": 3, "channels": (4,), "upsample": "nearest", "norm": "none"},
+            {
+                "latent_dim": 3,
+                "channels": (4,),
+                "upsample": "nearest",
+                "norm": "none",
+                "decoder_start": "zero",
+            },
             191.4251297712326,
             -0.5665946900844574,
             1078,

@@ -27,6 +27,7 @@ IMAGE_TO_IMAGE: dict[str, ModelSpec] = {
 ABSENT_MEANS: dict[str, Any] = {
     "norm": "none",  # conv bodies had no norm
     "decoder_condition": "input",  # a cVAE's decoder saw c beside the code only
+    "decoder_start": "zero",  # conv decoders started at zero (issue 25, item 11)
 }
 
 
@@ -35,6 +36,7 @@ CONV_ONLY = {
     "channels",
     "upsample",
     "norm",
+    "decoder_start",
     "transpose_kernel",
     "transpose_stride",
     "transpose_padding",

@@ -20,6 +20,7 @@ from torch import nn
 
 from ..errors import AekitError
 from .configs import TRANSPOSE, UPSAMPLE_MODES, transpose_output_padding
+from .decoder_start import MeanOutput
 from .layers import activation, mlp, norm_layer, tied_mirror
 
 Switches = list[torch.Tensor] | None  # max-pool indices, outermost level first
@@ -127,6 +128,7 @@ class ConvBody(nn.Module):
         norm: str = "none",
         *,
         transpose: tuple[int, int, int] = TRANSPOSE,
+        mean_output: bool = False,
     ):
         super().__init__()
         if len(input_shape) != 3:
@@ -167,6 +169,8 @@ class ConvBody(nn.Module):
         )
         self.act = activation(act)
         self.head_out = nn.Conv2d(last, c, kernel_size=3, padding=1)
+        # a per-pixel output bias (aekit.models.decoder_start); absent in old runs
+        self.mean_output = MeanOutput(self.input_shape) if mean_output else None
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, Switches]:
         h, w = self.input_shape[1:]
@@ -187,7 +191,8 @@ class ConvBody(nn.Module):
             x = self.up[i](x, None if switches is None else switches[i])
             x = self.act(x)
         x = self.head_out(x)  # (B, C, H_padded, W_padded)
-        return x[:, :, : self.input_shape[1], : self.input_shape[2]]
+        x = x[:, :, : self.input_shape[1], : self.input_shape[2]]
+        return x if self.mean_output is None else self.mean_output(x)
 
 
 def make_body(
@@ -201,9 +206,18 @@ def make_body(
     norm: str = "none",
     tied: bool = False,
     transpose: tuple[int, int, int] = TRANSPOSE,
+    mean_output: bool = False,
 ) -> MLPBody | ConvBody:
     if body == "mlp":
         return MLPBody(input_shape, hidden, act, tied=tied)
     if body == "conv":
-        return ConvBody(input_shape, channels, act, upsample, norm, transpose=transpose)
+        return ConvBody(
+            input_shape,
+            channels,
+            act,
+            upsample,
+            norm,
+            transpose=transpose,
+            mean_output=mean_output,
+        )
     raise AekitError(f"unknown body {body!r}; choose 'mlp' or 'conv'")

@@ -31,6 +31,7 @@ PIXEL_LOSSES = ("l1", "mse", "cross-entropy")
 NORMS = ("none", "group", "batch")  # normalisation after each conv of a conv body
 STARTS = ("random", "pca")  # an autoencoder's initial weights
 TRANSPOSE = (4, 2, 1)  # kernel, stride, padding of the transposed convolution
+DECODER_STARTS = ("mean", "zero")  # conv decoder at init (issue 25); zero: old runs
 
 
 def positive_int_tuple(values: Sequence[int], what: str, *, allow_empty: bool) -> tuple:

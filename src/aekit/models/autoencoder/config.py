@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from ...errors import AekitError
 from ..configs import (
     ACTIVATION_NAMES,
+    DECODER_STARTS,
     NORMS,
     STARTS,
     TRANSPOSE,
     UPSAMPLE_MODES,
     check_body,
+    check_choice,
     check_recon_loss,
     check_start,
     transpose_output_padding,
@@ -77,6 +79,9 @@ class AutoencoderConfig:
         choices=STARTS,
         shown="pca for tables and small image sets, else random",
     )
+    decoder_start: str = option(
+        "mean", "conv output at init: the data's mean, or zero", choices=DECODER_STARTS
+    )
     transpose_kernel: int = option(
         TRANSPOSE[0],
         "kernel of the transposed convolution (conv, transpose)",
@@ -94,9 +99,9 @@ class AutoencoderConfig:
         check_recon_loss(self)
         if self.sparsity < 0:
             raise AekitError(f"sparsity must be >= 0, got {self.sparsity}")
-        if self.norm not in NORMS:
-            raise AekitError(f"norm must be one of {NORMS}, got {self.norm!r}")
+        check_choice(self.norm, NORMS, "norm")
         check_regularisers(self)
+        check_choice(self.decoder_start, DECODER_STARTS, "decoder start")
         check_start(self)
 
 

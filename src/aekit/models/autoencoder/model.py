@@ -21,6 +21,7 @@ from torch import nn
 
 from ..base import Condition, Model
 from ..bodies import Switches, make_body
+from ..decoder_start import shrink_head
 from ..layers import TiedLinear, init_weights, output_activation
 from ..pca_start import PCAStart
 from .config import AutoencoderConfig
@@ -42,6 +43,7 @@ class Autoencoder(Model):
             norm=c.norm,
             tied=c.tied,
             transpose=(c.transpose_kernel, c.transpose_stride, c.transpose_padding),
+            mean_output=self._starts_at_mean,
         )
         self.to_code = nn.Linear(self.body.features, c.latent_dim)
         self.from_code = (
@@ -50,10 +52,18 @@ class Autoencoder(Model):
             else nn.Linear(c.latent_dim, self.body.features)
         )
         init_weights(self)
+        if self._starts_at_mean:  # small noise around the mean the data sets
+            shrink_head(self.body.head_out)
         if c.start == "pca":
             self.pca = PCAStart(c.input_shape, c.latent_dim)
 
+    @property
+    def _starts_at_mean(self) -> bool:
+        return self.config.body == "conv" and self.config.decoder_start == "mean"
+
     def init_from_data(self, x: torch.Tensor) -> None:
+        if self._starts_at_mean and self.config.start == "random":
+            self.body.mean_output.fit(x, self.config.output)  # the PCA path has it
         if self.config.start == "pca":
             self.pca.fit(x)
             self.starts_at_solution = True
