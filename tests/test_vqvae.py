@@ -203,7 +203,7 @@ def test_options_of_other_families_are_refused_in_one_line(capsys):
     code = main(["train", "--data", "digits", "--model", "vae", "--codebook-size", "8"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1
-    assert "codebook_size" in err
+    assert "--codebook-size" in err  # the flag the user typed
     assert main(["fit-prior", "/nonexistent/run"]) == 2
 
 
