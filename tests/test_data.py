@@ -367,6 +367,11 @@ def test_csv_decimal_commas_and_saved_index(tmp_path):
     [
         ("a,b\n1,2\n3,x\n", r"line 3 \(counting from 1\), column 'b' \(index 1"),
         ("1,2\n3,abc\n", r"line 2 .*column 1 .*'abc' is not a number"),
+        (
+            "a,b\n1,2\n3,x\n",
+            r".*'x' is not a number \(labels\? make column 'b' the label",
+        ),
+        ("1,2\n3,abc\n", r".*'abc' is not a number \(labels\? make column 1 the label"),
         ("a,b\n1,2\n\n3,nan\n", r"line 4 .*'nan' is NaN or infinite"),
         ("a,b\n1,inf\n", r"line 2 .*'inf' is NaN or infinite"),
         ("a,b\n1,\n", r"line 2 .*empty value"),

@@ -223,5 +223,7 @@ def _raise_bad_cell(
             where = _where(path, line, j, names)
             if not cell:
                 raise AekitError(f"{where}: empty value (missing data); fill or drop")
-            hint = "" if label is not None else f" (labels? pass label_column={j})"
+            column = repr(names[j]) if names else j
+            hint = f" (labels? make column {column} the label column)"
+            hint = "" if label is not None else hint
             raise AekitError(f"{where}: {cell!r} is not a number{hint}")
