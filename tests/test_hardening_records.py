@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from aekit.errors import AekitError
-from aekit.run.records import (
+from aekit.run.readers import (
     read_code_stats,
     read_history,
     read_metrics,

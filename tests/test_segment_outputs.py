@@ -8,7 +8,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 from aekit.analysis.segmentation import default_palette
-from aekit.tasks.outputs import add_class_legend, dominant_class_warning
+from aekit.tasks.image_outputs import add_class_legend, dominant_class_warning
 
 
 def test_the_legend_names_each_class_in_its_colour():

@@ -31,7 +31,7 @@ from ..run import Run, run_splits  # noqa: F401  (aekit.analysis.evaluation.run_
 from ..training.noise import Noise
 from . import anomaly, compression, likelihood, metrics, probes
 from .disentanglement import factors_of, mutual_information_gap
-from .music_outputs import is_music_run
+from .music_midi import is_music_run
 from .sae_metrics import is_sae, sparsity_metrics
 from .series_anomaly import step_ranking
 

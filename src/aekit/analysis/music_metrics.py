@@ -129,7 +129,7 @@ def music_report(
     """Every score above for a music run on `test` (a Dataset of rolls), with
     samples compared with `train` (the run's training split; `test` if None)."""
     from .. import inference
-    from .music_outputs import music_settings
+    from .music_midi import music_settings
 
     if len(test) == 0:
         raise AekitError("no pieces to score")

@@ -1,7 +1,7 @@
 """Code statistics of a run (code_stats.json): how a plain autoencoder is sampled.
 
 The mean and covariance of the training codes define a Gaussian over codes; it is
-read back checked (aekit.run.records) and sampled through its eigendecomposition, so
+read back checked (aekit.run.readers) and sampled through its eigendecomposition, so
 any positive semi-definite covariance samples, however ill-conditioned.
 """
 
@@ -13,8 +13,8 @@ import torch
 
 from ..data.io import write_json
 from ..errors import AekitError
-from .records import read_code_stats as _read_checked
-from .records import sample_gaussian
+from .readers import read_code_stats as _read_checked
+from .readers import sample_gaussian
 
 CODE_STATS = "code_stats.json"
 

@@ -28,7 +28,7 @@ from ..models.base import Model
 from ..training.checkpoint import check_checkpoint, load_weights
 from ..training.loop import WEIGHTS, TrainConfig
 from .conditions import n_classes
-from .records import read_metrics
+from .readers import read_metrics
 
 FORMAT = "aekit-run"
 FORMAT_VERSION = 1

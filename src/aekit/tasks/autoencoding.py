@@ -136,7 +136,7 @@ def write_reconstruction_outputs(
     fit_prior: bool,
 ) -> None:
     """metrics.json, the pictures and report.html (and a VQ-VAE's learned prior)."""
-    from ..analysis.outputs import write_outputs
+    from ..analysis.run_outputs import write_outputs
 
     train, val = prepared.train, prepared.val
     prior = _fit_learned_prior(run, train, val) if fit_prior else None

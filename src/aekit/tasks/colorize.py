@@ -77,7 +77,7 @@ class Colorize(PatchTask):
 
         from ..data.color import lightness, to_rgb
         from ..inference.images import predict_whole
-        from .outputs import task_settings
+        from .image_outputs import task_settings
 
         space = task_settings(run)["color_space"]
         light = [torch.from_numpy(lightness(a))[None] for a in pairs.images]  # (1,H,W)
@@ -87,7 +87,7 @@ class Colorize(PatchTask):
     def patch_scores(self, run, val, out):
         from ..analysis.colorization import color_scores
         from ..data.color import to_rgb
-        from .outputs import task_settings
+        from .image_outputs import task_settings
 
         space = task_settings(run)["color_space"]
         truth = [to_rgb(x, t, space) for x, t in zip(val.x, val.target, strict=True)]
@@ -108,7 +108,7 @@ class Colorize(PatchTask):
     def predictions_figure(self, run, val, out):
         from ..analysis.plots import plot_image_rows
         from ..data.color import to_rgb
-        from .outputs import N_SHOWN, as_chw, task_settings
+        from .image_outputs import N_SHOWN, as_chw, task_settings
 
         n = min(N_SHOWN, len(val))
         x, target, y = val.x[:n], val.target[:n], out[:n]

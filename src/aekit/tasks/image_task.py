@@ -2,7 +2,7 @@
 model settings the data decide (channels, output, loss), its metric, its pictures
 and what applying it writes.
 
-aekit.tasks.training, .outputs, .report and .apply run the rest for any ImageTask;
+aekit.tasks.training, .image_outputs, .report and .apply run the rest for any ImageTask;
 aekit.tasks.patch_task wires them to the Task interface. Importable without torch.
 """
 

@@ -1,5 +1,5 @@
 """An image-to-image task's Task methods: training on patches of whole images
-(aekit.tasks.training), its outputs and report (.outputs, .report), its scores and
+(aekit.tasks.training), its outputs and report (.image_outputs, .report), its scores and
 its use on whole images (.apply). Importable without torch.
 """
 
@@ -36,7 +36,7 @@ class PatchTask(ImageTask):
         return Prepared(self.name, name, net, prepared.train, prepared.val, spec)
 
     def write_outputs(self, run, prepared, history, *, pictures, report, fit_prior):
-        from .outputs import write_task_outputs
+        from .image_outputs import write_task_outputs
         from .report import write_task_pictures
 
         write_task_outputs(self, run, prepared.train, prepared.val, history)

@@ -13,7 +13,7 @@ from ..data import Dataset
 from ..data.io import write_bytes
 from ..run import Run, build_run_model
 from ..run.create import seeded
-from .outputs import predict_batches, task_pictures
+from .image_outputs import predict_batches, task_pictures
 from .training import task_data
 
 if TYPE_CHECKING:

@@ -104,7 +104,7 @@ class Segment(PatchTask):
         import torch
 
         from ..inference.images import predict_whole
-        from .outputs import task_settings
+        from .image_outputs import task_settings
 
         channels = int(task_settings(run).get("in_channels", 3))
         x = []
@@ -117,7 +117,7 @@ class Segment(PatchTask):
 
     def patch_scores(self, run, val, out):
         from ..analysis.segmentation import confusion_matrix, segmentation_scores
-        from .outputs import task_settings
+        from .image_outputs import task_settings
 
         ignore = task_settings(run)["ignore_index"]
         n = out.shape[1]
@@ -128,7 +128,7 @@ class Segment(PatchTask):
         import numpy as np
 
         from ..analysis.segmentation import confusion_matrix, segmentation_scores
-        from .outputs import task_settings
+        from .image_outputs import task_settings
 
         n, ignore = run.model.config.out_channels, task_settings(run)["ignore_index"]
         if pairs.classes is not None and len(pairs.classes) > n:
@@ -141,12 +141,12 @@ class Segment(PatchTask):
         return segmentation_scores(conf, run.classes)
 
     def evaluation_options(self, run, options):
-        from .outputs import task_settings
+        from .image_outputs import task_settings
 
         return {"ignore_index": task_settings(run)["ignore_index"], **options}
 
     def warnings(self, run, out):
-        from .outputs import dominant_class_warning
+        from .image_outputs import dominant_class_warning
 
         warning = dominant_class_warning(out.argmax(1).numpy(), run.classes)
         return [] if warning is None else [warning]
@@ -155,7 +155,7 @@ class Segment(PatchTask):
         import numpy as np
 
         from ..analysis.plots import plot_image_rows
-        from .outputs import (
+        from .image_outputs import (
             N_SHOWN,
             add_class_legend,
             as_chw,
@@ -177,7 +177,7 @@ class Segment(PatchTask):
         return add_class_legend(fig, palette, run.classes, y.shape[1])
 
     def extra_figures(self, run, val, out):
-        from .outputs import class_iou_figure
+        from .image_outputs import class_iou_figure
 
         return {"class_iou": class_iou_figure(run, self.patch_scores(run, val, out))}
 
@@ -198,7 +198,7 @@ class Segment(PatchTask):
         from ..analysis.segmentation import overlay as tint
         from ..data.io import write_bytes, write_text
         from ..data.pixels import save_png
-        from .outputs import task_settings
+        from .image_outputs import task_settings
 
         palette = np.asarray(task_settings(run)["palette"], dtype=np.uint8)
         for name, image, ids in zip(

@@ -7,14 +7,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from ...run import records
+from ...run import readers
 
 
 def sample_gaussian(
     mean: torch.Tensor, cov: torch.Tensor, n: int, *, seed: int = 0
 ) -> torch.Tensor:
     """n codes from N(mean, cov), seeded; any positive semi-definite covariance."""
-    return records.sample_gaussian(mean, cov, n, torch.Generator().manual_seed(seed))
+    return readers.sample_gaussian(mean, cov, n, torch.Generator().manual_seed(seed))
 
 
 def fit_gaussian(codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

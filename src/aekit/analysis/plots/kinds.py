@@ -20,7 +20,7 @@ from ...data.memory import allocation_guard
 from ...data.music import DEFAULT_PITCH_RANGE
 from ...errors import AekitError
 from ...inference.distributions import posterior_of_run, walks_prior
-from ...run import Run, records
+from ...run import Run, readers
 from ...training.noise import Noise
 from .. import latent
 from .curves import plot_history
@@ -329,7 +329,7 @@ def read_history(run: Run) -> dict[str, list[float]]:
     path = run.path / "history.csv"
     if not path.is_file():
         raise AekitError(f"{run.path} has no history.csv; it has not finished an epoch")
-    rows = records.read_history(path)
+    rows = readers.read_history(path)
     if not rows:
         raise AekitError(f"{path} holds no epochs")
     return {k: [float(r.get(k, math.nan)) for r in rows] for k in rows[0]}

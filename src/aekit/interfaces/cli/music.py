@@ -36,7 +36,7 @@ def register(subparsers: Any) -> None:
 
 
 def interpolate(args: argparse.Namespace) -> int:
-    from ...analysis.music_outputs import interpolate_pieces, is_music_run
+    from ...analysis.music_midi import interpolate_pieces, is_music_run
     from ...errors import AekitError
     from ..api import as_run
 

@@ -205,7 +205,7 @@ def plot(args: argparse.Namespace) -> int:
 
 def _interpolation_midi(args: argparse.Namespace) -> None:
     """A music run's interpolation paths as MIDI files beside the picture."""
-    from ...analysis.music_outputs import interpolation_midi, is_music_run
+    from ...analysis.music_midi import interpolation_midi, is_music_run
     from ..api import as_run
 
     run = as_run(args.run)

@@ -346,7 +346,7 @@ def read_codes(path: Path) -> np.ndarray:
 
 def _music(run: Any, kind: str) -> bool:
     """MIDI is written for a music run's folders and .mid files; .mid needs music."""
-    from ...analysis.music_outputs import is_music_run
+    from ...analysis.music_midi import is_music_run
 
     music = is_music_run(run)
     if kind in MIDI and not music:
@@ -355,7 +355,7 @@ def _music(run: Any, kind: str) -> bool:
 
 
 def write_music(run: Any, rolls: Any, out: Path) -> int:
-    from ...analysis.music_outputs import write_midi
+    from ...analysis.music_midi import write_midi
 
     paths = write_midi(run, rolls, out)
     where = out if len(paths) > 1 else paths[0]
