@@ -84,3 +84,22 @@ def test_prior_fit_measures_codes_against_the_prior():
     same = aae.prior_fit(torch.randn(4000, 3, generator=g), seed=1)
     assert abs(same["discriminator_accuracy"] - 0.5) < 0.03
     assert 0 <= same["p_prior_of_codes"] <= 1
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "match"),
+    [
+        ("wae", {"mmd_weight": -1.0}, "mmd_weight must be >= 0"),
+        ("wae", {"latent_dim": 0}, "latent_dim must be at least 1"),
+        ("wae", {"hidden": (0,)}, "hidden must be positive"),
+        ("wae", {"activation": "nope"}, "unknown activation"),
+        ("aae", {"adversarial_weight": -1.0}, "adversarial_weight must be >= 0"),
+        ("aae", {"discriminator_width": 0}, "discriminator_width must be at least 1"),
+        ("aae", {"latent_dim": 0}, "latent_dim must be at least 1"),
+    ],
+)
+def test_bad_options_are_refused_when_the_config_is_built(name, options, match):
+    from aekit.errors import AekitError
+
+    with pytest.raises(AekitError, match=match):
+        build_model(name, input_shape=(1, 8, 8), **options)

@@ -26,6 +26,13 @@ class AAEConfig(CodedConfig):
     )
 
     def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.adversarial_weight >= 0:
+            raise AekitError(
+                f"adversarial_weight must be >= 0, got {self.adversarial_weight}"
+            )
+        if self.discriminator_width < 1:
+            raise AekitError("discriminator_width must be at least 1")
         if self.discriminator_steps < 1:
             raise AekitError("discriminator_steps must be at least 1")
         if not self.discriminator_lr > 0:
