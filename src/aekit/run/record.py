@@ -80,11 +80,6 @@ class Run:
         return self.spec.capabilities
 
     @property
-    def is_variational(self) -> bool:
-        """A posterior distribution, as the model's registry entry declares."""
-        return self.capabilities.posterior
-
-    @property
     def input_kind(self) -> str:
         """vector, image or sequence: what the run's samples are."""
         kind = self.record["data"].get("kind")
