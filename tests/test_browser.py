@@ -94,10 +94,10 @@ def _wait(driver, condition, timeout: float = 20):
 
 
 def _src(driver, selector: str) -> str | None:
-    from selenium.webdriver.common.by import By
-
-    found = driver.find_elements(By.CSS_SELECTOR, selector)
-    return found[0].get_attribute("src") if found else None
+    """The first match's src, read in one script call: the page may redraw the
+    element between a find and a read (a stale element)."""
+    script = "const e = document.querySelector(arguments[0]); return e ? e.src : null;"
+    return driver.execute_script(script, selector)
 
 
 def _error_shown(driver) -> str:
@@ -260,10 +260,9 @@ def test_sae_pick_a_latent_see_its_top_inputs_and_steer(browser, sae_url):
     options = d.find_elements(By.CSS_SELECTOR, "#latent-list option")
     assert len(options) == 32 and options[0].text.startswith("latent ")
     _wait(d, lambda d: _src(d, "#steer-out img"))
-    tops = d.find_elements(By.CSS_SELECTOR, "#latent-tops img")
-    assert tops and _src(d, "#latent-direction img").startswith("data:image/png")
+    first_top = _src(d, "#latent-tops img")
+    assert first_top and _src(d, "#latent-direction img").startswith("data:image/png")
     # another latent: its own top inputs
-    first_top = tops[0].get_attribute("src")
     Select(d.find_element(By.ID, "latent-list")).select_by_index(1)
     _wait(d, lambda d: _src(d, "#latent-tops img") != first_top)
     # the slider sets the latent's activation: the steered picture changes
