@@ -31,8 +31,6 @@ pytestmark = [
 def url(tmp_path_factory) -> Iterator[str]:
     """A 2-D VAE on tiny labelled 'digits', served by uvicorn on a free port."""
     pytest.importorskip("fastapi")
-    from aekit.interfaces.explore import load_explorer
-    from aekit.interfaces.explore.server import bind, create_app, server
 
     rng = np.random.default_rng(0)
     y = rng.integers(0, 3, 90)
@@ -48,14 +46,7 @@ def url(tmp_path_factory) -> Iterator[str]:
     aekit.train(
         str(path), "vae", out=out, latent_dim=2, hidden=(32,), epochs=3, pictures=False
     )
-    sock = bind("127.0.0.1", 0)
-    srv = server(create_app(load_explorer(out)), sock)
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    srv.should_exit = True
-    thread.join(10)
-    sock.close()
+    yield from _serve(out)
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +76,21 @@ def browser() -> Iterator[object]:
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
+
+
+def _serve(run):
+    """Serve the explorer of `run` on a free local port; yields its URL."""
+    from aekit.interfaces.explore import load_explorer
+    from aekit.interfaces.explore.server import bind, create_app, server
+
+    sock = bind("127.0.0.1", 0)
+    srv = server(create_app(load_explorer(run)), sock)
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    srv.should_exit = True
+    thread.join(10)
+    sock.close()
 
 
 def _wait(driver, condition, timeout: float = 20):
@@ -226,8 +232,6 @@ def test_a_run_conditioned_on_columns_decodes_under_typed_values(
 def sae_url(tmp_path_factory) -> Iterator[str]:
     """A tiny image sparse autoencoder, served like `url`."""
     pytest.importorskip("fastapi")
-    from aekit.interfaces.explore import load_explorer
-    from aekit.interfaces.explore.server import bind, create_app, server
 
     rng = np.random.default_rng(0)
     x = (rng.random((80, 8, 8)) < 0.2).astype(np.uint8) * 255
@@ -238,14 +242,7 @@ def sae_url(tmp_path_factory) -> Iterator[str]:
         str(path), "sae", out=out, sae="topk", k=3, latent_dim=32, epochs=2,
         output="identity", pictures=False, report=False,
     )  # fmt: skip
-    sock = bind("127.0.0.1", 0)
-    srv = server(create_app(load_explorer(out)), sock)
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    srv.should_exit = True
-    thread.join(10)
-    sock.close()
+    yield from _serve(out)
 
 
 def test_sae_pick_a_latent_see_its_top_inputs_and_steer(browser, sae_url):

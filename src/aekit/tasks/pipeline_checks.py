@@ -17,7 +17,7 @@ from ..models import spec_of
 from ..models.base import Model
 from ..models.choice import choose_model
 from ..training import distributed, hardware
-from ..training.budget import budget
+from ..training.budget import model_budget
 from ..training.config import TrainConfig
 from ..training.hardware import resolve_device, resolve_precision
 from ..training.optim import resolve_schedule
@@ -34,8 +34,7 @@ def resolved(config: TrainConfig, model: Model, n_train: int) -> TrainConfig:
     precision = resolve_precision(
         config.precision, device, model, config.batch_size // max(ranks, 1)
     )
-    solution = getattr(model, "starts_at_solution", False)  # a PCA start
-    config = budget(config, n_train, ranks, model.data_views, solution_start=solution)
+    config = model_budget(config, n_train, ranks, model)
     config = resolve_schedule(config, model)
     return dataclasses.replace(config, precision=precision)
 

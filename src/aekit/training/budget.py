@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any
 
 from .config import TrainConfig
 
@@ -61,6 +62,17 @@ def budget(
     return dataclasses.replace(
         config, epochs=epochs, patience=patience, min_steps=min_steps
     )
+
+
+def model_budget(
+    config: TrainConfig, n_train: int, ranks: int, model: Any
+) -> TrainConfig:
+    """`budget` with what the model declares: the versions of a sample it draws
+    (`data_views`) and whether it starts at a solution (`starts_at_solution`, a PCA
+    start); any nn.Module trains, so both have defaults."""
+    views = getattr(model, "data_views", 1)
+    solution = getattr(model, "starts_at_solution", False)
+    return budget(config, n_train, ranks, views, solution_start=solution)
 
 
 def describe(config: TrainConfig, n_train: int, ranks: int = 1) -> str:

@@ -31,7 +31,7 @@ from ..models import is_conditional
 from ..models.base import Model
 from . import distributed, phases
 from .batching import Batches, Data
-from .budget import TOLERANCE, budget
+from .budget import TOLERANCE, model_budget
 from .checkpoint import load_training_state, save_training_state, save_weights
 from .config import TrainConfig
 from .distributed import Ranks
@@ -93,9 +93,7 @@ def fit(
     """
     device = distributed.local_device(resolve_device(config.device))
     ranks = distributed.setup(device)
-    solution = getattr(model, "starts_at_solution", False)  # a PCA start
-    views = getattr(model, "data_views", 1)  # any nn.Module trains, not only a Model
-    config = budget(config, len(train), ranks.size, views, solution_start=solution)
+    config = model_budget(config, len(train), ranks.size, model)  # epochs from data
     config = resolve_schedule(config, model)
     if device.type == "cpu":
         keep_freed_memory()  # no page faults on every step (aekit.training.hardware)
