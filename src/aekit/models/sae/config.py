@@ -24,7 +24,7 @@ USES = {
     "bandwidth": ("jumprelu",),
     "l0_weight": ("jumprelu",),
 }
-DEFAULTS = {"l1": 5.0, "threshold": 0.1, "bandwidth": 0.05, "l0_weight": 1.0}
+DEFAULTS = {"l1": 1.0, "threshold": 0.1, "bandwidth": 0.05, "l0_weight": 1.0}
 
 
 @dataclass(frozen=True)
