@@ -105,7 +105,8 @@ def test_steering_sets_the_latent_and_decodes(vector_run):
     more = client.post("/api/steer", json={"index": 4, "latent": latent, "value": 1.5})
     diff = np.array(more.json()["values"]) - np.array(zero.json()["values"])
     direction = explorer.model.directions()[latent].detach().numpy()
-    np.testing.assert_allclose(diff, 1.5 * direction, atol=1e-3)
+    scale = float(explorer.model.input_scale)  # the SAE's units back to the data's
+    np.testing.assert_allclose(diff, 1.5 * direction / scale, atol=1e-3)
     detail = client.post("/api/latent", json={"latent": latent}).json()
     assert len(detail["direction"]["columns"]) == 5
     weights = [abs(w) for _, w in detail["direction"]["columns"]]

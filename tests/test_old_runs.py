@@ -83,3 +83,20 @@ def test_vq_vae_without_prior_says_so(old):
 def test_colorize_as_before(old, expected):
     out = np.stack(aekit.colorize(old / "colorize", expected["images"]))
     assert np.abs(out.astype(int) - expected["colorize"]).max() <= 1
+
+
+def test_an_sae_run_saved_before_its_input_scale_loads_unscaled(old):
+    """The SAE's input_scale came later: a run without it loads with s = 1 and
+    encodes and reconstructs exactly as the code that wrote it did."""
+    with np.load(OLD / "sae_expected.npz") as f:
+        want = dict(f)
+    with np.load(OLD / "expected.npz") as f:
+        x = f["digits"]
+    run = aekit.load_run(old / "sae")
+    assert float(run.model.input_scale) == 1.0
+    np.testing.assert_allclose(
+        aekit.reconstruct(old / "sae", x), want["sae_reconstruct"], atol=1e-6
+    )
+    np.testing.assert_allclose(
+        aekit.encode(old / "sae", x), want["sae_encode"], atol=1e-6
+    )

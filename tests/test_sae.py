@@ -103,7 +103,8 @@ def test_geometric_median_resists_outliers_and_starts_the_decoder_bias():
     assert torch.allclose(m, torch.ones(3), atol=0.05)  # the mean is ~100
     model = sae(width=3, latent_dim=6, k=1)
     model.init_from_data(x)
-    assert torch.allclose(model.b_dec.detach(), m)
+    s = float(model.input_scale)  # the bias lives in the SAE's units, s x
+    assert s != 1.0 and torch.allclose(model.b_dec.detach(), m * s, rtol=1e-4)
 
 
 def test_record_and_weights_round_trip(tmp_path):

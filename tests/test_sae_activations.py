@@ -15,6 +15,7 @@ from torch import nn
 from aekit.data.activations import activation_dataset
 from aekit.data.dataset import Dataset
 from aekit.interfaces.cli import main
+from aekit.run import load_run
 
 torch.set_num_threads(1)
 QUIET = ["--no-pictures", "--no-report", "--quiet"]
@@ -61,6 +62,10 @@ def test_an_sae_trains_on_a_runs_layer_and_evaluate_and_resume_read_it_again(
     assert report["sparsity"]["fvu"] == pytest.approx(trained["fvu"], rel=1e-4)
     assert main(["train", "--resume", str(out), "--epochs", "3", "--quiet"]) == 0
     assert len((out / "history.csv").read_text().splitlines()) == 1 + 3
+    # activations come scaled to E||a|| = sqrt(D) already: the SAE's own input
+    # scale, fitted on the training part, is ~1, and resume kept it
+    scale = float(load_run(out).model.input_scale)
+    assert scale == pytest.approx(1.0, abs=0.1) and scale != 1.0
 
 
 def test_torchscript_and_onnx_layers_give_the_same_activations(tmp_path, capsys):

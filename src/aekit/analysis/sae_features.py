@@ -141,8 +141,9 @@ def check_sae(run: Any) -> None:
 
 
 def decoder_directions(model: Any, latents: Sequence[int]) -> torch.Tensor:
-    """(m, *sample shape): the unit-norm decoder directions of `latents`, each
-    what adding one unit of that latent adds to the reconstruction."""
+    """(m, *sample shape): the unit-norm decoder directions of `latents`; one unit
+    of a latent adds its direction / input_scale to the reconstruction (the SAE's
+    units back to the data's)."""
     rows = model.directions().detach().cpu()  # (n, D)
     check_latents(latents, len(rows))
     picked = rows[torch.as_tensor(list(latents), dtype=torch.long)]
@@ -169,7 +170,8 @@ def direction_image(direction: torch.Tensor | np.ndarray) -> np.ndarray:
 
 def steer(model: Any, code: torch.Tensor, latent: int, value: float) -> torch.Tensor:
     """Decode `code` (n,) with `latent` set to `value`: the input moved along the
-    latent's decoder direction by the change in its activation."""
+    latent's decoder direction by the change in its activation (over the SAE's
+    input_scale: the output is in the data's units)."""
     check_latents([latent], code.shape[-1])
     if not np.isfinite(value):
         raise AekitError(f"the latent's value must be finite, got {value}")

@@ -38,6 +38,11 @@ class Model(nn.Module):
     # the default step budget counts the data this many times (training.budget)
     data_views: int = 1
 
+    def absent_state(self) -> dict[str, torch.Tensor]:
+        """State a run saved before it existed loads as: name -> value (the
+        checkpoint loader fills what a file lacks from here; none by default)."""
+        return {}
+
     def encode(self, x: torch.Tensor, c: Condition = None) -> torch.Tensor:
         raise NotImplementedError  # (B, *shape) -> (B, latent)
 

@@ -156,6 +156,8 @@ def _assign(
     path: str | os.PathLike, model: nn.Module, tensors: dict[str, torch.Tensor]
 ) -> None:
     expected = model.state_dict()
+    absent = getattr(model, "absent_state", dict)()  # state older runs lack
+    tensors = {**{k: v for k, v in absent.items() if k in expected}, **tensors}
     missing = sorted(set(expected) - set(tensors))
     extra = sorted(set(tensors) - set(expected))
     if missing or extra:

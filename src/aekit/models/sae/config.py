@@ -24,7 +24,7 @@ USES = {
     "bandwidth": ("jumprelu",),
     "l0_weight": ("jumprelu",),
 }
-DEFAULTS = {"l1": 5.0, "threshold": 0.1, "bandwidth": 0.05, "l0_weight": 1.0}
+DEFAULTS = {"l1": 1.0, "threshold": 0.1, "bandwidth": 0.05, "l0_weight": 1.0}
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,8 @@ class SAEConfig:
     )
     threshold: float = option(
         0.0,
-        "SAE: initial JumpReLU threshold, for inputs of unit RMS per entry "
-        f"(jumprelu; 0: {DEFAULTS['threshold']:g})",
+        "SAE: initial JumpReLU threshold, in the SAE's units (inputs scaled by "
+        f"one number to E||x|| = sqrt(D)) (jumprelu; 0: {DEFAULTS['threshold']:g})",
         metavar="T",
     )
     bandwidth: float = option(

@@ -15,6 +15,16 @@ weighted aux_weight; and, with resample_every, re-initialised at badly reconstru
 inputs (Bricken et al.). Both run inside `loss` in training mode: a hook of the
 model's own, no trainer change. The decoder bias starts at the data's geometric
 median (init_from_data).
+
+Inputs are scaled by one number, `input_scale` s, fitted in init_from_data so that
+the training inputs have E||s x|| = sqrt(D) (the papers' normalisation of SAE
+inputs: Anthropic's April 2024 update; one number, so the geometry is kept).
+encode reads s x and decode returns x_hat / s, so codes and the penalties see
+scale-free inputs (MSE grows as s^2, an L1 as s: without it the defaults fit one
+scale only) while outputs stay in the data's units. The loss terms (mse, aux) are
+in the scaled units; FVU is the same in both. Activations of a network come
+already scaled to E||a|| = sqrt(D) (aekit.data.activations), so s ~ 1 there; runs
+saved before s existed load with s = 1.
 """
 
 from __future__ import annotations
@@ -47,6 +57,13 @@ MEDIAN_ROWS = 4096  # rows of the training data the geometric median is taken ov
 FLOOR_DECAY = 0.99  # EMA of BatchTopK's smallest kept activation
 
 
+def input_scale(flat: torch.Tensor) -> float:
+    """s with E||s x|| = sqrt(D) over the rows of flat (N, D); 1 for all-zero
+    data (nothing to scale)."""
+    mean_norm = float(flat.double().norm(dim=1).mean())
+    return math.sqrt(flat.shape[1]) / mean_norm if mean_norm > 0 else 1.0
+
+
 class SAE(Model):
     """(B, *shape) inputs, flattened, -> (B, latent) sparse codes -> (B, *shape)."""
 
@@ -69,6 +86,10 @@ class SAE(Model):
         self.register_buffer("silent", torch.zeros(n, dtype=torch.long))
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))
         self.register_buffer("floor", torch.zeros(()))  # batch-topk's threshold
+        self.register_buffer("input_scale", torch.ones(()))  # s, see the docstring
+
+    def absent_state(self) -> dict[str, torch.Tensor]:
+        return {"input_scale": torch.ones(())}  # runs saved before s: unscaled
 
     # -- the dictionary ---------------------------------------------------------------
     def directions(self) -> torch.Tensor:
@@ -84,10 +105,17 @@ class SAE(Model):
         """(n,) JumpReLU's per-latent thresholds theta."""
         return (THRESHOLD_SPEED * self.threshold_param).exp()
 
+    def scaled(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, *shape) data -> (B, D) flat inputs in the SAE's units, s x."""
+        return x.reshape(len(x), -1) * self.input_scale
+
     def pre_activations(self, x: torch.Tensor) -> torch.Tensor:
-        """W_e (x - b_d) + b_e, as x W_e^T + (b_e - W_e b_d): the batch's gradient
-        then never flows back to x, only a vector to b_d (one (B, D) product less)."""
-        flat = x.reshape(len(x), -1)
+        """W_e (s x - b_d) + b_e, as s x W_e^T + (b_e - W_e b_d): the batch's
+        gradient then never flows back to x, only a vector to b_d (one (B, D)
+        product less)."""
+        return self._pre(self.scaled(x))
+
+    def _pre(self, flat: torch.Tensor) -> torch.Tensor:
         return torch.addmm(self.b_enc - self.W_enc @ self.b_dec, flat, self.W_enc.t())
 
     def sparse(self, pre: torch.Tensor) -> torch.Tensor:
@@ -114,22 +142,23 @@ class SAE(Model):
         return self.sparse(self.pre_activations(x))
 
     def decode(self, z: torch.Tensor, c: Condition = None) -> torch.Tensor:
-        out = z @ self.directions() + self.b_dec
+        out = (z @ self.directions() + self.b_dec) / self.input_scale
         return out.view(len(z), *self.config.input_shape)
 
     def init_from_data(self, x: torch.Tensor) -> None:
-        flat = x.reshape(len(x), -1)[:MEDIAN_ROWS].to(self.b_dec.device)
+        flat = x.reshape(len(x), -1)[:MEDIAN_ROWS].to(self.b_dec.device).double()
         with torch.no_grad():
-            self.b_dec.copy_(geometric_median(flat))
+            self.input_scale.fill_(input_scale(flat))
+            self.b_dec.copy_(geometric_median(flat * self.input_scale.double()))
 
     def loss(
         self, x: torch.Tensor, target: torch.Tensor, c: Condition = None
     ) -> dict[str, torch.Tensor]:
         cfg = self.config
-        flat_t = target.reshape(len(target), -1)
+        flat_x, flat_t = self.scaled(x), self.scaled(target)
         if self.training and cfg.resample_every:
-            self._maybe_resample(x.reshape(len(x), -1), flat_t)
-        pre = self.pre_activations(x)
+            self._maybe_resample(flat_x, flat_t)
+        pre = self._pre(flat_x)
         rows = self.directions()
         if cfg.sae == "topk":  # k values per row, decoded as a bag of k rows
             values, index = pre.topk(cfg.k, dim=-1)
@@ -184,14 +213,15 @@ class SAE(Model):
     @torch.no_grad()
     def _maybe_resample(self, x: torch.Tensor, target: torch.Tensor) -> None:
         """Every resample_every steps, point each dead latent at an input drawn in
-        proportion to its squared reconstruction error (Bricken et al. 2023)."""
+        proportion to its squared reconstruction error (Bricken et al. 2023); x
+        and target (B, D) in the SAE's units."""
         cfg = self.config
         if int(self.steps) == 0 or int(self.steps) % cfg.resample_every:
             return
         dead = (self.silent >= cfg.dead_steps).nonzero().flatten()
         if len(dead) == 0:
             return
-        x_hat = self.decode(self.encode(x)).reshape(len(x), -1)
+        x_hat = self.sparse(self._pre(x)) @ self.directions() + self.b_dec
         error = (x_hat - target).pow(2).sum(-1).pow(2)
         if not float(error.sum()) > 0:
             return
