@@ -50,8 +50,9 @@ def _stop_after_first(event: str, info: dict) -> None:
 
 
 def source_of(name: str, cache: Path) -> str:
-    """A built-in name as it is, a panel image set as its training folder."""
-    if name in ("mnist-5k", "digits"):
+    """A built-in name or an existing path as it is, a panel image set as its
+    training folder."""
+    if name in ("mnist-5k", "digits") or Path(name).exists():
         return name
     import panel_data
 
