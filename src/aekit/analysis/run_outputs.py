@@ -71,6 +71,8 @@ def run_metrics(
         "val_mse": mse(val.x, x_hat),
         "val_mae": mae(val.x, x_hat),
     }
+    if getattr(history, "selection", None):  # the start rule's decision (PCA start)
+        metrics["selection"] = history.selection
     if run.scaling.domain == "unit":
         metrics["val_psnr"] = psnr(val.x, x_hat)
     if is_sae(run.model):
@@ -104,12 +106,15 @@ def _pca_comparison(
     return out
 
 
+PCA_ROUNDING = 1e-3  # a kept PCA start rebuilds PCA's own MSE to float rounding
+
+
 def pca_warning(
     ratio: float | None, latent_dim: int, n_train: int, *, pca_start: bool = False
 ) -> str | None:
     """One plain line when a model rebuilds validation data worse than PCA with the
     same code size: the likely cause and what to try; None when it does not."""
-    if ratio is None or ratio <= 1.0:
+    if ratio is None or ratio <= 1.0 + PCA_ROUNDING:
         return None
     cause = (
         f"{n_train} training samples are few for its weights"

@@ -154,6 +154,9 @@ class Dataset:
     series: Any = None
     c: torch.Tensor | None = None  # (N, K) attribute conditions; None: the labels
     feature_names: tuple[str, ...] | None = None  # (D,) a table's column names
+    # (N,) which independent unit each sample belongs to: a validation split of
+    # windows groups overlapping ones into spans (SeriesInfo.spans); None: each its own
+    units: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.x, torch.Tensor):
@@ -229,6 +232,7 @@ class Dataset:
             target=None if self.target is None else self.target[index],
             series=None,
             c=None if self.c is None else self.c[index],
+            units=None if self.units is None else self.units[index],
         )
 
     def split(self, val_fraction: float, seed: int = 0) -> tuple[Dataset, Dataset]:
@@ -247,7 +251,8 @@ class Dataset:
             )
         timed = self.series.split_index(val_fraction) if self.series else None
         if timed is not None:
-            return self.subset(timed[0]), self.subset(timed[1])
+            spans = torch.as_tensor(self.series.spans(timed[1]))
+            return self.subset(timed[0]), replace(self.subset(timed[1]), units=spans)
         n_val = min(max(1, round(n * val_fraction)), n - 1)
         perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
         return self.subset(perm[n_val:]), self.subset(perm[:n_val])

@@ -140,6 +140,24 @@ class SeriesInfo:
             val.append(p.first + np.arange(first_val, p.n_windows))
         return np.concatenate(train), np.concatenate(val)
 
+    def spans(self, index: np.ndarray) -> np.ndarray:
+        """A unit id for each window in `index` (in order, as split_index gives
+        them): windows of one series starting in the same `window`-long stretch
+        after the first share a unit, so units overlap little and count as
+        independent evidence where overlapping windows would not."""
+        units = np.empty(len(index), dtype=np.int64)
+        offset = 0
+        for p in self.parts:
+            mine = (index >= p.first) & (index < p.first + p.n_windows)
+            if not mine.any():
+                continue
+            starts = window_starts(p.n_steps, self.window, self.stride)
+            own = starts[index[mine] - p.first]
+            span = (own - own.min()) // self.window
+            units[mine] = offset + span
+            offset += int(span.max()) + 1
+        return units
+
     def to_series(self, windows: np.ndarray | torch.Tensor) -> list[np.ndarray]:
         """(N, C, W) windows of the Dataset -> one (T, C) series per part."""
         w = _numpy(windows)

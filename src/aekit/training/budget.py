@@ -5,10 +5,11 @@ are a few dozen steps (a model that draws several versions of each sample on the
 fly counts them all: Model.data_views): the budget is thirty epochs' steps, raised
 to a floor that small data always reach and cut to a ceiling large data never pass.
 Early stopping (best weights restored) waits for the floor (when the epochs are
-left to it and the model starts at random; a PCA start is a solution already), then
-for PATIENCE_STEPS' worth of epochs without a relative improvement of TOLERANCE
-(scikit-learn's MLP stops after 10 epochs without a 1e-4 gain; epochs of a few
-steps need more of them).
+left to it and the model starts at random; a PCA start is a solution already),
+then for PATIENCE_STEPS' worth of epochs without a relative improvement of
+TOLERANCE (scikit-learn's MLP stops after 10 epochs without a 1e-4 gain; epochs of
+a few steps need more of them); a PCA start waits START_PATIENCE_STEPS, and keeps
+its start unless clearly beaten (aekit.training.selection).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ FLOOR_STEPS = 2_000  # small data train at least this many steps
 CEILING_STEPS = 20_000  # large data never train more
 PATIENCE_EPOCHS = 10  # the least patience, in epochs
 PATIENCE_STEPS = 800  # and in optimiser steps, for data of few steps an epoch
+START_PATIENCE_STEPS = 400  # a solution start's (PCA); the start rule guards it
 TOLERANCE = 1e-4  # a smaller relative fall of the validation loss is no improvement
 
 
@@ -46,7 +48,8 @@ def budget(
     data it learns from is that many times larger than `n_train`. A model that
     starts at a solution (`solution_start`: a PCA start) may stop before the floor:
     the floor keeps a random start from stopping before it learned anything, but a
-    start at PCA is already a solution, so a plateau of PATIENCE_STEPS is enough."""
+    start at PCA is already a solution, so a plateau of START_PATIENCE_STEPS is
+    enough (the start rule, aekit.training.selection, keeps it unless beaten)."""
     per_epoch = steps_per_epoch(n_train, config.batch_size, ranks)
     epochs = config.epochs
     if epochs is None:
@@ -54,7 +57,8 @@ def budget(
         epochs = max(1, math.ceil(steps / per_epoch))
     patience = config.patience
     if patience is None:
-        patience = max(PATIENCE_EPOCHS, math.ceil(PATIENCE_STEPS / per_epoch))
+        wait = START_PATIENCE_STEPS if solution_start else PATIENCE_STEPS
+        patience = max(PATIENCE_EPOCHS, math.ceil(wait / per_epoch))
     min_steps = config.min_steps
     if min_steps is None:  # the floor belongs to the automatic budget
         auto = config.epochs is None and not solution_start

@@ -19,20 +19,24 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from ..data.io import write_csv
 from ..errors import AekitError
 from ..models import is_conditional
 from ..models.base import Model
-from . import distributed, phases
+from . import distributed, phases, selection
 from .batching import Batches, Data
 from .budget import TOLERANCE, model_budget
-from .checkpoint import load_training_state, save_training_state, save_weights
+from .checkpoint import (
+    load_training_state,
+    load_weights,
+    save_training_state,
+    save_weights,
+)
 from .config import TrainConfig
 from .distributed import Ranks
 from .hardware import (
@@ -42,6 +46,7 @@ from .hardware import (
     resolve_device,  # noqa: F401  (aekit.training.loop.resolve_device, as before)
     resolve_precision,
 )
+from .history import History, write_history
 from .noise import Noise
 from .optim import (
     Optimisers,
@@ -57,18 +62,9 @@ log = logging.getLogger(__name__)
 CHECKPOINT = "checkpoint.safetensors"  # last completed epoch, with optimizer state
 WEIGHTS = "model.safetensors"  # best epoch by validation loss
 HISTORY = "history.csv"
+START = selection.START  # a solution start's weights (the start rule)
 
 Progress = Callable[[str, dict[str, Any]], None]  # (event, info); events below
-
-
-@dataclass
-class History:
-    rows: list[dict[str, float]] = field(default_factory=list)  # one per epoch
-    best_epoch: int = 0  # 1-based; 0 before any epoch completed
-    best_val_loss: float = math.inf
-    # completed | early-stopped | time-limit | interrupted
-    stop_reason: str = "completed"
-    precision: str = "fp32"  # what "auto" (or the config) resolved to
 
 
 class TrainingDiverged(AekitError):
@@ -130,6 +126,8 @@ def fit(
         finally:
             model.to(memory_format=torch.contiguous_format)
     distributed.barrier()  # rank 0's last files are written before anyone reads them
+    loop.select(history, val)  # a solution start kept unless clearly beaten
+    distributed.barrier()
     return history
 
 
@@ -239,10 +237,42 @@ class _Loop:
 
     def score_start(self, history: History, val: Data) -> None:
         """A model that starts at a solution (PCA) is its own first candidate:
-        best epoch 0, kept unless an epoch validates better."""
+        best epoch 0, kept unless an epoch validates clearly better (select)."""
         history.best_val_loss, history.best_epoch = self.validate(val)["loss"], 0
+        history.start_val_loss = history.best_val_loss
         if self.out is not None:
             save_weights(self.out / WEIGHTS, self.model)
+            save_weights(self.out / START, self.model)
+
+    def select(self, history: History, val: Data) -> None:
+        """The start rule (aekit.training.selection): the best epoch replaces a
+        solution start's weights only when its gain is clear; the model is left
+        holding the weights kept."""
+        out = self.out_path
+        if out is None or history.start_val_loss is None or not history.rows:
+            return
+        start, best = history.start_val_loss, history.best_val_loss
+        if history.best_epoch == 0:  # no epoch validated better: nothing to test
+            decision = selection.decide(start, best, 0, (0.0, 0.0, 0.0))
+        else:
+            c = val.condition if self.conditional else None
+            args = (val, self.config, self.noise, self.bounds, self.ranks, c)
+            load_weights(out / START, self.model)
+            at_start = selection.unit_errors(self.model, *args)
+            load_weights(out / WEIGHTS, self.model)
+            at_best = selection.unit_errors(self.model, *args)
+            device = next(self.model.parameters()).device
+            sums = selection.log_ratio_sums(at_start, at_best, device)
+            decision = selection.decide(start, best, history.best_epoch, sums)
+        if decision.kept == "start":
+            load_weights(out / START, self.model)
+            history.best_epoch, history.best_val_loss = 0, start
+            distributed.barrier()  # every rank read model.safetensors before
+            if self.out is not None:
+                save_weights(self.out / WEIGHTS, self.model)
+        history.selection = decision.to_dict()
+        if self.ranks.is_main:
+            log.info("%s", decision.describe())
 
     def train_epoch(
         self, epoch: int, batches: Batches, history: History
@@ -303,13 +333,8 @@ class _Loop:
             if self.out is not None:
                 save_weights(self.out / WEIGHTS, self.model)
         if self.out is not None:
-            _write_history(self.out / HISTORY, history.rows)
-            state = {
-                "rows": history.rows,
-                "best_epoch": history.best_epoch,
-                "best_val_loss": history.best_val_loss,
-                "scheduler": self.scheduler.state_dict(),
-            }
+            write_history(self.out / HISTORY, history.rows)
+            state = history.state() | {"scheduler": self.scheduler.state_dict()}
             save_training_state(
                 self.out / CHECKPOINT, self.model, self.optimizer, state
             )
@@ -348,22 +373,11 @@ def _restore(out: Path | None, model: Model, optimizer: Any, scheduler: Any) -> 
         group.update(kept)  # how to step is this machine's choice, not the file's
     try:
         scheduler.load_state_dict(state["scheduler"])
-        return History(
-            rows=state["rows"],
-            best_epoch=state["best_epoch"],
-            best_val_loss=state["best_val_loss"],
-        )
+        return History.from_state(state)
     except (KeyError, TypeError) as e:
         raise AekitError(
             f"{out / CHECKPOINT}: training state is malformed ({e})"
         ) from e
-
-
-def _write_history(path: Path, rows: list[dict[str, float]]) -> None:
-    fields: dict[str, None] = {}
-    for row in rows:
-        fields |= dict.fromkeys(row)
-    write_csv(path, rows, list(fields))
 
 
 def _diverged(out: Path | None, history: History, epoch: int, step: int, loss: float):

@@ -269,6 +269,10 @@ def summarize(run: Any) -> None:
             f"validation MSE {m['val_mse']:.4g} (PCA with the same code size: "
             f"{m[pca_key]:.4g}, ratio {m['mse_ratio_to_pca']:.2f})"
         )
+    if "selection" in m:  # a PCA start kept or replaced (aekit.training.selection)
+        from ...training.selection import describe
+
+        say(describe(m["selection"]))
     if "sae" in m:
         from ...analysis.sae_metrics import sae_line
 
