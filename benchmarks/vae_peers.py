@@ -102,7 +102,20 @@ def run_aekit(name, train, test, args, classifier) -> dict:
     row |= nll_fields(estimate.to_dict(), estimate.per_example)
     np.save(run.path / "nll.npy", estimate.per_example)
     row |= {"nll_seconds": time.perf_counter() - started, "total_seconds": total}
+    row |= active_units(run.model, test.x)
     return row
+
+
+@torch.no_grad()
+def active_units(model, x: torch.Tensor) -> dict:
+    """Burda et al. 2016's active units (code dimensions whose posterior mean varies
+    over the test images by more than 0.01) and the test KL per dimension."""
+    mu, logvar = model.encode_distribution(x)
+    kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).mean(0)  # (d,)
+    return {
+        "active_units": int((mu.var(0) > 0.01).sum()),
+        "kl_per_dim": [round(float(k), 2) for k in kl.sort(descending=True).values],
+    }
 
 
 def run_pythae(name, train, test, args, classifier) -> dict:

@@ -28,6 +28,7 @@ ABSENT_MEANS: dict[str, Any] = {
     "norm": "none",  # conv bodies had no norm
     "decoder_condition": "input",  # a cVAE's decoder saw c beside the code only
     "decoder_start": "zero",  # conv decoders started at zero (issue 25, item 11)
+    "output_start": "zero",  # VAE decoders' output bias started at zero (issue 22)
 }
 
 

@@ -9,11 +9,14 @@ from ..configs import (
     ACTIVATION_NAMES,
     UPSAMPLE_MODES,
     check_body,
+    check_choice,
     check_variational,
     parse_objective,
     parse_prior,
 )
 from ..options import option
+
+OUTPUT_STARTS = ("zero", "mean")  # aekit.models.decoder_start.fit_output_bias
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,13 @@ class VAEConfig:
         "training bound: elbo, or iwae:K (importance weighted, K samples)",
         metavar="elbo|iwae:K",
     )
+    # not the default: it cost Fashion-MNIST NLL and Fréchet (BENCHMARKS.md)
+    output_start: str = option(
+        "zero",
+        "MLP decoder output bias at init: zero, or mean (pixels the data nearly "
+        "never change start at their mean)",
+        choices=OUTPUT_STARTS,
+    )
 
     def __post_init__(self) -> None:
         check_body(self)
@@ -72,6 +82,14 @@ class VAEConfig:
             )
         parse_objective(self.objective)
         check_variational(self)
+        check_choice(self.output_start, OUTPUT_STARTS, "output start")
+        if self.output_start == "mean" and self.body != "mlp":
+            raise AekitError("output start 'mean' is for MLP bodies")
+
+    @property
+    def starts_at_mean(self) -> bool:
+        """Whether the decoder's output bias starts at the data's mean."""
+        return self.output_start == "mean"
 
     @property
     def takes_condition(self) -> bool:

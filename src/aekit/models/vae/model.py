@@ -27,6 +27,7 @@ from torch import nn
 from ..base import Condition, Model
 from ..bodies import Switches, make_body
 from ..configs import parse_objective, parse_prior
+from ..decoder_start import fit_output_bias, last_linear
 from ..layers import init_weights, output_activation
 from ..priors import log_normal, make_prior, standard_log_prob
 from .config import VAEConfig
@@ -65,6 +66,11 @@ class VAE(Model):
             attributes=getattr(c, "attributes", 0),
         )
         self.samples = parse_objective(c.objective)  # importance samples per input
+
+    def init_from_data(self, x: torch.Tensor) -> None:
+        if self.config.starts_at_mean:
+            head = last_linear(nn.ModuleList([self.from_code, self.body.decoder]))
+            fit_output_bias(head, x, self.config.output)  # hidden (): from_code
 
     # -- the contract ----------------------------------------------------------
     def encode(self, x: torch.Tensor, c: Condition = None) -> torch.Tensor:
