@@ -61,7 +61,7 @@ class Scored:
     def __init__(self, model, net):
         self.model, self.net = model, net
 
-    def encode_distribution(self, x):
+    def encode_distribution(self, x, c=None):
         out = self.model.encoder(x)
         return out.embedding, out.log_covariance
 
@@ -73,7 +73,11 @@ class Scored:
             logits.flatten(1), x.flatten(1), reduction="none"
         ).sum(1)
 
-    def log_prior(self, z):
+    def kl(self, mu, logvar):
+        """KL(q || N(0, I)); only for the Protocol check (the NLL does not use it)."""
+        return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(-1)
+
+    def log_prior(self, z, c=None):
         if isinstance(self.model, VAMP):
             return self.model._log_p_z(z) - 0.5 * z.shape[1] * LOG_2PI
         return -0.5 * (z.pow(2) + LOG_2PI).sum(-1)
