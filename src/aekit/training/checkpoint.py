@@ -82,6 +82,17 @@ def load_training_state(
         raise AekitError(f"{path}: training state is malformed ({reason})") from e
 
 
+def update_training_state(path: str | os.PathLike, changes: dict[str, Any]) -> Path:
+    """Rewrite some keys of a training checkpoint's loop state, tensors untouched."""
+    tensors, meta = _load(path, "training")
+    try:
+        state = json.loads(meta["state"]) | changes
+    except (KeyError, TypeError, json.JSONDecodeError) as e:
+        raise AekitError(f"{path}: training state is malformed ({e})") from e
+    meta = {k: v for k, v in meta.items() if k != "format"}
+    return _save(path, tensors, meta | {"state": json.dumps(state)})
+
+
 def _check_optimizer_shapes(optimizer: torch.optim.Optimizer) -> None:
     # load_state_dict does not compare them; a mismatch would fail mid-training
     for param, slots in optimizer.state.items():

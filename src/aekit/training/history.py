@@ -29,6 +29,7 @@ class History:
             "best_epoch": self.best_epoch,
             "best_val_loss": self.best_val_loss,
             "start_val_loss": self.start_val_loss,
+            "selection": self.selection,
         }
 
     @classmethod
@@ -39,6 +40,7 @@ class History:
             best_epoch=state["best_epoch"],
             best_val_loss=state["best_val_loss"],
             start_val_loss=state.get("start_val_loss"),
+            selection=state.get("selection"),
         )
 
 

@@ -36,6 +36,7 @@ from .checkpoint import (
     load_weights,
     save_training_state,
     save_weights,
+    update_training_state,
 )
 from .config import TrainConfig
 from .distributed import Ranks
@@ -247,32 +248,42 @@ class _Loop:
     def select(self, history: History, val: Data) -> None:
         """The start rule (aekit.training.selection): the best epoch replaces a
         solution start's weights only when its gain is clear; the model is left
-        holding the weights kept."""
+        holding the weights kept.
+
+        The decision goes into the checkpoint before model.safetensors changes,
+        so a run killed in between resumes the decision, not a comparison of the
+        start with itself."""
         out = self.out_path
         if out is None or history.start_val_loss is None or not history.rows:
             return
-        start, best = history.start_val_loss, history.best_val_loss
-        if history.best_epoch == 0:  # no epoch validated better: nothing to test
-            decision = selection.decide(start, best, 0, (0.0, 0.0, 0.0))
-        else:
-            c = val.condition if self.conditional else None
-            args = (val, self.config, self.noise, self.bounds, self.ranks, c)
+        if history.selection is None:  # not decided before a kill
+            decision = self._decide(history, val, out).to_dict()
+            history.selection = decision
+            if decision["kept"] == "start":
+                history.best_epoch, history.best_val_loss = 0, decision["start_loss"]
+            if self.out is not None:
+                update_training_state(self.out / CHECKPOINT, history.state())
+        if history.selection["kept"] == "start":
             load_weights(out / START, self.model)
-            at_start = selection.unit_errors(self.model, *args)
-            load_weights(out / WEIGHTS, self.model)
-            at_best = selection.unit_errors(self.model, *args)
-            device = next(self.model.parameters()).device
-            sums = selection.log_ratio_sums(at_start, at_best, device)
-            decision = selection.decide(start, best, history.best_epoch, sums)
-        if decision.kept == "start":
-            load_weights(out / START, self.model)
-            history.best_epoch, history.best_val_loss = 0, start
             distributed.barrier()  # every rank read model.safetensors before
             if self.out is not None:
                 save_weights(self.out / WEIGHTS, self.model)
-        history.selection = decision.to_dict()
         if self.ranks.is_main:
-            log.info("%s", decision.describe())
+            log.info("%s", selection.describe(history.selection))
+
+    def _decide(self, history: History, val: Data, out: Path) -> selection.Selection:
+        start, best = history.start_val_loss, history.best_val_loss
+        if history.best_epoch == 0:  # no epoch validated better: nothing to test
+            return selection.decide(start, best, 0, (0.0, 0.0, 0.0))
+        c = val.condition if self.conditional else None
+        args = (val, self.config, self.noise, self.bounds, self.ranks, c)
+        load_weights(out / START, self.model)
+        at_start = selection.unit_errors(self.model, *args)
+        load_weights(out / WEIGHTS, self.model)
+        at_best = selection.unit_errors(self.model, *args)
+        device = next(self.model.parameters()).device
+        sums = selection.log_ratio_sums(at_start, at_best, device)
+        return selection.decide(start, best, history.best_epoch, sums)
 
     def train_epoch(
         self, epoch: int, batches: Batches, history: History
@@ -324,6 +335,7 @@ class _Loop:
     def end_epoch(self, history: History, row: dict[str, float]) -> None:
         """Record the epoch, keep the best weights, checkpoint."""
         history.rows.append(row)
+        history.selection = None  # a decision before this epoch no longer holds
         # the metric the model selects its best checkpoint on ("loss" unless stated)
         score = row[f"val_{getattr(self.model, 'selection_metric', 'loss')}"]
         if score < history.best_val_loss - TOLERANCE * abs(
