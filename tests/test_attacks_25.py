@@ -68,3 +68,88 @@ def test_codes_csv_with_no_rows_is_one_line(tmp_path, capsys):
     # a sequence run's samples cannot be a PNG, and the message says sequences
     assert cli("sample", run, "-n", 2, "--out", tmp_path / "s.png") == 2
     assert "data are sequences, not images" in capsys.readouterr().err
+
+
+def test_force_does_not_move_a_run_another_process_is_writing(tmp_path, capsys):
+    """`train --force` moved a folder aside while another process still wrote it;
+    now the folder's lock is taken first, and a held one is refused untouched."""
+    data, out = series(tmp_path / "s.csv"), tmp_path / "run"
+    assert cli("train", "--data", data, *TRAIN, "--out", out, *QUIET) == 0
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    fd = os.open(out, os.O_RDONLY)  # another process still writing the run
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        capsys.readouterr()
+        code = cli("train", "--data", data, *TRAIN, "--out", out, "--force", *QUIET)
+        assert code == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "another aekit process" in err, err
+        assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "s.csv"]
+    finally:
+        os.close(fd)
+
+
+def test_sampling_more_than_memory_holds_is_refused(cvae_run, tmp_path, capsys):
+    """`sample -n 10**12` on a conditional run allocated the conditions first and
+    died (MemoryError or the kernel's kill); it is one line now."""
+    assert cli("sample", cvae_run, "-n", 10**12, "--out", tmp_path / "x.npy") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "sample 1000000000000" in err, err
+    assert not (tmp_path / "x.npy").exists()
+
+
+mido = pytest.importorskip("mido")
+
+
+def write_piece(path, pitches, *, tpb=96):
+    """One quarter note per pitch, one after another (4/4)."""
+    track = mido.MidiTrack()
+    for pitch in pitches:
+        track.append(mido.Message("note_on", note=pitch, velocity=80, time=0))
+        track.append(mido.Message("note_off", note=pitch, velocity=0, time=tpb))
+    midi = mido.MidiFile(type=1, ticks_per_beat=tpb)
+    midi.tracks.append(track)
+    midi.save(path)
+    return path
+
+
+MUSIC = ("--model", "lstm-vae", "--hidden-size", 8, "--latent-dim", 2, "--epochs", 1)
+
+
+def test_music_with_every_note_out_of_range_is_refused(tmp_path, capsys):
+    """Notes all outside --pitch-range trained on silence (exit 0, a model of
+    nothing); now refused, with the range the notes span."""
+    piece = write_piece(tmp_path / "low.mid", [20, 22, 24, 25] * 8)
+    out = tmp_path / "run"
+    args = ("--pitch-range", "48:84", "--bars", 1)
+    assert cli("train", "--data", piece, *MUSIC, *args, "--out", out, *QUIET) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "no notes in pitch range 48..83" in err and "20..25" in err, err
+    assert not out.exists()
+
+
+def test_music_too_short_for_two_segments_names_its_length(tmp_path, capsys):
+    """A piece shorter than two segments failed with a bare count of rows; the
+    error now gives the music's length beside the segment's."""
+    piece = write_piece(tmp_path / "short.mid", [60, 62, 64])  # 3 beats
+    out = tmp_path / "run"
+    args = ("--bars", 4, "--out", out)
+    assert cli("train", "--data", piece, *MUSIC, *args, *QUIET) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "3 beat(s) long" in err and "16 beats" in err and "--bars" in err, err
+    assert not out.exists()
+
+
+def test_interpolate_with_more_steps_than_files_it_may_write(tmp_path, capsys):
+    """`interpolate --steps 10000000` began writing ten million MIDI files; more
+    than 1000 steps is refused before the run is read."""
+    out = tmp_path / "paths"
+    code = cli("interpolate", tmp_path / "no-run", "a.mid", "b.mid", "--out", out,
+               "--steps", 10**7)  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "at most 1000 steps" in err, err
+    assert not out.exists()

@@ -22,6 +22,9 @@ from ..run import Run
 MIDI_SUFFIXES = (".mid", ".midi")
 
 
+MAX_STEPS = 1000  # interpolation steps: one .mid file each
+
+
 def is_music_run(run: Run) -> bool:
     """Trained on piano rolls: sequences in [0, 1] that were not cut by a window."""
     options = run.data_spec.get("options") or {}
@@ -113,6 +116,11 @@ def interpolate_pieces(
         raise AekitError(f"unknown interpolation {method!r}: linear or spherical")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
         raise AekitError(f"an interpolation needs at least 2 steps, got {steps!r}")
+    if steps > MAX_STEPS:
+        raise AekitError(
+            f"an interpolation has at most {MAX_STEPS} steps (one MIDI file each), "
+            f"got {steps}"
+        )
     a, b = load_inputs(run, start).x, load_inputs(run, end).x
     n = min(len(a), len(b))
     with torch.no_grad():

@@ -83,8 +83,12 @@ def load_music(
         cut = _segments(roll, segment)
         rolls += cut
         labels += [i] * len(cut)
-    if not rolls:
-        raise AekitError(f"{_describe(source)}: no notes in pitch range {lo}..{hi - 1}")
+    if not any(r.any() for r in rolls):  # every note outside: only silence left
+        pitches = np.concatenate([n[:, 0] for _, n, _ in pieces if len(n)])
+        raise AekitError(
+            f"{_describe(source)}: no notes in pitch range {lo}..{hi - 1} (the notes "
+            f"span {int(pitches.min())}..{int(pitches.max())}); widen --pitch-range"
+        )
     if scaling is not None and (scaling.layout, scaling.domain) != ("cw", "unit"):
         raise AekitError(
             f"{_describe(source)}: piano rolls do not fit a model trained on other data"
@@ -96,6 +100,22 @@ def load_music(
         name=name or _describe(source),
         classes=tuple(p.name for p, _, _ in pieces),
         kind="sequence",
+    )
+
+
+def check_enough_segments(data: Dataset, steps_per_beat: int | None) -> None:
+    """Training needs 2 segments (one validates): a piece shorter than that is
+    refused with its length beside the segment's, not as a bare count."""
+    if len(data) >= 2 or data.kind != "sequence" or data.series is not None:
+        return
+    spb = steps_per_beat or 4
+    played = data.x.reshape(len(data), data.x.shape[1], -1).any(dim=1).any(dim=0)
+    steps = int(played.nonzero().max()) + 1 if played.any() else 0
+    raise AekitError(
+        f"{data.name}: the music is {steps / spb:g} beat(s) long, which makes "
+        f"{len(data)} segment(s) of {data.x.shape[-1] / spb:g} beats; training "
+        "needs 2 or more (one validates): give longer or more pieces, or fewer "
+        "--bars"
     )
 
 

@@ -138,6 +138,11 @@ def load_dataset(
     return finish(raw, scaling, name)
 
 
+def is_music_source(source: Source) -> bool:
+    """Whether `source` is read as music (MIDI / MusicXML piano rolls)."""
+    return _is_music(source)
+
+
 def _is_music(source: Source) -> bool:
     """MIDI / MusicXML files, or folders holding some and no images."""
     paths = list(source) if isinstance(source, (list, tuple)) else [source]

@@ -117,6 +117,14 @@ def sample_conditions(
     """The conditions of n samples: a class (`label`, else every class in turn) for
     a run conditioned on labels, the column `values` for one conditioned on CSV
     columns ("smile=1,age=0.3"), None for other runs."""
+    size = n * math.prod(run.sample_shape) * 4  # the samples these conditions give
+    with allocation_guard(f"sample {n} examples", nbytes=size):
+        return _sample_conditions(run, n, label, values)
+
+
+def _sample_conditions(
+    run: Run, n: int, label: int | None, values: Any
+) -> torch.Tensor | None:
     columns = run.condition_columns
     if values is not None and (columns is None or label is not None):
         raise AekitError(

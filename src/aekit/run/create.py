@@ -60,6 +60,25 @@ def create_run_dir(out: Path, overwrite: bool) -> Path | None:
     """Make `out` ready for a new run. A run it held (with `overwrite`) is moved
     aside and its path returned: `discard_replaced` deletes it once the new run has
     a checkpoint, `restore_replaced` puts it back if the new run never got one."""
+    key = out.resolve()
+    ours = key in _HELD
+    # the folder there now is locked before anything moves: --force never takes
+    # a run from under another process that is still writing it
+    old = _HELD.pop(key) if ours else _lock(out) if out.is_dir() else None
+    try:
+        replaced = _replace(out, overwrite, old)
+    except BaseException:
+        if ours:
+            _HELD[key] = old  # type: ignore[assignment]
+        elif old is not None:
+            os.close(old)
+        raise
+    return replaced
+
+
+def _replace(out: Path, overwrite: bool, old: int | None) -> Path | None:
+    """create_run_dir's work, `old` the lock on the folder already at `out`: it
+    moves aside with a replaced run, or stays this process's lock on `out`."""
     replaced = None
     if check_run_dir(out, overwrite):
         replaced = out.with_name(f"{ASIDE}{out.name}")
@@ -74,11 +93,16 @@ def create_run_dir(out: Path, overwrite: bool) -> Path | None:
     except OSError as e:
         restore_replaced(out, replaced)
         raise AekitError(f"cannot create the run directory {out}: {_reason(e)}") from e
-    try:
-        _claim(out)
-    except AekitError:
-        restore_replaced(out, replaced) if replaced is not None else None
-        raise
+    if replaced is None and old is not None:
+        _HELD[out.resolve()] = old  # the same folder: its lock is already taken
+    else:
+        try:
+            _claim(out)
+        except AekitError:
+            restore_replaced(out, replaced) if replaced is not None else None
+            raise
+        if old is not None:
+            os.close(old)  # the replaced run's lock: it is aside now
     remove_stale_temps(out)
     return replaced
 
@@ -87,14 +111,25 @@ def _claim(out: Path) -> None:
     """Lock `out` for this process (flock on the directory, released when the
     process ends or release_run_dir is called): a second `aekit train` into the
     same --out at the same time is refused instead of mixing two runs' files."""
-    try:
-        import fcntl
-    except ImportError:  # no flock (Windows): the check above is all there is
-        return
     key = out.resolve()
     if key in _HELD:
         return
-    fd = os.open(out, os.O_RDONLY)
+    fd = _lock(out)
+    if fd is not None:
+        _HELD[key] = fd
+
+
+def _lock(out: Path) -> int | None:
+    """An exclusive flock on the directory `out` (its fd), or AekitError when
+    another process holds it; None where there is no flock (Windows)."""
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): the checks are all there is
+        return None
+    try:
+        fd = os.open(out, os.O_RDONLY)
+    except OSError as e:
+        raise AekitError(f"cannot open the run directory {out}: {_reason(e)}") from e
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -103,7 +138,7 @@ def _claim(out: Path) -> None:
             f"{out} is being written by another aekit process; wait for it or "
             "choose another --out"
         ) from None
-    _HELD[key] = fd
+    return fd
 
 
 def release_run_dir(out: Path) -> None:

@@ -16,6 +16,8 @@ import torch
 
 from ..data.io import read_json, write_json
 from ..data.memory import allocation_guard
+from ..data.music import check_enough_segments
+from ..data.sources import is_music_source
 from ..errors import AekitError
 from ..models import build_model, spec_of
 from ..models.base import Model
@@ -82,6 +84,8 @@ def prepare_reconstruction(
     if class_names is not None:
         dataset.classes = read_class_names(class_names, dataset)
     check_input_kind(name, dataset)
+    if is_music_source(data):
+        check_enough_segments(dataset, data_opts.get("steps_per_beat"))
     train_set, val_set = dataset.split(config.val_fraction, seed=config.seed)
     options = {
         **data_model_options(

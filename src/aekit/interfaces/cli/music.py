@@ -23,7 +23,7 @@ def register(subparsers: Any) -> None:
         "--steps",
         type=positive_int,
         default=5,
-        help="codes on the path, both ends included (default 5, at least 2)",
+        help="codes on the path, both ends included (default 5, 2 to 1000)",
     )
     p.add_argument(
         "--method",
@@ -36,10 +36,14 @@ def register(subparsers: Any) -> None:
 
 
 def interpolate(args: argparse.Namespace) -> int:
-    from ...analysis.music_midi import interpolate_pieces, is_music_run
+    from ...analysis.music_midi import MAX_STEPS, interpolate_pieces, is_music_run
     from ...errors import AekitError
     from ..api import as_run
 
+    if args.steps > MAX_STEPS:  # before the run is read: one MIDI file a step
+        raise AekitError(
+            f"--steps {args.steps}: an interpolation has at most {MAX_STEPS} steps"
+        )
     run = as_run(args.run)
     if not is_music_run(run):
         raise AekitError(f"{args.run} was not trained on music; MIDI needs piano rolls")
