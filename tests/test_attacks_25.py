@@ -153,3 +153,43 @@ def test_interpolate_with_more_steps_than_files_it_may_write(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "at most 1000 steps" in err, err
     assert not out.exists()
+
+
+def test_cluster_a_conditional_run_writes_everything_or_nothing(cvae_run, tmp_path):
+    """`cluster` on a cvae run wrote labels.csv, then failed drawing the clusters'
+    decoded centres (a conditional decoder needs a condition): exit 2 with a file
+    left behind. The map is drawn without prototypes now, before any write."""
+    out = tmp_path / "labels.csv"
+    assert cli("cluster", cvae_run, "--k", 3, "--out", out) == 0
+    rows = out.read_text().splitlines()
+    assert rows[0] == "index,cluster" and len(rows) > 100
+    assert (tmp_path / "labels-map.png").stat().st_size > 0
+
+
+def test_a_config_whose_shapes_disagree_is_refused(tmp_path, capsys):
+    """A config.json edited to give the data another sample_shape than the model's
+    exported (and sampled) without a word; it is refused as malformed now."""
+    import json
+
+    data, run = series(tmp_path / "s.csv"), tmp_path / "run"
+    assert cli("train", "--data", data, *TRAIN, "--out", run, *QUIET) == 0
+    record = json.loads((run / "config.json").read_text())
+    record["data"]["sample_shape"] = [2, 21]
+    (run / "config.json").write_text(json.dumps(record))
+    capsys.readouterr()
+    assert cli("sample", run, "-n", 2, "--out", tmp_path / "x.npy") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "not the model's input_shape" in err, err
+    assert not (tmp_path / "x.npy").exists()
+
+
+def test_the_dead_unit_hint_names_an_option_the_model_has():
+    """The warning told every model to lower --sparsity, an option only the
+    plain autoencoders have (a VAE given it is refused)."""
+    from aekit.analysis.run_outputs import dead_units_hint
+
+    assert "--sparsity" in dead_units_hint({"sparsity": 1e-3, "beta": None})
+    assert "--beta" in dead_units_hint({"beta": 1.0})
+    assert "--sparsity-target" in dead_units_hint({"sparsity_target": 0.05})
+    plain = dead_units_hint({"sparsity": 0.0, "latent_dim": 16})
+    assert "--latent-dim" in plain and "sparsity" not in plain

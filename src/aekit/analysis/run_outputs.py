@@ -47,14 +47,28 @@ def write_outputs(
     dead = dead_code_units(codes) if run.capabilities.codes == "continuous" else 0
     if dead > codes.shape[1] // 2:
         log.warning(
-            "%d of %d code units are dead (almost constant over the training data); "
-            "a lower --sparsity (or none) lets them carry information",
+            "%d of %d code units are dead (almost constant over the training data); %s",
             dead,
             codes.shape[1],
+            dead_units_hint(run.record["model"].get("config") or {}),
         )
     if pictures or report:  # the lecture pictures and the report (aekit.analysis.plots)
         written |= write_run_pictures(run, train, val, pictures=pictures, report=report)
     return written
+
+
+def dead_units_hint(config: dict[str, Any]) -> str:
+    """What to change about dead code units, among the options the model has."""
+    if config.get("sparsity"):
+        return "a lower --sparsity (or none) lets them carry information"
+    if config.get("sparsity_target") is not None:
+        return "a higher --sparsity-target lets them carry information"
+    if config.get("beta") is not None:  # a VAE: the KL term closed them
+        return (
+            "a lower --beta lets them carry information, or a smaller --latent-dim "
+            "loses nothing"
+        )
+    return "a smaller --latent-dim would lose nothing"
 
 
 def run_metrics(

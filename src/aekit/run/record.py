@@ -183,6 +183,12 @@ def load_run(path: str | Path) -> Run:
         shape = record["data"]["sample_shape"]
         if not (isinstance(shape, list) and all(_positive_int(v) for v in shape)):
             raise ValueError(f"sample_shape {shape!r} is not a list of sizes")
+        wants = getattr(getattr(model, "config", None), "input_shape", None)
+        if wants is not None and tuple(shape) != tuple(wants):
+            raise ValueError(
+                f"the data's sample_shape {shape} is not the model's input_shape "
+                f"{list(wants)}"
+            )
     except (KeyError, TypeError, ValueError) as e:  # AekitError is a ValueError
         raise AekitError(f"{path / CONFIG} is malformed: {_one_line(e)}") from e
     load_weights(path / WEIGHTS, model)

@@ -71,6 +71,7 @@ def cluster(args: argparse.Namespace) -> int:
         raise AekitError(f"--k must be at least 2, got {args.k}")
     if args.gamma < 0:
         raise AekitError(f"--gamma must be >= 0, got {args.gamma}")
+    from ...data.io import save_figure
     from ...tasks.clustering_run import check_clusterable, cluster_run
 
     check_clusterable(args.run, args.method)
@@ -91,6 +92,7 @@ def cluster(args: argparse.Namespace) -> int:
     lines = []
     if r.k_chosen_by:
         lines.append(f"k={r.k}, chosen by {r.k_chosen_by} among k=2..{max(r.scores)}")
+    figures = _pictures(args.out, found, args.method)  # before anything is written
     _write_labels(args.out, r.labels, r.probability)
     lines.append(f"{len(r.labels)} inputs in {r.k} clusters ({args.method})")
     if found.scores is not None:
@@ -100,7 +102,7 @@ def cluster(args: argparse.Namespace) -> int:
             f"NMI {s['nmi']:.4f}, ARI {s['ari']:.4f}"
         )
     lines.append(f"wrote {args.out}")
-    lines += [f"wrote {p}" for p in _pictures(args.out, found, args.method)]
+    lines += [f"wrote {save_figure(fig, path)}" for path, fig in figures]
     if found.dec_dir is not None:
         lines.append(f"wrote the fine-tuned run {found.dec_dir}")
     say(*lines)
@@ -118,22 +120,22 @@ def _write_labels(out: Path, labels: Any, probability: Any) -> None:
     write_text(out, "\n".join([header, *rows]) + "\n")
 
 
-def _pictures(out: Path, found: Any, method: str) -> list[Path]:
+def _pictures(out: Path, found: Any, method: str) -> list[tuple[Path, Any]]:
     """The clusters on a 2-D map of the codes with decoded prototypes, and the
-    confusion of classes by clusters when labels are known."""
+    confusion of classes by clusters when labels are known (path, figure)."""
     from ...analysis.latent.projections import project
     from ...analysis.plots.clusters import plot_cluster_map, plot_confusion
-    from ...data.io import save_figure
     from ...tasks.clustering_run import prototypes
 
     run, r = found.run, found.result
-    protos = prototypes(found)
-    if len(run.sample_shape) == 3:
-        protos = protos.clamp(0, 1)
-    else:  # vectors: in the source's units, as the user knows them
-        protos = run.scaling.to_source(protos.numpy())
-    if run.input_kind == "sequence":
-        protos = None  # a piano roll or series window makes no legible thumbnail
+    protos = None  # a piano roll or series window makes no legible thumbnail, and
+    # a conditional run's centre decodes to nothing without a condition
+    if run.input_kind != "sequence" and not run.capabilities.conditional:
+        protos = prototypes(found)
+        if len(run.sample_shape) == 3:
+            protos = protos.clamp(0, 1)
+        else:  # vectors: in the source's units, as the user knows them
+            protos = run.scaling.to_source(protos.numpy())
     view = project(found.codes, "auto")
     fig = plot_cluster_map(
         view.points,
@@ -142,10 +144,8 @@ def _pictures(out: Path, found: Any, method: str) -> list[Path]:
         true_labels=found.y,
         title=f"{method} on the {view.method} map of the codes",
     )
-    written = [save_figure(fig, out.with_name(f"{out.stem}-map.png"))]
+    figures = [(out.with_name(f"{out.stem}-map.png"), fig)]
     if found.y is not None:
         confusion = plot_confusion(found.y, r.labels, class_names=run.classes)
-        written.append(
-            save_figure(confusion, out.with_name(f"{out.stem}-confusion.png"))
-        )
-    return written
+        figures.append((out.with_name(f"{out.stem}-confusion.png"), confusion))
+    return figures
