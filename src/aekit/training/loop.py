@@ -257,33 +257,23 @@ class _Loop:
         if out is None or history.start_val_loss is None or not history.rows:
             return
         if history.selection is None:  # not decided before a kill
-            decision = self._decide(history, val, out).to_dict()
+            c = val.condition if self.conditional else None
+            args = (val, self.config, self.noise, self.bounds, self.ranks, c)
+            paths = out / START, out / WEIGHTS
+            decision = selection.compare(self.model, *paths, history, *args).to_dict()
             history.selection = decision
             if decision["kept"] == "start":
                 history.best_epoch, history.best_val_loss = 0, decision["start_loss"]
             if self.out is not None:
                 update_training_state(self.out / CHECKPOINT, history.state())
-        if history.selection["kept"] == "start":
-            load_weights(out / START, self.model)
+        kept_start = history.selection["kept"] == "start"
+        load_weights(out / (START if kept_start else WEIGHTS), self.model)
+        if kept_start:
             distributed.barrier()  # every rank read model.safetensors before
             if self.out is not None:
                 save_weights(self.out / WEIGHTS, self.model)
         if self.ranks.is_main:
             log.info("%s", selection.describe(history.selection))
-
-    def _decide(self, history: History, val: Data, out: Path) -> selection.Selection:
-        start, best = history.start_val_loss, history.best_val_loss
-        if history.best_epoch == 0:  # no epoch validated better: nothing to test
-            return selection.decide(start, best, 0, (0.0, 0.0, 0.0))
-        c = val.condition if self.conditional else None
-        args = (val, self.config, self.noise, self.bounds, self.ranks, c)
-        load_weights(out / START, self.model)
-        at_start = selection.unit_errors(self.model, *args)
-        load_weights(out / WEIGHTS, self.model)
-        at_best = selection.unit_errors(self.model, *args)
-        device = next(self.model.parameters()).device
-        sums = selection.log_ratio_sums(at_start, at_best, device)
-        return selection.decide(start, best, history.best_epoch, sums)
 
     def train_epoch(
         self, epoch: int, batches: Batches, history: History

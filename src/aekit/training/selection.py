@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 
 from . import distributed
+from .checkpoint import load_weights
 from .config import TrainConfig
 from .distributed import Ranks
 from .hardware import autocast
@@ -73,6 +75,24 @@ def describe(selection: dict[str, Any]) -> str:
         f"{s['best_loss']:.4g} at best (epoch {s['best_epoch']}), gain "
         f"{s['gain']:.1%}, t = {s['t']:.2f} over {s['units']} units: kept {which}"
     )
+
+
+def compare(
+    model: torch.nn.Module, start: Path, best: Path, history: Any, *args: Any
+) -> Selection:
+    """The rule applied to a run: the `start` weights against the `best` epoch's
+    (files), over validation units (`args`: unit_errors' after the model).
+    `model` is left holding the best epoch's weights."""
+    losses = history.start_val_loss, history.best_val_loss
+    if history.best_epoch == 0:  # no epoch validated better: nothing to test
+        return decide(*losses, 0, (0.0, 0.0, 0.0))
+    load_weights(start, model)
+    at_start = unit_errors(model, *args)
+    load_weights(best, model)
+    at_best = unit_errors(model, *args)
+    device = next(model.parameters()).device
+    sums = log_ratio_sums(at_start, at_best, device)
+    return decide(*losses, history.best_epoch, sums)
 
 
 def decide(
