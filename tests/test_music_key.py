@@ -168,7 +168,8 @@ def test_sampling_takes_a_key_shift_within_the_transposition(tmp_path):
         "--latent-dim", 4, "--hidden-size", 8, "--conductor-size", 8,
         "--decoder-size", 8, "--bars", 1, "--steps-per-beat", 2,
         "--pitch-range", "48:84", "--epochs", 1, "--batch-size", 4,
-        "--key-condition", "shift", "--out", run, "--quiet", "--no-report", "--no-pictures",
+        "--key-condition", "shift", "--out", run,
+        "--quiet", "--no-report", "--no-pictures",
     ) == 0  # fmt: skip
     config = json.loads((run / "config.json").read_text())["model"]["config"]
     assert config["key_condition"] == "shift" and config["transpose"] == 6
