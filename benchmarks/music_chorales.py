@@ -68,6 +68,16 @@ def shifted_copies(train: Path, bars: int, copies: int) -> Path:
     return folder
 
 
+def _value(text: str) -> int | float | str:
+    """A --set value: a number where it reads as one (key_condition=none: a word)."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bars", type=int, default=2)
@@ -114,7 +124,7 @@ def main() -> None:
         extra["batch_size"] = args.batch_size
     for item in args.set:
         key, _, value = item.partition("=")
-        extra[key] = float(value) if "." in value else int(value)
+        extra[key] = _value(value)
     name = f"{args.encoding}-{args.bars}bar-x{args.copies}"
     name += "" if args.step_dropout is None else f"-drop{args.step_dropout:g}"
     name += "" if args.transpose is None else f"-tr{args.transpose}"

@@ -95,11 +95,19 @@ def draw_codes(
 
 
 def sample(
-    run: Run, n: int, *, seed: int = 0, c: torch.Tensor | None = None
+    run: Run,
+    n: int,
+    *,
+    seed: int = 0,
+    c: torch.Tensor | None = None,
+    key_shift: int = 0,
 ) -> torch.Tensor:
-    """n new examples in model units, decoded from `draw_codes`."""
+    """n new examples in model units, decoded from `draw_codes`; a music-vae run
+    told key shifts writes them `key_shift` semitones from the corpus' keys."""
     if n < 1:
         raise AekitError(f"the number of samples must be positive, got {n}")
+    if key_shift and getattr(run.model, "keys", None) is None:
+        raise AekitError(f"a {run.model_name} run takes no key shift (music-vae does)")
     size = n * math.prod(run.sample_shape) * 4
     with allocation_guard(f"sample {n} examples", nbytes=size):
         c = _condition(run, c, n, sampling=True)
@@ -107,7 +115,9 @@ def sample(
         if getattr(run.model, "autoregressive", False):  # each step drawn in turn
             g = torch.Generator().manual_seed(seed)
             with torch.no_grad():
-                return batched(lambda zz: run.model.draw(zz, generator=g), z)
+                return batched(
+                    lambda zz: run.model.draw(zz, generator=g, key_shift=key_shift), z
+                )
         return decode(run, z, c)
 
 

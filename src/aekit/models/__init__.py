@@ -29,6 +29,7 @@ ABSENT_MEANS: dict[str, Any] = {
     "decoder_condition": "input",  # a cVAE's decoder saw c beside the code only
     "decoder_start": "zero",  # conv decoders started at zero (issue 25, item 11)
     "output_start": "zero",  # VAE decoders' output bias started at zero (issue 22)
+    "key_condition": "none",  # music-vae's networks were not told the key shift
 }
 
 

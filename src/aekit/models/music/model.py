@@ -13,7 +13,13 @@ negative ELBO with free bits, -log p(x|z) + beta * max(KL - free_bits, 0)
 MusicVAE does). `step_dropout` blanks a share of the steps fed back in training
 (word dropout, Bowman et al. 2016, https://arxiv.org/abs/1511.06349), so that
 free running, which feeds back its own mistakes, leans on the code; `transpose`
-draws each training piece in a random key (aekit.models.music.augment). A step is a
+draws each training piece in a random key (aekit.models.music.augment). With
+`key_condition` "shift" the encoder is told the shift of the piece it reads and the
+conductor and bar decoders the (independently drawn) shift of the piece they write,
+a one-hot of -transpose..transpose beside their inputs: only the key as written is
+common to both, so that is what the code keeps, and the decoder must take the key
+from the shift (else a model trained in every key samples in every key). Sampling,
+decoding and interpolation write at shift 0, the pieces' own keys. A step is a
 roll's Bernoulli cells (polyphonic) or one melody token (categorical;
 aekit.models.music.tokens). Sampling draws each step at a temperature;
 decoding (reconstruction, interpolation) takes the likeliest.
@@ -54,15 +60,16 @@ class MusicVAE(Model):
         self.bar_length = self.length // self.bars
         self.melody = c.encoding == "melody"
         self.width = self.pitches + 1 if self.melody else self.pitches  # a step's
+        self.keys = k = c.key_shifts  # one-hot key shift beside the inputs (0: none)
         self.encoder = nn.LSTM(
-            self.width, c.hidden_size, batch_first=True, bidirectional=True
+            self.width + k, c.hidden_size, batch_first=True, bidirectional=True
         )
         self.to_posterior = nn.Linear(2 * c.hidden_size, 2 * c.latent_dim)
-        self.to_conductor = nn.Linear(c.latent_dim, 2 * c.conductor_size)
-        self.conductor = nn.LSTM(c.latent_dim, c.conductor_size, batch_first=True)
+        self.to_conductor = nn.Linear(c.latent_dim + k, 2 * c.conductor_size)
+        self.conductor = nn.LSTM(c.latent_dim + k, c.conductor_size, batch_first=True)
         self.to_decoder = nn.Linear(c.conductor_size, 2 * c.decoder_size)
         self.decoder = nn.LSTM(
-            self.width + c.conductor_size, c.decoder_size, batch_first=True
+            self.width + c.conductor_size + k, c.decoder_size, batch_first=True
         )
         self.out = nn.Linear(c.decoder_size, self.width)
         self.kl_weight = c.beta if c.kl_warmup_epochs == 0 else 0.0
@@ -82,10 +89,32 @@ class MusicVAE(Model):
             return one_hot(melody_tokens(x), self.pitches)
         return roll_steps(x.float())
 
+    def key(self, shift: int | torch.Tensor, n: int, device: Any) -> torch.Tensor:
+        """(n, keys) one-hot of a key shift (an int for all, or (n,) shifts); (n, 0)
+        when the model is told no key. A shift past `transpose` is refused."""
+        if isinstance(shift, torch.Tensor):
+            shifts = shift.to(device).long()
+        else:
+            shifts = torch.full((n,), int(shift), dtype=torch.long, device=device)
+        if self.keys == 0:
+            if bool((shifts != 0).any()):
+                raise AekitError(
+                    "this music-vae was not trained with key shifts "
+                    "(key_condition none or transpose 0): only key shift 0"
+                )
+            return torch.zeros(n, 0, device=device)
+        t = self.config.transpose
+        if bool((shifts.abs() > t).any()):
+            raise AekitError(f"key shift must be within -{t}..{t} (its --transpose)")
+        return F.one_hot(shifts + t, self.keys).float()
+
     def encode_distribution(
-        self, x: torch.Tensor, c: Condition = None
+        self, x: torch.Tensor, c: Condition = None, *, key: Any = 0
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        _, (h, _) = self.encoder(self.steps(x))  # h: (2, B, hidden)
+        steps = self.steps(x)
+        shift = self.key(key, len(x), x.device).to(steps.dtype)
+        inputs = torch.cat([steps, shift[:, None].expand(-1, steps.shape[1], -1)], 2)
+        _, (h, _) = self.encoder(inputs)  # h: (2, B, hidden)
         mu, logvar = self.to_posterior(torch.cat([h[0], h[1]], 1)).chunk(2, dim=1)
         return mu, logvar.clamp(*LOGVAR_RANGE)  # (B, latent) each
 
@@ -106,15 +135,20 @@ class MusicVAE(Model):
     def loss(
         self, x: torch.Tensor, target: torch.Tensor, c: Condition = None
     ) -> dict[str, torch.Tensor]:
+        seen: Any = 0  # the key shift of the piece the encoder reads
+        written: Any = 0  # and of the piece the decoder writes
         if self.training and self.config.transpose:  # a random key per piece
-            shifts = draw_shifts(
-                x if target is x else torch.maximum(x, target), self.config.transpose
-            )
-            same, x = target is x, transpose(x, shifts)
-            target = x if same else transpose(target, shifts)
-        mu, logvar = self.encode_distribution(x)
+            both = x if target is x else torch.maximum(x, target)
+            written = draw_shifts(both, self.config.transpose)
+            # told the keys, encoder and decoder see the piece in keys drawn apart
+            seen = draw_shifts(both, self.config.transpose) if self.keys else written
+            same, x = target is x and not self.keys, transpose(x, seen)
+            target = x if same else transpose(target, written)
+            if not self.keys:  # the networks are told no key: they see only notes
+                seen = written = 0
+        mu, logvar = self.encode_distribution(x, key=seen)
         z = self.reparameterize(mu, logvar)
-        recon = -self.log_likelihood_of(target, z).mean()
+        recon = -self.log_likelihood_of(target, z, key=written).mean()
         kl = self.kl(mu, logvar)  # (B,)
         free = (kl - self.config.free_bits).clamp(min=0).mean()
         # validation (eval mode) scores with the full KL weight, as vae/model.py does
@@ -133,39 +167,55 @@ class MusicVAE(Model):
         )
 
     def sample(
-        self, n: int, c: Condition = None, *, generator: torch.Generator | None = None
+        self,
+        n: int,
+        c: Condition = None,
+        *,
+        generator: torch.Generator | None = None,
+        key_shift: int = 0,
     ) -> torch.Tensor:
         """n pieces from the prior N(0, I) (aekit.models.music.model.MusicVAE.draw)."""
         device = self.out.weight.device
         z = torch.randn(n, self.config.latent_dim, generator=generator).to(device)
-        return self.draw(z, generator=generator)
+        return self.draw(z, generator=generator, key_shift=key_shift)
 
     def draw(
-        self, z: torch.Tensor, *, generator: torch.Generator | None = None
+        self,
+        z: torch.Tensor,
+        *,
+        generator: torch.Generator | None = None,
+        key_shift: int = 0,
     ) -> torch.Tensor:
         """(B, P, T) 0/1 rolls from codes, each step drawn at the config's
-        temperature given the steps drawn before it (aekit sample reads this)."""
+        temperature given the steps drawn before it (aekit sample reads this), in
+        the corpus' keys moved by `key_shift` semitones (0: as the pieces are)."""
         t = self.config.temperature
         if t == 0:
-            return (self.generate(z, temperature=0.0) >= 0.5).float()
-        return self.generate(z, temperature=t, generator=generator)
+            chosen = self.generate(z, temperature=0.0, key_shift=key_shift)
+            return (chosen >= 0.5).float()
+        return self.generate(z, temperature=t, generator=generator, key_shift=key_shift)
 
     # -- likelihood ---------------------------------------------------------------
-    def teacher_forced_logits(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """(B, T, width) logits of every step given z and the true steps before it;
-        all bars run as one batch."""
+    def teacher_forced_logits(
+        self, x: torch.Tensor, z: torch.Tensor, *, key: Any = 0
+    ) -> torch.Tensor:
+        """(B, T, width) logits of every step given z, the key shift and the true
+        steps before it; all bars run as one batch."""
         b = len(z)
+        shift = self.key(key, b, z.device).to(z.dtype)
         truth = self.steps(x)  # (B, T, width)
         before = torch.cat([torch.zeros_like(truth[:, :1]), truth[:, :-1]], dim=1)
         if self.training and self.config.step_dropout > 0:  # word dropout
             keep = torch.rand(b, self.length, 1, device=z.device)
             before = before * (keep >= self.config.step_dropout).to(before.dtype)
-        bars = self._conduct(z)  # (B, U, conductor)
+        bars = self._conduct(z, shift)  # (B, U, conductor)
         flat = bars.reshape(b * self.bars, -1)
+        shifts = shift.repeat_interleave(self.bars, 0)  # (B * U, keys)
         inputs = torch.cat(
             [
                 before.reshape(b * self.bars, self.bar_length, self.width),
                 flat[:, None].expand(-1, self.bar_length, -1),
+                shifts[:, None].expand(-1, self.bar_length, -1),
             ],
             dim=2,
         )
@@ -183,9 +233,11 @@ class MusicVAE(Model):
         bce = F.binary_cross_entropy_with_logits(logits, cells, reduction="none")
         return -bce.flatten(1).sum(1)
 
-    def log_likelihood_of(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    def log_likelihood_of(
+        self, x: torch.Tensor, z: torch.Tensor, *, key: Any = 0
+    ) -> torch.Tensor:
         """log p(x|z) per example (nats), teacher-forced: exact for this decoder."""
-        return self.log_likelihood(x, self.teacher_forced_logits(x, z))
+        return self.log_likelihood(x, self.teacher_forced_logits(x, z, key=key))
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         """(B, T, width) logits of the likeliest piece, each step given the steps
@@ -199,10 +251,14 @@ class MusicVAE(Model):
         *,
         temperature: float = 0.0,
         generator: torch.Generator | None = None,
+        key_shift: int = 0,
     ) -> torch.Tensor:
         """(B, P, T) rolls from codes: temperature 0 the likeliest step each time
-        (roll cells as probabilities), else steps drawn at that temperature (0/1)."""
-        chosen, logits = self._run(z, temperature=temperature, generator=generator)
+        (roll cells as probabilities), else steps drawn at that temperature (0/1);
+        written at `key_shift` (0: the keys of the pieces as written)."""
+        chosen, logits = self._run(
+            z, temperature=temperature, generator=generator, key_shift=key_shift
+        )
         if self.melody:
             return tokens_to_roll(chosen.argmax(-1), self.pitches)
         if temperature == 0:
@@ -210,18 +266,20 @@ class MusicVAE(Model):
         return chosen.transpose(1, 2)
 
     def _run(
-        self, z: torch.Tensor, *, temperature: float, generator: Any
+        self, z: torch.Tensor, *, temperature: float, generator: Any, key_shift: Any = 0
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Free running: ((B, T, width) chosen steps, (B, T, width) logits)."""
         b = len(z)
-        bars = self._conduct(z)  # (B, U, conductor)
+        shift = self.key(key_shift, b, z.device).to(z.dtype)
+        bars = self._conduct(z, shift)  # (B, U, conductor)
         step = torch.zeros(b, self.width, device=z.device, dtype=z.dtype)
         chosen, logits = [], []
         for u in range(self.bars):
             embedding = bars[:, u]
             state = self._bar_state(embedding)
             for _ in range(self.bar_length):
-                h, state = self.decoder(torch.cat([step, embedding], 1)[:, None], state)
+                inputs = torch.cat([step, embedding, shift], 1)[:, None]
+                h, state = self.decoder(inputs, state)
                 logit = self.out(h[:, 0])  # (B, width)
                 step = self._choose(logit, temperature, generator)
                 chosen.append(step)
@@ -245,10 +303,12 @@ class MusicVAE(Model):
         p = torch.sigmoid(logit.float() / temperature).cpu()
         return torch.bernoulli(p, generator=generator).to(logit.device, logit.dtype)
 
-    def _conduct(self, z: torch.Tensor) -> torch.Tensor:
-        """(B, latent) -> (B, U, conductor): one embedding per bar."""
-        h0, c0 = self.to_conductor(z).chunk(2, dim=1)
-        inputs = z[:, None].expand(-1, self.bars, -1)
+    def _conduct(self, z: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+        """(B, latent) codes, (B, keys) key shifts -> (B, U, conductor): one
+        embedding per bar."""
+        code = torch.cat([z, shift], 1)
+        h0, c0 = self.to_conductor(code).chunk(2, dim=1)
+        inputs = code[:, None].expand(-1, self.bars, -1)
         out, _ = self.conductor(
             inputs, (torch.tanh(h0)[None].contiguous(), c0[None].contiguous())
         )
