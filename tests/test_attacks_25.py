@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from aekit.interfaces.cli import main
+from midi_files import write_piece
 
 fcntl = pytest.importorskip("fcntl")
 
@@ -97,21 +98,6 @@ def test_sampling_more_than_memory_holds_is_refused(cvae_run, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "sample 1000000000000" in err, err
     assert not (tmp_path / "x.npy").exists()
-
-
-mido = pytest.importorskip("mido")
-
-
-def write_piece(path, pitches, *, tpb=96):
-    """One quarter note per pitch, one after another (4/4)."""
-    track = mido.MidiTrack()
-    for pitch in pitches:
-        track.append(mido.Message("note_on", note=pitch, velocity=80, time=0))
-        track.append(mido.Message("note_off", note=pitch, velocity=0, time=tpb))
-    midi = mido.MidiFile(type=1, ticks_per_beat=tpb)
-    midi.tracks.append(track)
-    midi.save(path)
-    return path
 
 
 MUSIC = ("--model", "lstm-vae", "--hidden-size", 8, "--latent-dim", 2, "--epochs", 1)

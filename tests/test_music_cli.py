@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from aekit.interfaces.cli import main
+from midi_files import write_piece
 
 mido = pytest.importorskip("mido")
 
@@ -17,18 +18,6 @@ mido = pytest.importorskip("mido")
 @pytest.fixture(autouse=True)
 def _one_thread():
     torch.set_num_threads(1)
-
-
-def write_piece(path, pitches, *, tpb=96):
-    """One quarter note per pitch, one after another (4/4)."""
-    track = mido.MidiTrack()
-    for pitch in pitches:
-        track.append(mido.Message("note_on", note=pitch, velocity=80, time=0))
-        track.append(mido.Message("note_off", note=pitch, velocity=0, time=tpb))
-    midi = mido.MidiFile(type=1, ticks_per_beat=tpb)
-    midi.tracks.append(track)
-    midi.save(path)
-    return path
 
 
 def cli(*args):

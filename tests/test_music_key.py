@@ -10,6 +10,7 @@ import torch
 from aekit.errors import AekitError
 from aekit.models import build_model, model_from_record, model_record
 from aekit.models.music.config import MusicVAEConfig
+from midi_files import write_piece
 
 SMALL = {"latent_dim": 4, "hidden_size": 8, "conductor_size": 8, "decoder_size": 8}
 
@@ -38,9 +39,10 @@ def test_the_key_condition_is_an_option_with_one_input_per_shift():
     assert MusicVAEConfig(input_shape=(48, 32)).key_shifts == 0
     shift = MusicVAEConfig(input_shape=(48, 32), key_condition="shift")
     assert shift.key_shifts == 13  # -6..6
-    assert MusicVAEConfig(
+    untransposed = MusicVAEConfig(
         input_shape=(48, 32), key_condition="shift", transpose=0
-    ).key_shifts == 0
+    )
+    assert untransposed.key_shifts == 0
     none = MusicVAEConfig(input_shape=(48, 32), key_condition="none")
     assert none.key_shifts == 0
     with pytest.raises(AekitError, match="key_condition"):
@@ -130,17 +132,6 @@ def test_a_run_recorded_before_the_key_condition_loads_as_it_trained():
 
 
 # -- `aekit sample --key-shift` on a tiny trained run ------------------------------
-def _write_piece(path, pitches, tpb=96):
-    mido = pytest.importorskip("mido")
-    track = mido.MidiTrack()
-    for pitch in pitches:
-        track.append(mido.Message("note_on", note=pitch, velocity=80, time=0))
-        track.append(mido.Message("note_off", note=pitch, velocity=0, time=tpb))
-    midi = mido.MidiFile(type=1, ticks_per_beat=tpb)
-    midi.tracks.append(track)
-    midi.save(path)
-
-
 def _pitches(folder):
     mido = pytest.importorskip("mido")
     return [
@@ -161,7 +152,7 @@ def test_sampling_takes_a_key_shift_within_the_transposition(tmp_path):
     pieces.mkdir()
     scale = [60, 62, 64, 65, 67, 69, 71, 72]
     for k in range(4):
-        _write_piece(pieces / f"p{k}.mid", [scale[(i + k) % 8] for i in range(16)])
+        write_piece(pieces / f"p{k}.mid", [scale[(i + k) % 8] for i in range(16)])
     run = tmp_path / "run"
     assert cli(
         "train", "--data", pieces, "--model", "music-vae", "--encoding", "melody",

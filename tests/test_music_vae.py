@@ -19,6 +19,7 @@ from aekit.interfaces.cli import main
 from aekit.models import build_model
 from aekit.models.choice import choose_model
 from aekit.models.music.tokens import melody_tokens, tokens_to_roll
+from midi_files import write_piece
 
 mido = pytest.importorskip("mido")
 SMALL = ("--latent-dim", 6, "--hidden-size", 12, "--conductor-size", 12)
@@ -28,23 +29,6 @@ SMALL += ("--decoder-size", 16)
 @pytest.fixture(autouse=True)
 def _one_thread():
     torch.set_num_threads(1)
-
-
-def write_piece(path, pitches, *, tpb=96):
-    """One quarter note per pitch (0: a rest), one after another."""
-    track = mido.MidiTrack()
-    wait = 0
-    for pitch in pitches:
-        if pitch == 0:
-            wait += tpb
-            continue
-        track.append(mido.Message("note_on", note=pitch, velocity=80, time=wait))
-        track.append(mido.Message("note_off", note=pitch, velocity=0, time=tpb))
-        wait = 0
-    midi = mido.MidiFile(type=1, ticks_per_beat=tpb)
-    midi.tracks.append(track)
-    midi.save(path)
-    return path
 
 
 def cli(*args):
