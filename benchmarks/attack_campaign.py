@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from attack_data import aekit, break_runs, env, make_data, train_runs
+from attack_data import aekit, break_run, break_runs, env, make_data, train_runs
 from attack_matrix import Attack, matrix
 
 TIMEOUT = 60
@@ -73,6 +73,8 @@ def judge(a: Attack, proc, box: Path, before, after, box_before) -> None:
     changed = sorted(
         k for k in before.keys() | after.keys() if before.get(k) != after.get(k)
     )
+    added = sorted(set(after) - set(before))
+    modified = [k for k in before if before[k] != after.get(k) and not Path(k).is_dir()]
     box_now = snapshot(box)
     if "Traceback" in proc.stderr or "Traceback" in proc.stdout:
         a.verdict, a.why = "hole", "traceback"
@@ -91,9 +93,11 @@ def judge(a: Attack, proc, box: Path, before, after, box_before) -> None:
             a.verdict = "held"
     elif proc.returncode == 0:
         why = sane(box / a.out) if a.out else ""
-        if changed and not why:
-            why = f"exit 0 but changed a run or data file: {changed[:3]}"
+        if modified and not why:
+            why = f"exit 0 but changed a run or data file: {modified[:3]}"
         a.verdict, a.why = ("hole", why) if why else ("accepted", "")
+        if added and not why:  # a cache a command keeps in the run (evaluate)
+            a.why = f"added {[Path(x).name for x in added][:3]}"
     else:
         a.verdict, a.why = "hole", f"exit {proc.returncode}"
 
@@ -110,7 +114,12 @@ def run_attack(a: Attack, i: int, work: Path, e: dict) -> None:
         else:
             target.mkdir()
             (target / "old.txt").write_text("an earlier output\n")
-    args = [s.replace("{o}", str(box / (a.out or ""))) for s in a.args]
+    if a.extra.get("copy"):  # a broken copy of its own, that the attack may change
+        shutil.copytree(a.extra["copy"], box / "run")
+        break_run(box / "run", *a.extra["breakage"])
+        a.args = [*a.args, f"(its {a.extra['breakage'][1]} {a.extra['breakage'][0]})"]
+    args = [s.replace("{o}", str(box / (a.out or ""))) for s in a.args if s[0] != "("]
+    args = [s.replace("{r}", str(box / "run")) for s in args]
     watched = (work / "runs", work / "broken", work / "data")
     before, box_before, t0 = snapshot(*watched), snapshot(box), time.time()
     try:
@@ -238,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     accepted = [a for a in attacks if a.verdict == "accepted"]
     print("accepted (exit 0, sane output):")
     for a in accepted:
-        print("   ", " ".join(x.replace(str(work), "W") for x in a.args))
+        line = " ".join(x.replace(str(work), "W") for x in a.args)
+        print("   ", line, f"[{a.why}]" if a.why else "")
     if args.json:
         args.json.write_text(json.dumps([asdict(a) for a in attacks], indent=1))
     if tmp:

@@ -204,6 +204,21 @@ def train_runs(work: Path, only: list[str] | None = None) -> dict[str, Path]:
     return runs
 
 
+def break_run(run: Path, how: str, name: str = "model.safetensors") -> None:
+    """Break one file of a run in place: truncated, garbage-config, no-weights or
+    empty-weights (the weights file is `name`)."""
+    weights = run / name
+    if how == "truncated":
+        data = weights.read_bytes()
+        weights.write_bytes(data[: len(data) // 2])
+    elif how == "garbage-config":
+        (run / "config.json").write_text('{"model": {"name": ')
+    elif how == "no-weights":
+        weights.unlink()
+    else:
+        weights.write_bytes(b"")
+
+
 def break_runs(work: Path, runs: dict[str, Path], bases: list[str]) -> dict[str, Path]:
     """Copies of runs with a truncated, missing or empty weights file or a garbage
     config.json; named BASE-BREAKAGE."""
@@ -216,16 +231,7 @@ def break_runs(work: Path, runs: dict[str, Path], bases: list[str]) -> dict[str,
             if dst.exists():
                 shutil.rmtree(dst)
             shutil.copytree(runs[base], dst)
-            weights = dst / "model.safetensors"
-            if how == "truncated":
-                data = weights.read_bytes()
-                weights.write_bytes(data[: len(data) // 2])
-            elif how == "garbage-config":
-                (dst / "config.json").write_text('{"model": {"name": ')
-            elif how == "no-weights":
-                weights.unlink()
-            else:
-                weights.write_bytes(b"")
+            break_run(dst, how)
             broken[f"{base}-{how}"] = dst
     if "conv1d" in runs:  # a config naming a model that does not exist
         dst = work / "broken" / "conv1d-unknown-model"

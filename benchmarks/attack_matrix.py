@@ -101,9 +101,14 @@ def matrix(work: Path, runs: dict[str, Path], broken: dict[str, Path]) -> list[A
             "--epochs", 1, *Q, *OUT, out="run")
     add("train", *base, "--quiet", *OUT, out="afile", prefill="file")
     add("train", *base, "--quiet", *OUT, out="old", prefill="dir")
-    for r in list(broken) + ["missing"]:
-        add("train", "--resume", R.get(r, str(work / "nope")), "--epochs", 2, "--quiet",
-            "--no-report")
+    add("train", "--resume", work / "nope", "--epochs", 2, *Q)
+    for r in ("conv1d", "music", "cvae", "vq"):  # each on its own broken copy
+        for how in ("truncated", "no-weights", "empty-weights", "garbage-config"):
+            for name in ("checkpoint.safetensors", "model.safetensors"):
+                if how == "garbage-config" and name == "model.safetensors":
+                    continue
+                add("train", "--resume", "{r}", "--epochs", 2, *Q, copy=R[r],
+                    breakage=(how, name))
     # generative commands on every broken copy, and good runs
     for run in list(broken) + ["missing-run"]:
         R.setdefault(run, str(work / "no-such-run"))
