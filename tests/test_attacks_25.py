@@ -179,3 +179,20 @@ def test_the_dead_unit_hint_names_an_option_the_model_has():
     assert "--sparsity-target" in dead_units_hint({"sparsity_target": 0.05})
     plain = dead_units_hint({"sparsity": 0.0, "latent_dim": 16})
     assert "--latent-dim" in plain and "sparsity" not in plain
+
+
+@pytest.mark.parametrize("option", [("--bars", 10**6), ("--steps-per-beat", 10**6)])
+def test_music_segments_longer_than_memory_holds_are_refused(tmp_path, capsys, option):
+    """`--bars 10**6` ran past a minute padding every piece to 16 million steps, and
+    `--steps-per-beat 10**6` was killed for memory; both are one line now (found by
+    benchmarks/attack_campaign.py)."""
+    pieces = tmp_path / "pieces"
+    pieces.mkdir()
+    for k in range(2):
+        write_piece(pieces / f"p{k}.mid", [60 + k, 62, 64, 65] * 4)
+    out = tmp_path / "run"
+    assert cli("train", "--data", pieces, *MUSIC, *option, "--out", out, *QUIET) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "error" in err, err
+    assert "--steps-per-beat" in err or "finest common MIDI" in err, err
+    assert not out.exists()

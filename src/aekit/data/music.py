@@ -31,6 +31,11 @@ MUSICXML_SUFFIXES = (".mxl", ".musicxml", ".xml")
 MUSIC_SUFFIXES = MIDI_SUFFIXES + MUSICXML_SUFFIXES
 DEFAULT_PITCH_RANGE = (36, 84)  # C2 up to (not including) C6: 48 pitches
 _DRUMS = 9  # MIDI channel 10, counted from 0
+# finer than the finest common MIDI resolution, or a sample longer than any
+# sequence model here reads, only fills memory (--steps-per-beat or --bars 10**6
+# allocated gigabytes and was killed)
+MAX_STEPS_PER_BEAT = 960
+MAX_SEGMENT = 2**16
 _INSTALL = "pip install 'aekit[music]'"
 
 Notes = np.ndarray  # (n, 3): pitch, start beat, end beat
@@ -77,6 +82,12 @@ def load_music(
     segment = round(bars * bar * steps_per_beat)
     if segment < 1:
         raise AekitError(f"a segment of {bars} bar(s) of {bar} beats has no steps")
+    if segment > MAX_SEGMENT:
+        raise AekitError(
+            f"a segment of {bars} bar(s) of {bar:g} beats at {steps_per_beat} steps "
+            f"a beat is {segment:,} steps, over {MAX_SEGMENT:,}: fewer --bars or "
+            "--steps-per-beat"
+        )
     rolls, labels = [], []
     for i, (path, notes, _) in enumerate(pieces):
         roll = notes_to_roll(notes, steps_per_beat, lo, hi, where=str(path))
@@ -123,6 +134,11 @@ def _check_options(steps_per_beat: Any, bars: Any, pitch_range: Any) -> tuple:
     for what, v in (("steps_per_beat", steps_per_beat), ("bars", bars)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise AekitError(f"{what} must be a positive whole number, not {v!r}")
+    if steps_per_beat > MAX_STEPS_PER_BEAT:
+        raise AekitError(
+            f"steps_per_beat {steps_per_beat} is over {MAX_STEPS_PER_BEAT} (the finest "
+            "common MIDI resolution): give fewer"
+        )
     try:
         lo, hi = (int(v) for v in pitch_range)
     except (TypeError, ValueError) as e:
