@@ -25,6 +25,17 @@ MIDI_SUFFIXES = (".mid", ".midi")
 MAX_STEPS = 1000  # interpolation steps: one .mid file each
 
 
+def check_steps(steps: Any) -> None:
+    """An interpolation's steps: 2 to MAX_STEPS (one MIDI file each)."""
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
+        raise AekitError(f"an interpolation needs at least 2 steps, got {steps!r}")
+    if steps > MAX_STEPS:
+        raise AekitError(
+            f"an interpolation has at most {MAX_STEPS} steps (one MIDI file each), "
+            f"got {steps}"
+        )
+
+
 def is_music_run(run: Run) -> bool:
     """Trained on piano rolls: sequences in [0, 1] that were not cut by a window."""
     options = run.data_spec.get("options") or {}
@@ -114,13 +125,7 @@ def interpolate_pieces(
         raise AekitError(f"{run.path} was not trained on music; MIDI needs piano rolls")
     if method not in PATHS:
         raise AekitError(f"unknown interpolation {method!r}: linear or spherical")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
-        raise AekitError(f"an interpolation needs at least 2 steps, got {steps!r}")
-    if steps > MAX_STEPS:
-        raise AekitError(
-            f"an interpolation has at most {MAX_STEPS} steps (one MIDI file each), "
-            f"got {steps}"
-        )
+    check_steps(steps)
     a, b = load_inputs(run, start).x, load_inputs(run, end).x
     n = min(len(a), len(b))
     with torch.no_grad():

@@ -95,7 +95,7 @@ def load_dataset(
             raise AekitError("series windows are not streamed; load without stream")
 
         return open_stream(source, split=split, scaling=scaling)  # type: ignore
-    if _is_music(source):
+    if is_music_source(source):
         from .music import load_music
 
         if window is not None or stride is not None or missing is not None:
@@ -139,11 +139,6 @@ def load_dataset(
 
 
 def is_music_source(source: Source) -> bool:
-    """Whether `source` is read as music (MIDI / MusicXML piano rolls)."""
-    return _is_music(source)
-
-
-def _is_music(source: Source) -> bool:
     """MIDI / MusicXML files, or folders holding some and no images."""
     paths = list(source) if isinstance(source, (list, tuple)) else [source]
     if not paths or not all(isinstance(p, (str, os.PathLike)) for p in paths):

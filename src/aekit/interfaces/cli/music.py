@@ -36,14 +36,11 @@ def register(subparsers: Any) -> None:
 
 
 def interpolate(args: argparse.Namespace) -> int:
-    from ...analysis.music_midi import MAX_STEPS, interpolate_pieces, is_music_run
+    from ...analysis.music_midi import check_steps, interpolate_pieces, is_music_run
     from ...errors import AekitError
     from ..api import as_run
 
-    if args.steps > MAX_STEPS:  # before the run is read: one MIDI file a step
-        raise AekitError(
-            f"--steps {args.steps}: an interpolation has at most {MAX_STEPS} steps"
-        )
+    check_steps(args.steps)  # before the run is read
     run = as_run(args.run)
     if not is_music_run(run):
         raise AekitError(f"{args.run} was not trained on music; MIDI needs piano rolls")
