@@ -196,3 +196,48 @@ def test_music_segments_longer_than_memory_holds_are_refused(tmp_path, capsys, o
     assert len(err.splitlines()) == 1 and "error" in err, err
     assert "--steps-per-beat" in err or "finest common MIDI" in err, err
     assert not out.exists()
+
+
+def table(path, rows=80):
+    g = np.random.default_rng(0)
+    x = g.normal(size=(rows, 6)).round(4)
+    path.write_text("a,b,c,d,e,f\n" + "\n".join(",".join(map(str, r)) for r in x))
+    return path
+
+
+@pytest.fixture(scope="module")
+def vae_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("vae")
+    data, run = table(tmp / "t.csv"), tmp / "run"
+    args = ("--model", "vae", "--epochs", 1, "--latent-dim", 2, *QUIET)
+    assert cli("train", "--data", data, *args, "--out", run) == 0
+    return run, data
+
+
+def test_reconstructions_beyond_memory_are_refused(vae_run, tmp_path, capsys):
+    """`reconstruct --samples 10**9` died in torch's allocator (exit 1, a
+    traceback); the size is checked first now (found by attack_campaign.py)."""
+    run, data = vae_run
+    out = tmp_path / "r.npy"
+    assert cli("reconstruct", run, data, "--samples", 10**9, "--out", out) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "not enough memory" in err, err
+    assert not out.exists()
+    assert cli("reconstruct", run, data, "--samples", 3, "--out", out) == 0
+    assert np.load(out).shape == (80, 3, 6)
+
+
+def test_an_empty_factors_file_is_refused(vae_run, tmp_path, capsys):
+    """`evaluate --factors EMPTY.csv` failed in numpy's reshape (exit 1); an empty
+    file, or one with a header only, is one line now, and nothing is written."""
+    run, data = vae_run
+    before = sorted(p.name for p in run.iterdir())
+    for text in ("", "size,colour\n"):
+        factors = tmp_path / "f.csv"
+        factors.write_text(text)
+        capsys.readouterr()
+        assert cli("evaluate", run, "--data", data, "--factors", factors) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.splitlines() == [f"aekit: error: {factors}: no factors (a column "
+                                    "per factor, a row per input)"], err  # fmt: skip
+    assert sorted(p.name for p in run.iterdir()) == before

@@ -4,6 +4,7 @@ CSV with a column per factor, an array, or the data's labels as one factor)."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -71,14 +72,19 @@ def factors_of(factors: Any, test: Dataset) -> tuple[np.ndarray, str] | None:
         if not path.is_file():
             raise AekitError(f"no such factors file: {path}")
         try:
-            table = np.genfromtxt(path, delimiter=",", names=None, dtype=np.float64)
+            with warnings.catch_warnings():  # an empty file is refused below
+                warnings.simplefilter("ignore")
+                table = np.genfromtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
         except ValueError as e:
             raise AekitError(f"{path}: not a table of numbers ({e})") from None
-        if table.ndim >= 1 and np.isnan(table.reshape(len(table), -1)[0]).all():
+        if len(table) and np.isnan(table[0]).all():
             table = table[1:]  # a header row
-        values, name = table.reshape(len(table), -1), str(path)
+        values, name = table, str(path)
     else:
-        values, name = np.asarray(factors).reshape(len(factors), -1), "array"
+        values, name = np.asarray(factors), "array"
+        values = values.reshape(len(values), -1) if values.ndim else values[None, None]
+    if values.size == 0:
+        raise AekitError(f"{name}: no factors (a column per factor, a row per input)")
     if len(values) != len(test) or not np.isfinite(values).all():
         raise AekitError(
             f"{name}: {len(values)} rows of factors for {len(test)} evaluated inputs "

@@ -269,13 +269,17 @@ def reconstruct_samples(
     (inputs, n, *sample_shape) in model units."""
     if n < 1:
         raise AekitError(f"the number of samples must be positive, got {n}")
-    mu, logvar = posterior_stats(run, x, c)
-    c = _condition(run, c, len(x))
-    g = torch.Generator().manual_seed(seed)
-    eps = torch.randn(len(x), n, mu.shape[1], generator=g)
-    z = (mu[:, None] + torch.exp(0.5 * logvar)[:, None] * eps).reshape(-1, mu.shape[1])
-    cc = None if c is None else torch.as_tensor(c).repeat_interleave(n, 0)
-    return decode(run, z, cc).reshape(len(x), n, *x.shape[1:])
+    size = len(x) * n * math.prod(run.sample_shape) * 4
+    what = f"draw {n} reconstructions of {len(x)} inputs"
+    with allocation_guard(what, nbytes=size):
+        mu, logvar = posterior_stats(run, x, c)
+        c = _condition(run, c, len(x))
+        g = torch.Generator().manual_seed(seed)
+        eps = torch.randn(len(x), n, mu.shape[1], generator=g)
+        z = mu[:, None] + torch.exp(0.5 * logvar)[:, None] * eps
+        z = z.reshape(-1, mu.shape[1])
+        cc = None if c is None else torch.as_tensor(c).repeat_interleave(n, 0)
+        return decode(run, z, cc).reshape(len(x), n, *x.shape[1:])
 
 
 def _check_posterior(run: Run) -> None:
