@@ -164,6 +164,19 @@ def test_kl_warmup_ramps_in_training_and_validation_scores_full_beta():
     torch.testing.assert_close(terms["loss"], terms["recon"] + 2.0 * terms["kl"])
 
 
+def test_the_mlp_vae_warms_its_kl_up_over_three_epochs_by_default():
+    """The measured default (issue 22): the MLP vae ramps its KL over 3 epochs;
+    the conv VAE, unmeasured, keeps none; a value the user gives is kept."""
+    vae = build_model("vae", (6,), latent_dim=2, hidden=(8,))
+    weights = []
+    for epoch in range(5):
+        vae.set_epoch(epoch)
+        weights.append(round(vae.kl_weight, 4))
+    assert weights == [0.0, 0.3333, 0.6667, 1.0, 1.0]
+    assert build_model("conv-vae", (1, 8, 8), latent_dim=2).kl_weight == 1.0
+    assert build_model("vae", (6,), kl_warmup_epochs=0).kl_weight == 1.0
+
+
 def test_sparsity_adds_the_l1_of_the_code():
     model = build_model("mlp", (10,), latent_dim=4, hidden=(8,), sparsity=0.5)
     x = torch.rand(7, 10)

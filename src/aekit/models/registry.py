@@ -28,7 +28,7 @@ from .sequence.config import (
     LSTMConfig,
     LSTMVAEConfig,
 )
-from .vae.config import VAEConfig
+from .vae.config import MLPVAEConfig, VAEConfig
 from .vaegan.config import VAEGANConfig
 from .vqvae.config import PixelCNNConfig, VQVAEConfig
 from .wae.config import WAEConfig as _WAEConfig
@@ -118,7 +118,7 @@ MODELS: dict[str, ModelSpec] = {
     ),
     "vae": ModelSpec(
         _VAE,
-        VAEConfig,
+        MLPVAEConfig,
         {"body": "mlp"},
         Capabilities(posterior=True, sampler="prior"),
         "variational autoencoder, MLP body",
