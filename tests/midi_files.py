@@ -21,3 +21,15 @@ def write_piece(path, pitches, *, tpb=96):
     midi.tracks.append(track)
     midi.save(path)
     return path
+
+
+SCALE = [60, 62, 64, 65, 67, 69, 71, 72]  # C major, one octave
+
+
+def write_scales(folder, n=4):
+    """`folder` (made here) with n 16-note pieces: the C major scale, piece k
+    starting on its k-th note."""
+    folder.mkdir()
+    for k in range(n):
+        write_piece(folder / f"p{k}.mid", [SCALE[(i + k) % 8] for i in range(16)])
+    return folder

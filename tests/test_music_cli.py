@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from aekit.interfaces.cli import main
-from midi_files import write_piece
+from midi_files import write_piece, write_scales
 
 mido = pytest.importorskip("mido")
 
@@ -28,11 +28,7 @@ def cli(*args):
 def music_run(tmp_path_factory):
     torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("music")
-    pieces = root / "pieces"
-    pieces.mkdir()
-    scale = [60, 62, 64, 65, 67, 69, 71, 72]
-    for k in range(4):
-        write_piece(pieces / f"p{k}.mid", [scale[(i + k) % 8] for i in range(16)])
+    pieces = write_scales(root / "pieces")
     run = root / "run"
     code = cli(
         "train", "--data", pieces, "--model", "lstm-vae", "--hidden-size", 16,

@@ -10,7 +10,7 @@ import torch
 from aekit.errors import AekitError
 from aekit.models import build_model, model_from_record, model_record
 from aekit.models.music.config import MusicVAEConfig
-from midi_files import write_piece
+from midi_files import write_scales
 
 SMALL = {"latent_dim": 4, "hidden_size": 8, "conductor_size": 8, "decoder_size": 8}
 
@@ -148,11 +148,7 @@ def test_sampling_takes_a_key_shift_within_the_transposition(tmp_path):
     def cli(*args):
         return main([*map(str, args), "--threads", "1"])
 
-    pieces = tmp_path / "pieces"
-    pieces.mkdir()
-    scale = [60, 62, 64, 65, 67, 69, 71, 72]
-    for k in range(4):
-        write_piece(pieces / f"p{k}.mid", [scale[(i + k) % 8] for i in range(16)])
+    pieces = write_scales(tmp_path / "pieces")
     run = tmp_path / "run"
     assert cli(
         "train", "--data", pieces, "--model", "music-vae", "--encoding", "melody",

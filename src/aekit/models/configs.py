@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import AekitError
+from .options import option
 
 ACTIVATION_NAMES = (
     "relu",
@@ -106,6 +107,16 @@ def check_recon_loss(config: Any) -> None:
         raise AekitError(f"recon_loss must be 'mse' or 'bce', got {loss!r}")
     if config.recon_loss == "bce" and config.output != "sigmoid":
         raise AekitError("recon_loss 'bce' needs data in [0, 1] (a sigmoid output)")
+
+
+def kl_warmup_option(default: int = 0) -> Any:
+    """The variational families' KL warm-up field (`--kl-warmup`), one definition."""
+    return option(
+        default,
+        "ramp the KL weight from 0 to beta over this many epochs",
+        flag="kl-warmup",
+        metavar="EPOCHS",
+    )
 
 
 def check_variational(config: Any) -> None:

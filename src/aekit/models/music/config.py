@@ -10,7 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...errors import AekitError
-from ..configs import check_choice, check_numbers, positive_int_tuple
+from ..configs import (
+    check_choice,
+    check_numbers,
+    kl_warmup_option,
+    positive_int_tuple,
+)
 from ..options import option
 
 ENCODINGS = ("roll", "melody")  # polyphonic Bernoulli cells, or one token per step
@@ -53,12 +58,7 @@ class MusicVAEConfig:
         metavar="NATS",
         shown="16 per bar",
     )
-    kl_warmup_epochs: int = option(
-        0,
-        "ramp the KL weight from 0 to beta over this many epochs",
-        flag="kl-warmup",
-        metavar="EPOCHS",
-    )
+    kl_warmup_epochs: int = kl_warmup_option()
     # 0.5: held-out 2-bar chorale melodies 0.861 -> 0.892 note accuracy
     # (benchmarks/music_chorales.py, BENCHMARKS.md)
     step_dropout: float = option(

@@ -21,6 +21,7 @@ from ..configs import (
     check_recon_loss,
     check_start,
     check_variational,
+    kl_warmup_option,
     positive_int_tuple,
 )
 from ..options import option
@@ -130,15 +131,6 @@ def _beta() -> Any:
     return option(1.0, "weight of the KL term; 1 is the true ELBO", metavar="B")
 
 
-def _warmup() -> Any:
-    return option(
-        0,
-        "ramp the KL weight from 0 to beta over this many epochs",
-        flag="kl-warmup",
-        metavar="EPOCHS",
-    )
-
-
 def _start() -> Any:
     return option(
         "random",
@@ -179,7 +171,7 @@ class Conv1dVAEConfig:
     likelihood: str = _likelihood()  # gaussian for series, bernoulli for rolls
     sigma: float | None = _sigma()
     beta: float = _beta()
-    kl_warmup_epochs: int = _warmup()
+    kl_warmup_epochs: int = kl_warmup_option()
 
     def __post_init__(self) -> None:
         check_sequence(self)
@@ -232,7 +224,7 @@ class LSTMVAEConfig:
     likelihood: str = _likelihood()
     sigma: float | None = _sigma()
     beta: float = _beta()
-    kl_warmup_epochs: int = _warmup()
+    kl_warmup_epochs: int = kl_warmup_option()
 
     start: str = _start()  # pca: aekit.models.vae_pca_start
 

@@ -11,6 +11,7 @@ from ..configs import (
     check_body,
     check_choice,
     check_variational,
+    kl_warmup_option,
     parse_objective,
     parse_prior,
 )
@@ -48,12 +49,7 @@ class VAEConfig:
         None, "Gaussian decoder std (default: learned)", metavar="S"
     )
     beta: float = option(1.0, "weight of the KL term; 1 is the true ELBO", metavar="B")
-    kl_warmup_epochs: int = option(
-        0,
-        "ramp the KL weight from 0 to beta over this many epochs",
-        flag="kl-warmup",
-        metavar="EPOCHS",
-    )
+    kl_warmup_epochs: int = kl_warmup_option()
     prior: str = option(
         "standard",
         "prior over codes: standard N(0, I), mog:K (a learned mixture of K "
@@ -101,9 +97,4 @@ class MLPVAEConfig(VAEConfig):
     """The MLP VAE's options: a 3-epoch KL warm-up by default (issue 22: with it
     the NLL of pythae's VAE is met on mnist and Fashion-MNIST, BENCHMARKS.md)."""
 
-    kl_warmup_epochs: int = option(
-        3,
-        "ramp the KL weight from 0 to beta over this many epochs",
-        flag="kl-warmup",
-        metavar="EPOCHS",
-    )
+    kl_warmup_epochs: int = kl_warmup_option(3)
